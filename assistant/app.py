@@ -1,0 +1,200 @@
+"""``Assistant``: the one object the chat page, the CLI and Python users call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .answer import REFUSAL, Answer, ExtractiveAnswerer, Source
+from .config import Settings
+from .embeddings import make_embeddings
+from .errors import QuestionError
+from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
+from .retrieval import Hit, Query, Searcher
+from .store import Store, connect
+from .text import detect_language, normalize
+
+log = logging.getLogger(__name__)
+
+History = Sequence[dict[str, Any] | str]
+
+#: Below this cosine similarity (multilingual-e5-small) no passage is about the question.
+E5_COVERAGE = 0.815
+
+
+class AnswerStream:
+    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
+
+    Example:
+        >>> stream = bot.stream("AE là gì?")
+        >>> for piece in stream:
+        ...     print(piece, end="")
+        >>> stream.result.sources
+    """
+
+    def __init__(self, pieces: Iterator[str], finish: Any) -> None:
+        self._pieces = pieces
+        self._finish = finish
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pieces
+        self.result = self._finish()
+
+
+class Assistant:
+    """Answers career questions from the corpus, citing it.
+
+    Args:
+        settings: defaults to ``Settings()`` (``ASSISTANT_*`` environment variables).
+        embeddings: the embedding model; defaults to the one ``settings.embeddings`` names.
+        store: the Chroma store; defaults to the one the settings point at.
+        generator: an LLM answerer (see ``assistant.llm``); defaults to the one
+            ``settings.llm`` names, or none (extractive answers).
+        build_if_missing: build the index on first use when none exists.
+
+    Example:
+        >>> bot = Assistant()
+        >>> reply = bot.ask("What does an AE do?")
+        >>> reply.answer, [s.path for s in reply.sources]
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embeddings: Embedder | None = None,
+                 store: Store | None = None, generator: Any = None,
+                 build_if_missing: bool = True) -> None:
+        self.settings = settings or Settings()
+        self.embeddings = embeddings or make_embeddings(self.settings.embeddings)
+        self._store = store
+        self._generator = generator
+        self._generator_made = generator is not None
+        self.build_if_missing = build_if_missing
+        self._searcher: Searcher | None = None
+        self._lock = threading.RLock()
+
+    # --- parts, made on first use so that start-up stays fast ------------------------------
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = Store(connect(self.settings), self.settings.collection)
+            return self._store
+
+    @property
+    def searcher(self) -> Searcher:
+        with self._lock:
+            if self._searcher is None:
+                if self.build_if_missing and self.store.manifest() is None:
+                    log.info("no index yet: building it from %s", self.settings.corpus_dir)
+                    self.index()
+                self._searcher = Searcher(self.settings, self.embeddings, self.store)
+            return self._searcher
+
+    @property
+    def generator(self) -> Any:
+        with self._lock:
+            if not self._generator_made:
+                self._generator_made = True
+                if self.settings.llm != "none":
+                    from .llm import make_generator
+
+                    self._generator = make_generator(self.settings)
+            return self._generator
+
+    def warm_up(self) -> None:
+        """Load the model and the index now rather than at the first question."""
+        self.searcher.index  # noqa: B018 - loads the index
+        self.embeddings.encode_query("warm up")
+
+    # --- the three uses -------------------------------------------------------------------
+    def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:
+        """Bring the index up to date with the corpus (``rebuild``: start from nothing)."""
+        indexer = Indexer(self.settings, self.embeddings, self.store, progress=progress)
+        return indexer.run(rebuild=rebuild)
+
+    def search(self, question: str, history: History | None = None, k: int = 10) -> list[Source]:
+        """The ``k`` passages that best match the question, best first."""
+        query = self._prepare(question, history)[0]
+        return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer a question (with the conversation so far, for follow-ups)."""
+        stream = self.stream(question, history)
+        for _ in stream:
+            pass
+        assert stream.result is not None
+        return stream.result
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end."""
+        query, notice = self._prepare(question, history)
+        language = detect_language(query.text)
+        hits = self.searcher.search(query, k=self.settings.top_k)
+        if not self.covers(hits):
+            answer = Answer(REFUSAL[language], [], abstained=True, notice=notice,
+                            language=language)
+            return AnswerStream(iter([answer.answer]), lambda: answer)
+        generator = self.generator
+        if generator is not None:
+            return generator.stream(self, query, hits, language, notice, _user_turns(history))
+        answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+            query, hits, language)
+        answer.notice = notice
+        return AnswerStream(_pieces(answer.answer), lambda: answer)
+
+    # --- helpers --------------------------------------------------------------------------
+    def covers(self, hits: list[Hit]) -> bool:
+        """Whether the best passages are about the question at all (else: abstain)."""
+        if not hits:
+            return False
+        best = max(h.dense for h in hits)
+        if self.embeddings.name == "e5":
+            return best >= E5_COVERAGE + self.settings.min_relevance
+        return best >= 0.3 + self.settings.min_relevance
+
+    def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
+        if not isinstance(question, str):
+            raise QuestionError("The question must be text.")
+        cleaned = normalize(question)
+        if not cleaned:
+            raise QuestionError("Please type a question, for example: What does an AE do?")
+        notice = None
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            notice = (f"Your question was {len(cleaned):,} characters long; only the first "
+                      f"{limit:,} were used.")
+        return self.searcher.prepare(cleaned, _user_turns(history)), notice
+
+
+def _user_turns(history: History | None) -> list[str]:
+    """The user's earlier turns, from OpenAI/Gradio-style messages or plain strings."""
+    turns: list[str] = []
+    for item in history or []:
+        if isinstance(item, str):
+            turns.append(item)
+        elif isinstance(item, dict) and item.get("role") == "user":
+            turns.append(_text_of(item.get("content")))
+    return [t for t in turns if t.strip()]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio 6 / OpenAI content parts
+        return " ".join(_text_of(p) for p in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    return ""
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """Split an answer into the pieces a stream yields (words, spaces kept)."""
+    word = ""
+    for ch in text:
+        word += ch
+        if ch == " ":
+            yield word
+            word = ""
+    if word:
+        yield word

@@ -1,0 +1,191 @@
+"""The ``assistant`` command: index the corpus, ask, serve the chat page, evaluate.
+
+Every command reads its settings from ``ASSISTANT_*`` environment variables (see the README);
+flags override them for one run. Errors are printed as one message, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import AssistantError, QuestionError
+
+EPILOG = """\
+examples:
+  assistant index                       embed new and changed files of corpus/
+  assistant index --rebuild             start the index from nothing
+  assistant ask "What does an AE do?"   answer with numbered sources
+  assistant ask "Còn AD thì sao?" --history "AM làm gì?"
+  assistant chat --port 7860            serve the chat page on 127.0.0.1
+  assistant eval tests/eval/dev.jsonl --compare
+
+settings come from ASSISTANT_* environment variables, e.g. ASSISTANT_CORPUS_DIR,
+ASSISTANT_INDEX_DIR, ASSISTANT_EMBEDDINGS, ASSISTANT_LLM (see README.md).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="A career assistant that answers questions from corpus/, citing it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = sub.add_parser("index", help="build or update the index from the corpus",
+                           description="Embed new and changed corpus files; drop removed ones. "
+                           "A build that is interrupted leaves the previous index answering.")
+    index.add_argument("--rebuild", action="store_true",
+                       help="start from nothing (needed after changing the model or chunking)")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ask = sub.add_parser("ask", help="answer one question",
+                         description="Answer a question from the corpus, with numbered sources.")
+    ask.add_argument("question", help="the question, in English or Vietnamese")
+    ask.add_argument("--history", action="append", default=[], metavar="TURN",
+                     help="an earlier question of the conversation (repeat, oldest first)")
+    ask.add_argument("--json", action="store_true",
+                     help='print {"answer": ..., "sources": [...]} as JSON')
+
+    chat = sub.add_parser("chat", help="serve the chat page",
+                          description="Serve the Gradio chat page (and its /chat HTTP API).")
+    chat.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    chat.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                      help="protect the page with a login (or ASSISTANT_AUTH)")
+    chat.add_argument("--allow-public", action="store_true",
+                      help="allow a non-loopback --host without --auth")
+
+    ev = sub.add_parser("eval", help="measure answer quality on a question set",
+                        description="Print hit@1, hit@5, MRR@10, fact coverage, abstention and "
+                        "latency for a JSONL question set (see assistant/evaluation.py).")
+    ev.add_argument("file", type=Path, help="the JSONL question set, e.g. tests/eval/dev.jsonl")
+    ev.add_argument("--compare", action="store_true",
+                    help="also score the baselines (tutorial MiniLM recipe, dense e5, BM25)")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.add_argument("--failures", action="store_true", help="list the questions that failed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    for noisy in ("httpx", "chromadb", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return _run(args)
+    except QuestionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .app import Assistant
+
+    settings = Settings()
+    if args.command == "index":
+        return _index(Assistant(settings, build_if_missing=False), args)
+    if args.command == "ask":
+        return _ask(Assistant(settings), args)
+    if args.command == "chat":
+        from .ui import serve
+
+        serve(Assistant(settings), host=args.host, port=args.port,
+              auth=args.auth or settings.auth, allow_public=args.allow_public)
+        return 0
+    if args.command == "eval":
+        return _eval(settings, args)
+    raise AssertionError(args.command)
+
+
+def _index(bot: Any, args: argparse.Namespace) -> int:
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        def progress(total: int, description: str) -> Any:
+            return tqdm(total=total, desc=description, unit="chunk", file=sys.stderr)
+
+    report = bot.index(rebuild=args.rebuild, progress=progress)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 0
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(f"{report.added} added, {report.updated} updated, {report.removed} removed, "
+          f"{report.unchanged} unchanged; {report.chunks_embedded} chunks embedded"
+          + (f"; {len(report.skipped)} skipped" if report.skipped else ""))
+    return 0
+
+
+def _ask(bot: Any, args: argparse.Namespace) -> int:
+    if args.json:
+        reply = bot.ask(args.question, args.history)
+        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    stream = bot.stream(args.question, args.history)
+    for piece in stream:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    reply = stream.result
+    print()
+    if reply.notice:
+        print(f"\n({reply.notice})")
+    if reply.sources:
+        print()
+        for n, source in enumerate(reply.sources, 1):
+            print(f"[{n}] {source.title} — {source.path} (chunk {source.chunk})")
+    return 0
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from .app import Assistant
+    from .evaluation import (
+        baseline_assistants,
+        evaluate_assistant,
+        evaluate_baseline,
+        format_table,
+        load_cases,
+    )
+
+    if not args.file.is_file():
+        raise QuestionError(f"No question set at {args.file}.")
+    cases = load_cases(args.file)
+    reports = [evaluate_assistant(Assistant(settings), cases)]
+    if args.compare:
+        with baseline_assistants(settings) as baselines:
+            reports += [evaluate_baseline(bot, cases, name) for name, bot in baselines]
+    if args.json:
+        print(json.dumps([r.to_dict(failures=args.failures) for r in reports],
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{len(cases)} questions from {args.file}\n")
+    print(format_table(reports))
+    if args.failures:
+        for report in reports[:1]:
+            print(f"\nfailures of {report.name}:")
+            for failure in report.failures:
+                print("  " + json.dumps(failure, ensure_ascii=False)[:300])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

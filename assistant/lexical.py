@@ -1,0 +1,106 @@
+"""The lexical side of retrieval: a BM25 index (bm25s) over diacritic-folded tokens.
+
+Built once at index time and saved beside the Chroma store; loaded, never rebuilt, per query.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .text import fold, lexical_tokens, words
+
+log = logging.getLogger(__name__)
+
+
+class LexicalIndex:
+    """BM25 over passages; ``scores`` gives one score per passage, in ``ids`` order."""
+
+    def __init__(self, ids: list[str], bm25: object | None,
+                 accents: dict[str, str] | None = None) -> None:
+        self.ids = ids
+        self._bm25 = bm25
+        #: folded word or word pair -> its most frequent written form in the corpus
+        self.accents = accents or {}
+        vocab = getattr(bm25, "vocab_dict", None) or {}
+        #: every folded word of the corpus
+        self.vocabulary = frozenset(w for w in vocab if w and w == fold(w))
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        if not ids:
+            return cls([], None)
+        bm25 = bm25s.BM25()
+        bm25.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
+        return cls(ids, bm25, _accent_table(texts))
+
+    def restore_accents(self, text: str) -> str:
+        """Put back the diacritics a question typed without them, as the corpus writes them.
+
+        Word pairs are looked up first ("bao lau" -> "bao lâu"), then single words.
+        """
+        tokens = words(text)
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            pair = f"{tokens[i]} {tokens[i + 1]}" if i + 1 < len(tokens) else None
+            if pair and pair == fold(pair) and pair in self.accents:
+                out.append(self.accents[pair])
+                i += 2
+                continue
+            word = tokens[i]
+            out.append(self.accents.get(word, word) if word == fold(word) else word)
+            i += 1
+        return " ".join(out)
+
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` through a temporary folder, so a crash leaves no half index."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(tmp / "bm25"))  # type: ignore[attr-defined]
+        (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (tmp / "accents.json").write_text(json.dumps(self.accents, ensure_ascii=False),
+                                          encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
+        accents = json.loads((folder / "accents.json").read_text(encoding="utf-8"))
+        return cls(ids, bm25, accents)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the query tokens (zeros when none match)."""
+        if self._bm25 is None or not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)  # type: ignore[attr-defined]
+
+
+def _accent_table(texts: list[str]) -> dict[str, str]:
+    """Most frequent accented form of each folded word and word pair that has marks."""
+    counts: dict[str, dict[str, int]] = {}
+    for text in texts:
+        tokens = words(text)
+        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        for gram in grams:
+            plain = fold(gram)
+            forms = counts.setdefault(plain, {})
+            forms[gram] = forms.get(gram, 0) + 1
+    table: dict[str, str] = {}
+    for plain, forms in counts.items():
+        best = max(forms.items(), key=lambda kv: kv[1])[0]
+        if best != plain:
+            table[plain] = best
+    return table

@@ -1,0 +1,315 @@
+"""Hybrid retrieval: dense (Chroma, through langchain-chroma) plus BM25, fused by rank.
+
+The question is cleaned, expanded with the alias table (abbreviations, translations, the
+article's spun words) and, for a follow-up, blended with the earlier turns of the
+conversation. Near-duplicate passages are dropped from the ranking.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .config import Settings
+from .corpus import ALIASES_FILE
+from .errors import IndexMissingError, StoreError
+from .indexing import Embedder, Indexer
+from .lexical import LexicalIndex
+from .store import Manifest, Store
+from .text import Aliases, detect_language, fold, lexical_tokens, normalize, words
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+CANDIDATES = 30
+NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
+MANIFEST_CHECK_SECONDS = 2.0
+# Words that make a question lean on the one before it.
+_FOLLOW_UP_EN = re.compile(
+    r"^(and|but|so|also|what about|how about|then)\b|"
+    r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her)\b"
+)
+_FOLLOW_UP_VI = re.compile(  # matched on folded text
+    r"^(con|vay|the con|roi|va)\b|\b(ho|nguoi do|nguoi nay|vi tri (do|nay)|"
+    r"chuc vu (do|nay)|cap bac (do|nay)|len tiep)\b"
+)
+
+
+@dataclass
+class Hit:
+    """One ranked passage."""
+
+    document: Document
+    score: float  # fused score, higher is better
+    dense: float = 0.0  # cosine similarity with the question (0 when not a dense candidate)
+    lexical: float = 0.0  # BM25 score (0 when no word matched)
+
+
+@dataclass
+class Query:
+    """A question made ready for search."""
+
+    text: str  # the cleaned question
+    vector: np.ndarray  # dense query vector (blended with earlier turns for a follow-up)
+    tokens: list[str]
+    expansion_tokens: list[str]
+    history_tokens: list[str] = field(default_factory=list)
+    history_weight: float = 0.0
+
+
+@dataclass
+class LoadedIndex:
+    """One version of the index, ready to search."""
+
+    manifest: Manifest
+    chunks: Any  # langchain_chroma.Chroma over the chunk collection
+    chunk_collection: Any
+    sentence_collection: Any
+    lexical: LexicalIndex
+
+
+class Searcher:
+    """Finds the passages that answer a question. Thread-safe; reloads after a rebuild.
+
+    Args:
+        settings: index location and retrieval mode.
+        embeddings: the model the index was built with.
+        store: the Chroma store holding the index.
+        aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default).
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
+                 aliases: Aliases | None = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.store = store
+        self.aliases = aliases if aliases is not None else Aliases.load(
+            settings.corpus_dir / ALIASES_FILE)
+        self._indexer = Indexer(settings, embeddings, store)
+        self._loaded: LoadedIndex | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    # --- loading --------------------------------------------------------------------------
+    @property
+    def index(self) -> LoadedIndex:
+        """The answering version; checks every few seconds whether a rebuild switched it."""
+        now = time.monotonic()
+        with self._lock:
+            if self._loaded is None or now - self._checked > MANIFEST_CHECK_SECONDS:
+                self._checked = now
+                manifest = self.store.manifest()
+                if manifest is None:
+                    if self._loaded is not None:
+                        return self._loaded
+                    raise IndexMissingError(
+                        "No index has been built yet. Build it with `assistant index` "
+                        "(or `make index`)."
+                    )
+                if self._loaded is None or self._loaded.manifest.version != manifest.version:
+                    self._loaded = self._load(manifest)
+            return self._loaded
+
+    def _load(self, manifest: Manifest) -> LoadedIndex:
+        from langchain_chroma import Chroma
+
+        self._indexer.check_compatible(manifest)
+        chunk_col, sentence_col = self.store.open(manifest.version)
+        chunks = Chroma(client=self.store.client, collection_name=chunk_col.name,
+                        embedding_function=self.embeddings)
+        folder = self._indexer.lexical_dir(manifest.version)
+        lexical = self._lexical(folder, chunk_col)
+        log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
+        return LoadedIndex(manifest, chunks, chunk_col, sentence_col, lexical)
+
+    @staticmethod
+    def _lexical(folder: Path, chunk_col: Any) -> LexicalIndex:
+        try:
+            return LexicalIndex.load(folder)
+        except (OSError, ValueError):
+            # A server-backed index read from another machine: build the lexical side once
+            # from the stored passages and keep it beside the local settings.
+            log.info("building the lexical index from the store into %s", folder)
+            got = chunk_col.get(include=["documents", "metadatas"])
+            texts = [f"{m.get('title', '')}\n{d}" for d, m in
+                     zip(got["documents"], got["metadatas"], strict=True)]
+            lexical = LexicalIndex.build(list(got["ids"]), texts)
+            try:
+                lexical.save(folder)
+            except OSError as e:
+                log.warning("could not save the lexical index: %s", e)
+            return lexical
+
+    # --- queries ---------------------------------------------------------------------------
+    def prepare(self, question: str, history: list[str] | None = None) -> Query:
+        """Clean, expand and embed a question (and the user's earlier turns)."""
+        text = normalize(question)[: self.settings.max_question_chars]
+        query_text = self._restore(text)
+        vector = self.embeddings.encode_query(self._dense_text(query_text))
+        expansions = self.aliases.expansions(text) if self.settings.query_expansion else []
+        query = Query(text, vector, lexical_tokens(query_text),
+                      lexical_tokens(" ".join(expansions)))
+        earlier = [normalize(h)[: self.settings.max_question_chars] for h in (history or [])
+                   if h and h.strip()]
+        if earlier:
+            previous = self._restore(earlier[-1])
+            weight = 0.6 if _looks_like_follow_up(text) else 0.25
+            blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
+            query.vector = blended / (np.linalg.norm(blended) or 1.0)
+            query.history_tokens = lexical_tokens(
+                previous + " " + " ".join(self.aliases.expansions(previous)))
+            query.history_weight = weight
+        return query
+
+    def _restore(self, text: str) -> str:
+        """Vietnamese typed without diacritics gets them back, as the corpus writes them."""
+        if (not self.settings.query_expansion or detect_language(text) != "vi"
+                or fold(text) != text.lower()):
+            return text
+        return self.index.lexical.restore_accents(text)
+
+    def _dense_text(self, text: str) -> str:
+        long_forms = self._long_forms(text) if self.settings.query_expansion else []
+        return f"{text} ({', '.join(long_forms)})" if long_forms else text
+
+    def _long_forms(self, text: str) -> list[str]:
+        """Spelled-out forms of the abbreviations in ``text`` ("AE" -> "account executive")."""
+        out: list[str] = []
+        tokens = re.findall(r"\w+", text)
+        for group in self.aliases.groups:
+            short = [t for t in group if len(t) <= 4 and " " not in t and t.isupper()]
+            if not short:
+                continue
+            for token in tokens:
+                # "am", "ad" and "as" are English words too: count them only in capitals.
+                if any(token.lower() == s.lower() for s in short) and (
+                        token.isupper() or token.lower() not in {"am", "ad", "as", "an"}):
+                    long = next((t for t in group if len(t) > 4), None)
+                    if long and long not in out:
+                        out.append(long)
+                    break
+        return out
+
+    def search(self, question: str | Query, history: list[str] | None = None,
+               k: int = 10) -> list[Hit]:
+        """The ``k`` best passages for the question, best first, without near-duplicates."""
+        query = question if isinstance(question, Query) else self.prepare(question, history)
+        index = self.index
+        mode = self.settings.retrieval
+        n = max(CANDIDATES, k * 3)
+        try:
+            dense = self._dense(index, query, n) if mode != "bm25" else []
+            lexical = self._lexical_hits(index, query, n) if mode != "dense" else []
+        except StoreError:
+            raise
+        except Exception as e:
+            raise StoreError(f"Searching the index failed: {e}. Rebuild it with "
+                             "`assistant index --rebuild` if this persists.") from e
+        fused: dict[str, Hit] = {}
+        for ranking in (dense, lexical):
+            for rank, (doc_id, hit) in enumerate(ranking):
+                entry = fused.setdefault(doc_id, Hit(hit.document, 0.0))
+                entry.score += 1.0 / (RRF_K + rank + 1)
+                entry.dense = max(entry.dense, hit.dense)
+                entry.lexical = max(entry.lexical, hit.lexical)
+        missing = [i for i, h in fused.items() if not h.document.page_content]
+        if missing:
+            self._fill(index, fused, missing)
+        ranked = sorted(fused.values(), key=lambda h: h.score, reverse=True)
+        return _without_near_duplicates(ranked, k)
+
+    def _dense(self, index: LoadedIndex, query: Query, n: int) -> list[tuple[str, Hit]]:
+        n = min(n, max(1, index.manifest.chunks))
+        found = index.chunks.similarity_search_by_vector_with_relevance_scores(
+            query.vector.tolist(), k=n)
+        return [(doc.id, Hit(doc, 0.0, dense=1.0 - float(distance)))
+                for doc, distance in found]
+
+    def _lexical_hits(self, index: LoadedIndex, query: Query, n: int) -> list[tuple[str, Hit]]:
+        lex = index.lexical
+        scores = lex.scores(query.tokens)
+        if query.expansion_tokens:
+            scores = scores + 0.5 * lex.scores(query.expansion_tokens)
+        if query.history_tokens:
+            scores = scores + query.history_weight * lex.scores(query.history_tokens)
+        if not len(scores):
+            return []
+        top = np.argsort(-scores)[:n]
+        return [(lex.ids[i], Hit(Document(page_content="", id=lex.ids[i]), 0.0,
+                                 lexical=float(scores[i])))
+                for i in top if scores[i] > 0]
+
+    @staticmethod
+    def _fill(index: LoadedIndex, fused: dict[str, Hit], ids: list[str]) -> None:
+        got = index.chunk_collection.get(ids=ids, include=["documents", "metadatas"])
+        for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                      strict=True):
+            fused[doc_id].document = Document(page_content=text, metadata=meta, id=doc_id)
+        for doc_id in ids:
+            if not fused[doc_id].document.page_content:
+                del fused[doc_id]
+
+    def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
+        if not chunk_ids:
+            return []
+        got = self.index.sentence_collection.get(
+            where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas",
+                                                           "embeddings"])
+        return [(m["chunk_id"], d, m, np.asarray(e, dtype=np.float32)) for d, m, e in
+                zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)]
+
+
+def _looks_like_follow_up(text: str) -> bool:
+    lowered = " ".join(words(text))
+    return bool(_FOLLOW_UP_EN.search(lowered) or _FOLLOW_UP_VI.search(fold(lowered)))
+
+
+def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:
+    kept: list[Hit] = []
+    kept_words: list[set[str]] = []
+    for hit in ranked:
+        bag = set(fold(hit.document.page_content).split())
+        if any(len(bag & other) / max(1, len(bag | other)) >= NEAR_DUPLICATE
+               for other in kept_words):
+            continue
+        kept.append(hit)
+        kept_words.append(bag)
+        if len(kept) == k:
+            break
+    return kept
+
+
+class HybridRetriever(BaseRetriever):
+    """The assistant's retrieval as a LangChain retriever.
+
+    Example:
+        >>> retriever = HybridRetriever(searcher=Assistant().searcher, k=4)
+        >>> retriever.invoke("Account executive là gì?")[0].metadata["path"]
+        'corpus/articles/key-account-executive-la-gi.md'
+
+    Each Document carries ``path``, ``title``, ``language``, ``chunk``, ``start``, ``end`` and
+    ``score`` (the fused relevance) in its metadata.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Searcher
+    k: int = 4
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.searcher.search(query, k=self.k)
+        return [Document(page_content=h.document.page_content, id=h.document.id,
+                         metadata={**h.document.metadata, "score": h.score}) for h in hits]

@@ -1,0 +1,121 @@
+"""Text handling for Vietnamese and English: normalisation, folding, tokens, language, aliases.
+
+Vietnamese is often typed without diacritics ("account executive la gi"), so the lexical side
+indexes every word twice: as written (lower-cased, NFC) and folded (tones and marks removed,
+"đ" -> "d"). A question with diacritics then matches both forms and ranks exact matches higher;
+one without matches the folded form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Invisible characters that break words apart or reorder text: zero-width, bidi marks, BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00]")
+_VI_MARKED = re.compile(
+    "[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]"
+)
+# Frequent Vietnamese words once their marks are removed; rare in English text.
+_VI_PLAIN = frozenset(
+    ["la", "gi", "lam", "cua", "nguoi", "cong", "viec", "nhung", "trong", "duoc", "khong", "bao", "lau", "nao", "nhu", "the", "sao", "tai", "vi", "va", "voi", "cho", "mot", "cac", "cung", "se", "thi", "nhieu", "phai", "can", "toi", "ban", "minh", "hoc", "len", "tro", "thanh", "nam", "khach", "hang", "chuc", "vu", "cap", "bac", "nghe", "quan", "ly", "chien", "luoc", "khac", "nhau", "giua", "nhan", "vien"]
+)
+_EN_PLAIN = frozenset(
+    ["the", "a", "an", "is", "are", "what", "how", "does", "do", "long", "who", "which", "why", "of", "to", "in", "and", "for", "become", "between", "difference", "years", "year", "doing", "role", "job", "work", "mean", "means"]
+)
+
+
+def normalize(text: str) -> str:
+    """Unicode NFC, invisible characters removed, runs of spaces folded (newlines kept)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = re.sub(r"[ \t\f\v\r]+", " ", text)
+    return text.strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case and remove tones and diacritics: "Là Gì, Đi" -> "la gi, di"."""
+    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
+    )
+    return unicodedata.normalize("NFC", stripped)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower-cased, diacritics kept."""
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Tokens for the BM25 index: every word folded, plus the accented form where it differs."""
+    out: list[str] = []
+    for word in words(text):
+        plain = fold(word)
+        out.append(plain)
+        if plain != word:
+            out.append(word)
+    return out
+
+
+def detect_language(text: str) -> str:
+    """'vi' or 'en': marks decide; unmarked text counts common words of each language."""
+    if _VI_MARKED.search(text.lower()):
+        return "vi"
+    tokens = [fold(w) for w in words(text)]
+    vi = sum(t in _VI_PLAIN for t in tokens)
+    en = sum(t in _EN_PLAIN for t in tokens)
+    return "vi" if vi > en else "en"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“(\[]?[A-ZÀ-Ỹa-zà-ỹĐđ0-9])|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """Split a passage into sentences (and lines); headings and fragments are kept as given."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """Groups of terms that mean the same thing (abbreviations, translations, spun words).
+
+    A question that contains one term of a group is also searched with the others.
+    """
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    _patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[Sequence[str]]) -> Aliases:
+        clean = tuple(tuple(str(t).strip() for t in g if str(t).strip()) for g in groups)
+        clean = tuple(g for g in clean if len(g) > 1)
+        patterns = tuple(
+            re.compile(r"\b(?:" + "|".join(re.escape(fold(t)) for t in g) + r")\b")
+            for g in clean
+        )
+        return cls(clean, patterns)
+
+    @classmethod
+    def load(cls, path: Path) -> Aliases:
+        """Read ``aliases.yaml`` (``groups: [[term, ...], ...]``); a missing file means none."""
+        if not path.is_file():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.from_groups(data.get("groups") or [])
+
+    def expansions(self, text: str) -> list[str]:
+        """The terms of every group that ``text`` mentions, other than those it already has."""
+        folded = fold(text)
+        found: list[str] = []
+        for group, pattern in zip(self.groups, self._patterns, strict=True):
+            if pattern.search(folded):
+                found.extend(t for t in group if not re.search(
+                    r"\b" + re.escape(fold(t)) + r"\b", folded))
+        return found
