@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from .retrieval import Hit, Query, Searcher
-from .text import detect_language, fold, words
+from .text import content_words as text_content_words
+from .text import detect_language, fold
 
 REFUSAL = {
     "en": ("I don't know: my sources do not cover that question. I can answer questions about "
@@ -25,12 +26,6 @@ REFUSAL = {
            "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
 }
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
-
-# Question words that carry no topic, folded (Vietnamese and English).
-_STOP = frozenset(
-    ["la", "gi", "lam", "the", "nao", "sao", "bao", "nhieu", "lau", "co", "khong", "duoc", "nhung", "cua", "cho", "va", "voi", "mot", "cac", "nguoi", "thi", "se", "den", "tu", "trong", "ra", "ve", "hay", "hoac", "nhu", "ai", "what", "which", "who", "whom", "how", "why", "when", "where", "does", "do", "did", "is", "are", "was", "were", "be", "an", "a", "the", "of", "to", "in", "on", "for", "and", "or", "with", "about", "can", "could", "should", "would", "i", "you", "me", "my", "your", "it", "its", "they", "their", "there", "this", "that", "these", "those", "much", "many", "long", "often"]
-)
-
 
 @dataclass(frozen=True)
 class Source:
@@ -93,7 +88,7 @@ class Answer:
 
 def content_words(text: str) -> set[str]:
     """Folded words of ``text`` that carry its topic."""
-    return {w for w in (fold(x) for x in words(text)) if w not in _STOP and len(w) > 1}
+    return {fold(w) for w in text_content_words(text)}
 
 
 class ExtractiveAnswerer:

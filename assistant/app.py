@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 History = Sequence[dict[str, Any] | str]
 
 #: Below this cosine similarity (multilingual-e5-small) no passage is about the question.
-E5_COVERAGE = 0.815
+E5_COVERAGE = 0.80
+#: A question this much closer to an out-of-scope example than to any passage is refused.
+OUTSIDE_MARGIN = -0.045
 
 
 class AnswerStream:
@@ -131,7 +133,7 @@ class Assistant:
         query, notice = self._prepare(question, history)
         language = detect_language(query.text)
         hits = self.searcher.search(query, k=self.settings.top_k)
-        if not self.covers(hits):
+        if not self.covers(query, hits):
             answer = Answer(REFUSAL[language], [], abstained=True, notice=notice,
                             language=language)
             return AnswerStream(iter([answer.answer]), lambda: answer)
@@ -144,14 +146,20 @@ class Assistant:
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 
     # --- helpers --------------------------------------------------------------------------
-    def covers(self, hits: list[Hit]) -> bool:
-        """Whether the best passages are about the question at all (else: abstain)."""
+    def covers(self, query: Query, hits: list[Hit]) -> bool:
+        """Whether the sources cover the question (else the assistant abstains).
+
+        Two tests, both on cosine similarity: the best passage must be close enough to the
+        question, and not clearly farther than the closest of a set of questions the corpus
+        does not answer (``assistant/data/out_of_scope.txt``: weather, recipes, salaries...).
+        """
         if not hits:
             return False
         best = max(h.dense for h in hits)
-        if self.embeddings.name == "e5":
-            return best >= E5_COVERAGE + self.settings.min_relevance
-        return best >= 0.3 + self.settings.min_relevance
+        if self.embeddings.name == "e5" and best < E5_COVERAGE + self.settings.min_relevance:
+            return False
+        nearest_outside = self.searcher.out_of_scope_similarity(query)
+        return best - nearest_outside >= OUTSIDE_MARGIN + self.settings.min_relevance
 
     def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
         if not isinstance(question, str):

@@ -122,17 +122,17 @@ def _index(bot: Any, args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         def progress(total: int, description: str) -> Any:
-            return tqdm(total=total, desc=description, unit="chunk", file=sys.stderr)
+            # rate_noinv: always "chunk/s" (tqdm flips to "s/chunk" below one per second).
+            return tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                        "chunks [{elapsed}<{remaining}, {rate_noinv_fmt}]")
 
+    # Skipped files were already warned about on stderr (logging), one line each.
     report = bot.index(rebuild=args.rebuild, progress=progress)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(f"{report.added} added, {report.updated} updated, {report.removed} removed, "
-          f"{report.unchanged} unchanged; {report.chunks_embedded} chunks embedded"
-          + (f"; {len(report.skipped)} skipped" if report.skipped else ""))
+    print(report.summary())
     return 0
 
 

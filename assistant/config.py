@@ -43,10 +43,10 @@ class Settings(BaseSettings):
         ),
     )
     chunk_size: int = Field(
-        700, ge=100, le=8000, description="Largest chunk, in characters."
+        400, ge=100, le=8000, description="Largest chunk, in characters."
     )
     chunk_overlap: int = Field(
-        80, ge=0, le=2000, description="Characters shared by neighbouring chunks."
+        60, ge=0, le=2000, description="Characters shared by neighbouring chunks."
     )
 
     # --- Chroma server (optional) --------------------------------------------------------

@@ -1,7 +1,9 @@
 """Read ``corpus/`` into LangChain Documents: front matter, HTML main text, normalisation.
 
-A file that cannot be read (binary, not UTF-8, empty, too large, broken front matter, a
-symlink loop) is skipped with a reason that names it; the rest is read.
+A file that cannot be read (binary, not UTF-8, empty, too large, broken front matter, not a
+regular file, a dangling symlink or a symlink loop, a name that is not UTF-8) is skipped with a
+reason that names it, and a warning is logged; the rest is read. HTML pages keep their main
+text: scripts, styles, navigation, headers, footers and forms are dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +51,8 @@ class CorpusFile:
     document: Document
 
 
-def read_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[CorpusFile], list[Skipped]]:
+def read_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES,
+                ) -> tuple[list[CorpusFile], list[Skipped]]:
     """Read every document under ``corpus_dir``, in path order.
 
     Returns:
@@ -64,20 +68,46 @@ def read_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list
         )
     files: list[CorpusFile] = []
     skipped: list[Skipped] = []
-    for path in _walk(corpus_dir):
+
+    def skip(shown: str, reason: str) -> None:
+        log.warning("skipped %s: %s", shown, reason)
+        skipped.append(Skipped(shown, reason))
+
+    def unlistable(error: OSError) -> None:
+        folder = Path(error.filename) if error.filename else corpus_dir
+        skip(_shown(corpus_dir, folder), f"folder cannot be read: {error.strerror or error}")
+
+    for path in _walk(corpus_dir, unlistable, skip):
         shown = _shown(corpus_dir, path)
         try:
+            if shown != _printable(shown):
+                raise _Skip("its name is not valid UTF-8; rename it")
             files.append(read_file(path, shown, max_bytes))
         except _Skip as e:
-            log.warning("skipped %s: %s", shown, e)
-            skipped.append(Skipped(shown, str(e)))
+            skip(_printable(shown), str(e))
     return files, skipped
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    # os.walk does not follow symlinked folders, so a symlink loop cannot trap it.
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+def _printable(text: str) -> str:
+    """``text`` with undecodable bytes of a file name shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _walk(root: Path, onerror: Callable[[OSError], None],
+          skip: Callable[[str, str], None]) -> Iterator[Path]:
+    # Symlinked folders are followed, each real folder once, so a symlink loop cannot trap it.
+    seen = {os.path.realpath(root)}
+    for folder, dirs, names in os.walk(root, onerror=onerror, followlinks=True):
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            real = os.path.realpath(os.path.join(folder, name))
+            if real in seen:
+                skip(_shown(root, Path(folder) / name),
+                     "a symlinked folder that is read already (a loop); not followed")
+                continue
+            seen.add(real)
+            kept.append(name)
+        dirs[:] = kept
         for name in sorted(names):
             if name.startswith(".") or not name.lower().endswith(EXTENSIONS):
                 continue
@@ -97,14 +127,21 @@ class _Skip(Exception):
 def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> CorpusFile:
     """Read one corpus file into a Document; raises ``_Skip`` with a reason when it cannot."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _Skip(f"larger than {max_bytes:,} bytes ({size:,}); split it into smaller files")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise _Skip("not a regular file (a pipe, socket or device)")
+        if info.st_size > max_bytes:
+            raise _Skip(f"larger than {max_bytes:,} bytes ({info.st_size:,}); "
+                        "split it into smaller files")
         raw = path.read_bytes()
     except OSError as e:
+        if path.is_symlink() and not path.exists():
+            raise _Skip(f"a symlink to a file that does not exist ({e.strerror or e})") from e
         raise _Skip(f"cannot be read: {e.strerror or e}") from e
     if not raw.strip():
         raise _Skip("empty file")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Skip("UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
         raise _Skip("binary file (contains NUL bytes), not text")
     try:
@@ -123,7 +160,7 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
             raise _Skip("broken front matter: expected 'key: value' lines between the --- lines")
         meta = dict(loaded or {})
         text = text[match.end():]
-    elif text.startswith("---\n"):
+    elif re.match(r"---[ \t]*\r?\n", text):
         raise _Skip("broken front matter: no closing --- line")
 
     if path.suffix.lower() in (".html", ".htm"):
@@ -160,21 +197,52 @@ def _first_heading(body: str) -> str | None:
     return None
 
 
+_DROPPED_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+                 "iframe", "svg", "template", "button", "select", "dialog", "canvas"]
+_DROPPED_ROLES = ["navigation", "banner", "contentinfo", "search", "complementary", "dialog"]
+_BLOCK_TAGS = ["p", "div", "section", "article", "main", "blockquote", "pre", "table", "tr",
+               "ul", "ol", "dl", "dt", "dd", "figure", "figcaption", "hr", "address"]
+# Private-use characters mark paragraph and line breaks while whitespace is collapsed.
+_PARA, _LINE = "\ue000", "\ue001"
+
+
 def _html_text(html: str) -> tuple[str, dict[str, object]]:
-    """Main text of an HTML page: no scripts, styles, navigation, headers or footers."""
+    """Main text of an HTML page, with headings as ``#`` lines and list items as ``-`` lines.
+
+    Scripts, styles, navigation, headers, footers, asides, forms and hidden elements are
+    dropped; ``<main>`` (or ``role="main"``, or ``<article>``) is preferred to the whole body.
+    The ``<title>`` and ``<html lang>`` become the title and language.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     meta: dict[str, object] = {}
-    if soup.title and soup.title.string:
-        meta["title"] = soup.title.string.strip()
+    if soup.title and soup.title.get_text(strip=True):
+        meta["title"] = soup.title.get_text(" ", strip=True)
     if soup.html and soup.html.get("lang"):
         meta["language"] = str(soup.html.get("lang")).split("-")[0]
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside",
-                     "form", "iframe", "svg", "template"]):
+    for tag in soup(_DROPPED_TAGS):
         tag.decompose()
-    main = soup.find("main") or soup.find("article") or soup.body or soup
-    blocks = [b.get_text(" ", strip=True) for b in main.find_all(
-        ["h1", "h2", "h3", "h4", "p", "li", "blockquote", "pre", "td"])]
-    text = "\n\n".join(b for b in blocks if b) or main.get_text("\n", strip=True)
-    return text, meta
+    for tag in soup.find_all(lambda t: t.get("role") in _DROPPED_ROLES or t.has_attr("hidden")
+                             or t.get("aria-hidden") == "true"):
+        tag.decompose()
+    main = (soup.find("main") or soup.find(lambda t: t.get("role") == "main")
+            or soup.find("article") or soup.body or soup)
+    for level in range(1, 7):
+        for tag in main.find_all(f"h{level}"):
+            tag.insert_before(_PARA + "#" * level + " ")
+            tag.insert_after(_PARA)
+    for tag in main.find_all("li"):
+        tag.insert_before(_LINE + "- ")
+        tag.insert_after(_LINE)
+    for tag in main.find_all(["br", "td", "th"]):
+        tag.insert_after(_LINE if tag.name == "br" else " ")
+    for tag in main.find_all(_BLOCK_TAGS):
+        # A paragraph inside a list item stays on the item's line.
+        mark = " " if tag.find_parent("li") else _PARA
+        tag.insert_before(mark)
+        tag.insert_after(mark)
+    text = re.sub(r"\s+", " ", main.get_text())
+    text = re.sub(f"[ {_LINE}]*{_PARA}[ {_PARA}{_LINE}]*", "\n\n", text)
+    text = re.sub(f" *{_LINE}[ {_LINE}]*", "\n", text)
+    return text.strip(), meta

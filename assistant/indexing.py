@@ -1,24 +1,46 @@
 """Build the index: read the corpus, split it, embed what changed, switch versions atomically.
 
-Incremental by default: a chunk or sentence whose text was embedded before (in the answering
-version, or in a build that was interrupted) reuses that vector, so unchanged files cost no
-embedding and an interrupted build resumes where it stopped. Every build writes a fresh version
-and switches to it in one step (see ``store``), so a build killed at any point leaves the
-previous index answering.
+How a build goes (``Indexer.run``):
+
+1. Read ``corpus/`` (unreadable files are skipped with a reason), split it into chunks and
+   the chunks into quotable sentences. Every chunk and sentence gets a *key*: a hash of the
+   model name and the exact text that is embedded. Equal keys share a vector.
+2. If the fingerprint of the result (every chunk and sentence id, the model, ``FORMAT``)
+   equals the one in the manifest, stop: nothing is written (the no-op path).
+3. Create a new, empty version (``store``) and fill it in batches. A vector is taken from
+   the answering version or from the leftover of an interrupted build when its key is there;
+   only the rest is embedded, ``batch_size`` chunks (and their sentences) at a time, each
+   batch written as soon as it is embedded.
+4. Save the BM25 index of the version, check the version is complete, and switch the
+   manifest to it in one write. Then drop every version but the new and the previous one.
+
+So a build killed at any point (Ctrl-C, ``kill -9``, an exception, a full disk) leaves the
+previous version answering, and loses at most one batch of embedding: the next run reads the
+killed build's vectors back and embeds only what is still missing.
+
+Why not ``langchain_core.indexing.index`` with a record manager? ``index()`` keeps *one*
+vector store in step with the documents by writing into it in place (add and update, then a
+cleanup that deletes stale records). A reader that queries during the run sees a mix of old
+and new chunks, and a run killed between the writes and the cleanup leaves both answering,
+which the swap above rules out. What makes our builds cheap is reusing *vectors* across
+versions, and a ``RecordManager`` holds keys and timestamps, not vectors (langchain-core
+ships only an in-memory one, too). The content-key reuse here plays the part of the record
+manager; the version swap plays the part of ``cleanup="full"``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -26,22 +48,35 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from .config import Settings
 from .corpus import CorpusFile, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
-from .errors import CorpusError, IndexMismatchError
+from .errors import CorpusError, IndexMismatchError, StoreError
 from .lexical import LexicalIndex
-from .store import Manifest, Store
+from .store import FORMAT, Manifest, Store
 from .text import sentences as split_sentences
 
 log = logging.getLogger(__name__)
 
 Embedder = E5Embeddings | SentenceTransformerEmbeddings
-ProgressFactory = Callable[[int, str], Any]  # (total, description) -> object with update(n)
+#: Makes a progress bar: ``(total, description) -> object with update(n) and close()``.
+ProgressFactory = Callable[[int, str], Any]
 
 MIN_SENTENCE_CHARS = 20
+#: Chunks embedded (with their sentences) and written per step; a crash loses one step.
+BATCH_CHUNKS = 16
+#: Records read from the store per request.
+PAGE = 1000
+LOCK_FILE = ".build.lock"
+
+T = TypeVar("T")
 
 
 @dataclass
 class IndexReport:
-    """What one ``assistant index`` run did. Counts are files, except ``chunks_embedded``."""
+    """What one ``assistant index`` run did. Counts are files, except ``chunks_embedded``.
+
+    ``to_dict()`` is the ``assistant index --json`` output: ``added``, ``updated``,
+    ``removed``, ``unchanged``, ``chunks_embedded`` and ``skipped`` (``[{"path", "reason"}]``).
+    ``chunks``, ``seconds`` and ``version`` describe the index after the run.
+    """
 
     added: int = 0
     updated: int = 0
@@ -49,16 +84,41 @@ class IndexReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
-        return data
+        """The report as ``assistant index --json`` prints it."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "chunks_embedded": self.chunks_embedded,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+    def summary(self) -> str:
+        """One closing line for people, e.g. ``3 added, ...; 12 of 60 chunks embedded ...``."""
+        files = self.added + self.updated + self.unchanged
+        counts = (f"{files} file{'' if files == 1 else 's'}: {self.added} added, "
+                  f"{self.updated} updated, "
+                  f"{self.removed} removed, {self.unchanged} unchanged"
+                  + (f", {len(self.skipped)} skipped" if self.skipped else ""))
+        if not (self.added or self.updated or self.removed or self.chunks_embedded):
+            return f"{counts}; the index is up to date ({self.chunks} chunks)."
+        rate = (f" ({self.chunks_embedded / self.seconds:.1f} chunks/s)"
+                if self.chunks_embedded and self.seconds > 0 else "")
+        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded in "
+                f"{self.seconds:.1f} s{rate}.")
 
 
 @dataclass(frozen=True)
 class Chunk:
-    id: str
+    """A passage of one file, as stored in the chunk collection."""
+
+    id: str  # hash of the text and its metadata (path, position, file hash)
     text: str
     key: str  # hash of what is embedded, with the model: equal keys share a vector
     embed_text: str
@@ -67,6 +127,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Sentence:
+    """A quotable sentence of a chunk, as stored in the sentence collection."""
+
     id: str
     text: str
     key: str
@@ -125,24 +187,60 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     return out
 
 
+def fingerprint(model: str, chunk_ids: Iterable[str],
+                sentences: Iterable[tuple[str, str]]) -> str:
+    """Hash of an index's content: equal fingerprints mean an equal index.
+
+    Args:
+        model: the embedding model's name.
+        chunk_ids: every chunk id (they hash the text and its metadata).
+        sentences: every sentence's ``(id, key)``.
+    """
+    return _hash(FORMAT, model, *sorted(chunk_ids), *sorted(f"{i}={k}" for i, k in sentences))
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _age(version: str) -> int:
+    """Milliseconds since the epoch at which ``version`` was started (0 if not ours)."""
+    try:
+        return int(version[1:], 16)
+    except ValueError:
+        return 0
+
+
 class Indexer:
-    """Builds versions of the index from the corpus.
+    """Builds versions of the index from the corpus (see the module docstring).
 
     Args:
         settings: where the corpus and index are, and the chunking.
         embeddings: the embedding model (its ``name`` is recorded in the manifest).
         store: the Chroma store the versions live in.
         progress: makes a progress bar, or None for quiet runs.
+        batch_size: chunks embedded and written per step.
+
+    Example:
+        >>> report = Indexer(settings, E5Embeddings(), Store(connect(settings), "kb")).run()
+        >>> report.to_dict()
+        {'added': 15, 'updated': 0, 'removed': 0, 'unchanged': 0, 'chunks_embedded': 56,
+         'skipped': []}
     """
 
     def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
-                 progress: ProgressFactory | None = None) -> None:
+                 progress: ProgressFactory | None = None,
+                 batch_size: int = BATCH_CHUNKS) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.store = store
         self.progress = progress
+        self.batch_size = max(1, batch_size)
+        self._max_batch: int | None = None
 
     def lexical_dir(self, version: str) -> Path:
+        """The local folder of the BM25 index of ``version``."""
         return self.settings.index_dir / "lexical" / f"{self.store.prefix}-{version}"
 
     def check_compatible(self, manifest: Manifest) -> None:
@@ -154,15 +252,33 @@ class Indexer:
                 f"The index in {self._where()} was built with {manifest.settings_text()}, "
                 f"but the settings ask for embeddings={wanted[0]}, chunk_size={wanted[1]}, "
                 f"chunk_overlap={wanted[2]}. Rebuild it with `assistant index --rebuild` "
-                "(or set ASSISTANT_EMBEDDINGS / ASSISTANT_CHUNK_SIZE back)."
+                "(or set ASSISTANT_EMBEDDINGS / ASSISTANT_CHUNK_SIZE / "
+                "ASSISTANT_CHUNK_OVERLAP back)."
             )
 
     def _where(self) -> str:
         s = self.settings
-        return f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.index_dir)
+        return (f"the Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host
+                else str(s.index_dir))
 
+    # --- the build ----------------------------------------------------------------------
     def run(self, rebuild: bool = False) -> IndexReport:
-        """Bring the index up to date with the corpus; return what changed."""
+        """Bring the index up to date with the corpus; return what changed.
+
+        Args:
+            rebuild: embed everything again instead of reusing the answering version's
+                vectors (needed after changing the model or the chunking).
+
+        Raises:
+            CorpusError: the corpus folder is missing or holds no readable document.
+            IndexMismatchError: the index was built with another model or chunking and
+                ``rebuild`` is false.
+            StoreError: the store cannot be written, or another build is running.
+        """
+        with self._lock():
+            return self._run(rebuild)
+
+    def _run(self, rebuild: bool) -> IndexReport:
         started = time.perf_counter()
         files, skipped = read_corpus(self.settings.corpus_dir)
         if not files:
@@ -173,136 +289,239 @@ class Indexer:
             )
         model = self.embeddings.name
         chunks = split_corpus(files, self.settings, model)
-        fingerprint = _hash(model, *(c.id for c in chunks))
+        sentences = chunk_sentences(chunks, model)
+        content = fingerprint(model, (c.id for c in chunks), ((s.id, s.key) for s in sentences))
         current = self.store.manifest()
         if current is not None and not rebuild:
             self.check_compatible(current)
-            if getattr(current, "fingerprint", None) == fingerprint or (
-                self._fingerprint(current) == fingerprint
-                and self.lexical_dir(current.version).is_dir()
-            ):
-                log.info("index is up to date (%d files)", len(files))
-                return IndexReport(unchanged=len(files), skipped=skipped)
+            if self._up_to_date(current, content):
+                log.info("index is up to date (%d files, %d chunks)", len(files), len(chunks))
+                return IndexReport(unchanged=len(files), skipped=skipped, chunks=len(chunks),
+                                   seconds=time.perf_counter() - started,
+                                   version=current.version)
 
-        sentences = chunk_sentences(chunks, model)
-        report = IndexReport(skipped=skipped)
-        previous_files: dict[str, str] = {}
+        versions = self.store.versions()
+        version = self._new_version(versions, current)
+        chunk_col, sentence_col = self.store.create(version, {
+            "embeddings": model, "chunk_size": self.settings.chunk_size,
+            "chunk_overlap": self.settings.chunk_overlap, "rebuild": rebuild,
+            "format": FORMAT,
+        })
+        log.info("building index version %s from %d files", version, len(files))
+
         chunk_cache: dict[str, np.ndarray] = {}
         sentence_cache: dict[str, np.ndarray] = {}
-        versions = self.store.versions()
-        for version, meta in versions.items():
-            if meta.get("embeddings") != model:
-                continue
-            if current is not None and version == current.version:
-                previous_files = self._collect(version, chunk_cache, sentence_cache,
-                                               want_files=True)
-            elif rebuild:
-                continue
-            elif current is None or version > current.version:
-                # An interrupted build: its vectors let this run finish the job.
-                self._collect(version, chunk_cache, sentence_cache, want_files=False)
-        if rebuild:
-            chunk_cache.clear()
-            sentence_cache.clear()
+        chunk_keys = {c.key for c in chunks}
+        sentence_keys = {s.key for s in sentences}
+        previous_files: dict[str, str] = {}
+        if current is not None:
+            reuse = not rebuild and current.embeddings == model
+            self._scan(self.store.chunks_name(current.version), chunk_keys, chunk_cache,
+                       files=previous_files, vectors=reuse)
+            if reuse:
+                self._scan(self.store.sentences_name(current.version), sentence_keys,
+                           sentence_cache)
+        for leftover in self._leftovers(versions, current, rebuild, model):
+            log.info("reusing the vectors of the interrupted build %s", leftover)
+            self._scan(self.store.chunks_name(leftover), chunk_keys, chunk_cache)
+            self._scan(self.store.sentences_name(leftover), sentence_keys, sentence_cache)
 
-        new_files = {f.path: f.sha256 for f in files}
-        for path, sha in new_files.items():
-            if path not in previous_files:
+        report = IndexReport(skipped=skipped, chunks=len(chunks), version=version)
+        for file in files:
+            if file.path not in previous_files:
                 report.added += 1
-            elif previous_files[path] != sha:
+            elif previous_files[file.path] != file.sha256:
                 report.updated += 1
             else:
                 report.unchanged += 1
-        report.removed = sum(p not in new_files for p in previous_files)
+        paths = {f.path for f in files}
+        report.removed = sum(p not in paths for p in previous_files)
 
-        version = "v" + format(int(time.time() * 1000), "x")
-        chunk_vecs = self._embed([(c.key, c.embed_text) for c in chunks], chunk_cache,
-                                 f"Embedding {len(files)} files", "chunk")
-        report.chunks_embedded = self._embedded_count
-        sentence_vecs = self._embed([(s.key, s.text) for s in sentences], sentence_cache,
-                                    "Embedding sentences", "sentence")
-        dimension = int(chunk_vecs.shape[1]) if len(chunk_vecs) else 0
-
-        collection_meta = {"embeddings": model, "chunk_size": self.settings.chunk_size,
-                           "chunk_overlap": self.settings.chunk_overlap}
-        chunk_col, sentence_col = self.store.create(version, collection_meta)
-        self._add(chunk_col, [c.id for c in chunks], chunk_vecs, [c.text for c in chunks],
-                  [c.metadata for c in chunks])
-        self._add(sentence_col, [s.id for s in sentences], sentence_vecs,
-                  [s.text for s in sentences], [s.metadata for s in sentences])
+        report.chunks_embedded = self._fill(version, chunk_col, sentence_col, chunks,
+                                            sentences, chunk_cache, sentence_cache)
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
             self.lexical_dir(version))
+        self._check_complete(version, chunk_col, sentence_col, len(chunks), len(sentences))
 
         manifest = Manifest(
-            version=version, embeddings=model, dimension=dimension,
+            version=version, embeddings=model,
+            dimension=int(len(chunk_cache[chunks[0].key])),
             chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
             files=len(files), chunks=len(chunks), sentences=len(sentences),
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"), fingerprint=content,
         )
         self.store.switch(manifest, previous=current.version if current else None)
         self._write_manifest_copy(manifest)
-        self._clean(keep={version, current.version if current else version})
+        self._clean(keep={version} | ({current.version} if current else set()))
+        report.seconds = time.perf_counter() - started
         log.info("indexed %d files, %d chunks (%d embedded) in %.1fs", len(files), len(chunks),
-                 report.chunks_embedded, time.perf_counter() - started)
+                 report.chunks_embedded, report.seconds)
         return report
 
-    # Chunk ids hash their text and metadata, so equal ids mean an equal index.
-    def _fingerprint(self, manifest: Manifest) -> str | None:
+    def _up_to_date(self, current: Manifest, content: str) -> bool:
+        """Whether the answering version already holds exactly this content."""
+        if current.fingerprint:
+            same = current.fingerprint == content
+        else:  # a manifest from before fingerprints were recorded: compute it from the store
+            same = self._stored_fingerprint(current) == content
+            if same:
+                self.store.switch(replace(current, fingerprint=content),
+                                  previous=self.store.previous_version())
+        # A version named by the manifest but gone from the store is rebuilt, not trusted.
+        return same and self.store.open_one(self.store.chunks_name(current.version)) is not None
+
+    def _stored_fingerprint(self, manifest: Manifest) -> str | None:
         try:
-            chunk_col, _ = self.store.open(manifest.version)
-            ids = chunk_col.get(include=["metadatas"])
-        except Exception:
+            chunk_col, sentence_col = self.store.open(manifest.version)
+            chunk_ids = self._read(chunk_col, [])
+            sentences = self._read(sentence_col, ["metadatas"])
+        except Exception as e:  # unreadable: not up to date
+            log.info("cannot fingerprint version %s: %s", manifest.version, e)
             return None
-        order = sorted(zip(ids["metadatas"], ids["ids"], strict=True),
-                       key=lambda m: (m[0]["path"], m[0]["chunk"]))
-        return _hash(manifest.embeddings, *(i for _, i in order))
+        return fingerprint(manifest.embeddings, (i for i, _, _ in chunk_ids),
+                           ((i, (m or {}).get("key", "")) for i, m, _ in sentences))
 
-    def _collect(self, version: str, chunk_cache: dict[str, np.ndarray],
-                 sentence_cache: dict[str, np.ndarray], want_files: bool) -> dict[str, str]:
-        files: dict[str, str] = {}
+    @staticmethod
+    def _read(collection: Any, include: list[str]) -> list[tuple[str, Any, Any]]:
+        """Every record of a collection as ``(id, metadata, embedding)``, page by page."""
+        out: list[tuple[str, Any, Any]] = []
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=PAGE, offset=offset)
+            ids = got["ids"]
+            metas = got.get("metadatas") if "metadatas" in include else None
+            vecs = got.get("embeddings") if "embeddings" in include else None
+            for i, record_id in enumerate(ids):
+                out.append((record_id, metas[i] if metas is not None else None,
+                            vecs[i] if vecs is not None else None))
+            offset += len(ids)
+            if len(ids) < PAGE:
+                return out
+
+    def _scan(self, name: str, keys: set[str], cache: dict[str, np.ndarray],
+              files: dict[str, str] | None = None, vectors: bool = True) -> None:
+        """Put the vectors of collection ``name`` whose key is in ``keys`` into ``cache``.
+
+        With ``files``, also collect the ``path -> file hash`` of its chunks. A missing or
+        unreadable collection is only a lost cache.
+        """
         try:
-            chunk_col, sentence_col = self.store.open(version)
-            for col, cache in ((chunk_col, chunk_cache), (sentence_col, sentence_cache)):
-                got = col.get(include=["embeddings", "metadatas"])
-                for meta, vec in zip(got["metadatas"], got["embeddings"], strict=True):
-                    cache.setdefault(meta["key"], np.asarray(vec, dtype=np.float32))
-                    if want_files and "path" in meta:
-                        files[meta["path"]] = meta["file_sha"]
-        except Exception as e:  # a broken leftover is only a lost cache
-            log.warning("could not reuse index version %s: %s", version, e)
-        return files
+            collection = self.store.open_one(name)
+            if collection is None:
+                return
+            include = ["metadatas"] + (["embeddings"] if vectors else [])
+            for _, meta, vec in self._read(collection, include):
+                meta = meta or {}
+                if files is not None and "path" in meta:
+                    files[meta["path"]] = str(meta.get("file_sha", ""))
+                key = meta.get("key")
+                if vectors and key in keys and key not in cache and vec is not None:
+                    cache[key] = np.asarray(vec, dtype=np.float32)
+        except Exception as e:
+            log.warning("could not reuse the vectors of %s: %s", name, e)
 
-    _embedded_count = 0
+    def _leftovers(self, versions: dict[str, dict[str, Any]], current: Manifest | None,
+                   rebuild: bool, model: str) -> list[str]:
+        """Unfinished versions whose vectors this build may reuse, newest first.
 
-    def _embed(self, items: list[tuple[str, str]], cache: dict[str, np.ndarray],
-               description: str, unit: str) -> np.ndarray:
-        todo: dict[str, str] = {}
-        for key, text in items:
-            if key not in cache and key not in todo:
-                todo[key] = text
-        self._embedded_count = len(todo)
-        if todo:
-            bar = self.progress(len(todo), description) if self.progress else None
-            keys = list(todo)
-            for i in range(0, len(keys), 64):
-                batch = keys[i:i + 64]
-                vecs = self.embeddings.encode_passages([todo[k] for k in batch])
-                for k, v in zip(batch, vecs, strict=True):
-                    cache[k] = v
+        A plain build reuses any; a ``--rebuild`` only those of an interrupted rebuild
+        started after the answering version (they too were embedded from nothing).
+        """
+        previous = self.store.previous_version() if current is not None else None
+        out = []
+        for version, meta in sorted(versions.items(), key=lambda kv: _age(kv[0]),
+                                    reverse=True):
+            if meta.get("embeddings") != model or version == previous:
+                continue
+            if current is not None and version == current.version:
+                continue
+            if rebuild and not (meta.get("rebuild") and (
+                    current is None or _age(version) > _age(current.version))):
+                continue
+            out.append(version)
+        return out
+
+    @staticmethod
+    def _new_version(versions: dict[str, dict[str, Any]], current: Manifest | None) -> str:
+        # Later than every version present, even when the clock went back.
+        floor = max([_age(v) for v in versions] + [_age(current.version) if current else 0])
+        return "v" + format(max(int(time.time() * 1000), floor + 1), "x")
+
+    def _fill(self, version: str, chunk_col: Any, sentence_col: Any, chunks: list[Chunk],
+              sentences: list[Sentence], chunk_cache: dict[str, np.ndarray],
+              sentence_cache: dict[str, np.ndarray]) -> int:
+        """Write every chunk and sentence into the new version; returns chunks embedded."""
+        by_chunk: dict[str, list[Sentence]] = {}
+        for sentence in sentences:
+            by_chunk.setdefault(sentence.metadata["chunk_id"], []).append(sentence)
+        ready = [c for c in chunks if c.key in chunk_cache]
+        todo = [c for c in chunks if c.key not in chunk_cache]
+        for batch in _batches(ready, PAGE):
+            self._write(chunk_col, sentence_col, batch, by_chunk, chunk_cache, sentence_cache)
+        if not todo:
+            return 0
+        embedded = 0
+        files = len({c.metadata["path"] for c in todo})
+        bar = self.progress(len(todo), f"Embedding {files} files") if self.progress else None
+        try:
+            for done, batch in enumerate(_batches(todo, self.batch_size)):
+                missing: dict[str, str] = {}
+                for chunk in batch:
+                    if chunk.key not in chunk_cache:
+                        missing.setdefault(chunk.key, chunk.embed_text)
+                if missing:
+                    vecs = self.embeddings.encode_passages(list(missing.values()))
+                    chunk_cache.update(zip(missing, vecs, strict=True))
+                    embedded += len(missing)
+                self._write(chunk_col, sentence_col, batch, by_chunk, chunk_cache,
+                            sentence_cache)
+                log.info("embedded %d of %d new chunks into %s",
+                         min(len(todo), (done + 1) * self.batch_size), len(todo), version)
                 if bar is not None:
                     bar.update(len(batch))
+        finally:
             if bar is not None:
                 bar.close()
-        if not items:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([cache[key] for key, _ in items])
+        return embedded
 
-    def _add(self, collection: Any, ids: list[str], vecs: np.ndarray, docs: list[str],
+    def _write(self, chunk_col: Any, sentence_col: Any, batch: Sequence[Chunk],
+               by_chunk: dict[str, list[Sentence]], chunk_cache: dict[str, np.ndarray],
+               sentence_cache: dict[str, np.ndarray]) -> None:
+        """Embed the batch's missing sentences, then write its sentences and chunks."""
+        own = [s for c in batch for s in by_chunk.get(c.id, [])]
+        missing: dict[str, str] = {}
+        for sentence in own:
+            if sentence.key not in sentence_cache:
+                missing.setdefault(sentence.key, sentence.text)
+        if missing:
+            vecs = self.embeddings.encode_passages(list(missing.values()))
+            sentence_cache.update(zip(missing, vecs, strict=True))
+        # Sentences first: a crash between the two writes then costs a chunk, not sentences.
+        self._add(sentence_col, [s.id for s in own], [sentence_cache[s.key] for s in own],
+                  [s.text for s in own], [s.metadata for s in own])
+        self._add(chunk_col, [c.id for c in batch], [chunk_cache[c.key] for c in batch],
+                  [c.text for c in batch], [c.metadata for c in batch])
+
+    def _add(self, collection: Any, ids: list[str], vecs: list[np.ndarray], docs: list[str],
              metas: list[dict[str, Any]]) -> None:
-        step = max(1, min(5000, self.store.client.get_max_batch_size()))
+        if not ids:
+            return
+        if self._max_batch is None:
+            self._max_batch = max(1, min(5000, self.store.client.get_max_batch_size()))
+        step = self._max_batch
         for i in range(0, len(ids), step):
-            collection.add(ids=ids[i:i + step], embeddings=vecs[i:i + step],
+            collection.add(ids=ids[i:i + step], embeddings=np.vstack(vecs[i:i + step]),
                            documents=docs[i:i + step], metadatas=metas[i:i + step])
+
+    def _check_complete(self, version: str, chunk_col: Any, sentence_col: Any, chunks: int,
+                        sentences: int) -> None:
+        stored = (chunk_col.count(), sentence_col.count())
+        if stored != (chunks, sentences):
+            raise StoreError(
+                f"The new index version {version} holds {stored[0]} chunks and {stored[1]} "
+                f"sentences instead of {chunks} and {sentences}; the previous index still "
+                "answers. Run `assistant index` again."
+            )
 
     def _write_manifest_copy(self, manifest: Manifest) -> None:
         # For people and tools that look in index/; the store's copy is the one that counts.
@@ -315,12 +534,43 @@ class Indexer:
         tmp.replace(path)
 
     def _clean(self, keep: set[str]) -> None:
-        for version in self.store.versions():
-            if version not in keep:
-                self.store.drop(version)
+        """Drop every version but ``keep``, and their BM25 folders (failures only logged)."""
+        try:
+            for version in self.store.versions():
+                if version not in keep:
+                    log.info("dropping index version %s", version)
+                    self.store.drop(version)
+        except Exception as e:  # the new version answers already; leftovers go next time
+            log.warning("could not drop old index versions: %s", e)
         lexical_root = self.settings.index_dir / "lexical"
         if lexical_root.is_dir():
             wanted = {self.lexical_dir(v).name for v in keep}
             for folder in lexical_root.iterdir():
                 if folder.name.startswith(self.store.prefix + "-") and folder.name not in wanted:
                     shutil.rmtree(folder, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Hold ``index_dir/.build.lock`` so that two builds never interleave here.
+
+        The operating system releases the lock when the process dies, even by ``kill -9``.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.index_dir / LOCK_FILE
+        with open(path, "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as e:
+                raise StoreError(
+                    f"Another `assistant index` is updating the index in {self._where()} "
+                    "(it holds " + str(path) + "). Wait for it to finish, then run again."
+                ) from e
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

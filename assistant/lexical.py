@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,12 +28,21 @@ class LexicalIndex:
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}
-        #: every folded word of the corpus
-        self.vocabulary = frozenset(w for w in vocab if w and w == fold(w))
+        #: every word of the corpus, folded and as written
+        self.vocabulary = frozenset(w for w in vocab if w)
+
+    def knows(self, word: str) -> bool:
+        """Whether the corpus has ``word`` (as written when it has marks, else folded), or a
+        word of the same stem ("responsibilities" ~ "responsible")."""
+        word = word.lower()
+        if word in self.vocabulary:
+            return True
+        stem = word[:6]
+        return len(word) >= 6 and any(v.startswith(stem) for v in self.vocabulary)
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         if not ids:
             return cls([], None)
@@ -74,7 +84,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
@@ -86,6 +96,18 @@ class LexicalIndex:
         if self._bm25 is None or not tokens:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)  # type: ignore[attr-defined]
+
+
+def _bm25s() -> Any:
+    """The bm25s module, with its logger following the application's logging settings.
+
+    bm25s sets its own logger to DEBUG when imported, which would print "Building index from
+    tokens" on every ``assistant index``.
+    """
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
 
 
 def _accent_table(texts: list[str]) -> dict[str, str]:

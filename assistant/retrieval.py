@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time
+from importlib.resources import files
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,17 @@ from .text import Aliases, detect_language, fold, lexical_tokens, normalize, wor
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
+#: Weight of the BM25 score (relative to the best one) added to the cosine similarity.
+LEXICAL_WEIGHT = 0.04
+#: BM25 weight of the alias-table expansions relative to the question's own words.
+EXPANSION_WEIGHT = 0.25
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
 # Words that make a question lean on the one before it.
 _FOLLOW_UP_EN = re.compile(
     r"^(and|but|so|also|what about|how about|then)\b|"
-    r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her)\b"
+    r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|there|then)\b"
 )
 _FOLLOW_UP_VI = re.compile(  # matched on folded text
     r"^(con|vay|the con|roi|va)\b|\b(ho|nguoi do|nguoi nay|vi tri (do|nay)|"
@@ -87,11 +91,14 @@ class Searcher:
         embeddings: the model the index was built with.
         store: the Chroma store holding the index.
         aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default).
+        check_seconds: how often the manifest is read to notice a rebuild.
     """
 
     def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
-                 aliases: Aliases | None = None) -> None:
+                 aliases: Aliases | None = None,
+                 check_seconds: float = MANIFEST_CHECK_SECONDS) -> None:
         self.settings = settings
+        self.check_seconds = check_seconds
         self.embeddings = embeddings
         self.store = store
         self.aliases = aliases if aliases is not None else Aliases.load(
@@ -100,6 +107,7 @@ class Searcher:
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._outside: np.ndarray | None = None
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -107,7 +115,7 @@ class Searcher:
         """The answering version; checks every few seconds whether a rebuild switched it."""
         now = time.monotonic()
         with self._lock:
-            if self._loaded is None or now - self._checked > MANIFEST_CHECK_SECONDS:
+            if self._loaded is None or now - self._checked >= self.check_seconds:
                 self._checked = now
                 manifest = self.store.manifest()
                 if manifest is None:
@@ -203,62 +211,75 @@ class Searcher:
 
     def search(self, question: str | Query, history: list[str] | None = None,
                k: int = 10) -> list[Hit]:
-        """The ``k`` best passages for the question, best first, without near-duplicates."""
+        """The ``k`` best passages for the question, best first, without near-duplicates.
+
+        Each candidate (the dense and the BM25 top passages) scores its cosine similarity
+        plus ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
+        """
         query = question if isinstance(question, Query) else self.prepare(question, history)
         index = self.index
         mode = self.settings.retrieval
         n = max(CANDIDATES, k * 3)
         try:
-            dense = self._dense(index, query, n) if mode != "bm25" else []
-            lexical = self._lexical_hits(index, query, n) if mode != "dense" else []
+            found = self._dense(index, query, n) if mode != "bm25" else {}
+            lexical = self._lexical_scores(index, query) if mode != "dense" else {}
+            top_lexical = sorted(lexical, key=lexical.__getitem__, reverse=True)[:n]
+            missing = [i for i in top_lexical if i not in found]
+            if missing:
+                found.update(self._fetch(index, query, missing))
         except StoreError:
             raise
         except Exception as e:
             raise StoreError(f"Searching the index failed: {e}. Rebuild it with "
                              "`assistant index --rebuild` if this persists.") from e
-        fused: dict[str, Hit] = {}
-        for ranking in (dense, lexical):
-            for rank, (doc_id, hit) in enumerate(ranking):
-                entry = fused.setdefault(doc_id, Hit(hit.document, 0.0))
-                entry.score += 1.0 / (RRF_K + rank + 1)
-                entry.dense = max(entry.dense, hit.dense)
-                entry.lexical = max(entry.lexical, hit.lexical)
-        missing = [i for i, h in fused.items() if not h.document.page_content]
-        if missing:
-            self._fill(index, fused, missing)
-        ranked = sorted(fused.values(), key=lambda h: h.score, reverse=True)
+        best_lexical = max(lexical.values(), default=0.0) or 1.0
+        for doc_id, hit in found.items():
+            hit.lexical = lexical.get(doc_id, 0.0)
+            relative = hit.lexical / best_lexical
+            hit.score = (relative if mode == "bm25"
+                         else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0))
+        ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
         return _without_near_duplicates(ranked, k)
 
-    def _dense(self, index: LoadedIndex, query: Query, n: int) -> list[tuple[str, Hit]]:
+    def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
         found = index.chunks.similarity_search_by_vector_with_relevance_scores(
             query.vector.tolist(), k=n)
-        return [(doc.id, Hit(doc, 0.0, dense=1.0 - float(distance)))
-                for doc, distance in found]
+        return {doc.id: Hit(doc, 0.0, dense=1.0 - float(distance)) for doc, distance in found}
 
-    def _lexical_hits(self, index: LoadedIndex, query: Query, n: int) -> list[tuple[str, Hit]]:
+    def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
         scores = lex.scores(query.tokens)
         if query.expansion_tokens:
-            scores = scores + 0.5 * lex.scores(query.expansion_tokens)
+            scores = scores + EXPANSION_WEIGHT * lex.scores(query.expansion_tokens)
         if query.history_tokens:
             scores = scores + query.history_weight * lex.scores(query.history_tokens)
-        if not len(scores):
-            return []
-        top = np.argsort(-scores)[:n]
-        return [(lex.ids[i], Hit(Document(page_content="", id=lex.ids[i]), 0.0,
-                                 lexical=float(scores[i])))
-                for i in top if scores[i] > 0]
+        return {lex.ids[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}
 
     @staticmethod
-    def _fill(index: LoadedIndex, fused: dict[str, Hit], ids: list[str]) -> None:
-        got = index.chunk_collection.get(ids=ids, include=["documents", "metadatas"])
-        for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                      strict=True):
-            fused[doc_id].document = Document(page_content=text, metadata=meta, id=doc_id)
-        for doc_id in ids:
-            if not fused[doc_id].document.page_content:
-                del fused[doc_id]
+    def _fetch(index: LoadedIndex, query: Query, ids: list[str]) -> dict[str, Hit]:
+        """Passages found by BM25 alone, with their cosine similarity to the question."""
+        got = index.chunk_collection.get(ids=ids, include=["documents", "metadatas",
+                                                           "embeddings"])
+        return {
+            doc_id: Hit(Document(page_content=text, metadata=meta, id=doc_id), 0.0,
+                        dense=float(np.asarray(vec, dtype=np.float32) @ query.vector))
+            for doc_id, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"],
+                                               got["embeddings"], strict=True)
+        }
+
+    def out_of_scope_similarity(self, query: Query) -> float:
+        """Cosine similarity of the question to the closest example of what the corpus does
+        not cover (``assistant/data/out_of_scope.txt``)."""
+        with self._lock:
+            if self._outside is None:
+                text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
+                examples = [line.strip() for line in text.splitlines()
+                            if line.strip() and not line.startswith("#")]
+                # People type Vietnamese without diacritics too: keep both spellings.
+                examples = list(dict.fromkeys(examples + [fold(e) for e in examples]))
+                self._outside = np.vstack([self.embeddings.encode_query(e) for e in examples])
+        return float((self._outside @ query.vector).max())
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
@@ -307,9 +328,11 @@ class HybridRetriever(BaseRetriever):
 
     searcher: Searcher
     k: int = 4
+    """Documents returned; ``invoke(query, k=n)`` overrides it for one call."""
 
     def _get_relevant_documents(self, query: str, *,
-                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.searcher.search(query, k=self.k)
+                                run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None) -> list[Document]:
+        hits = self.searcher.search(query, k=self.k if k is None else k)
         return [Document(page_content=h.document.page_content, id=h.document.id,
                          metadata={**h.document.metadata, "score": h.score}) for h in hits]

@@ -31,6 +31,27 @@ _EN_PLAIN = frozenset(
 )
 
 
+# Words that carry no topic, folded. Standard English function words and frequent verbs, and
+# Vietnamese function words (with their folded collisions: "la" = là/lá, "gi" = gì, ...).
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren around as at be because been
+before being below between both but by can cannot could did didn do does doesn doing don done
+down during each else even ever every few for from further get gets getting give given go goes
+going gone got had has have having he her here hers herself him himself his how however i if in
+into is isn it its itself just know like ll make makes many may me might more most much must my
+myself need no nor not now of off often on once one only or other ought our ours ourselves out
+over own please re really same say says she should so some something someone such take tell
+than that the their theirs them themselves then there these they thing things think this those
+through to too under until up us usually ve very want was way we well were what when where
+which while who whom whose why will with without would yes yet you your yours yourself
+actually basically exactly kind sort lot lots
+ai anh ay ba bao bi bo cac cach cai can cho chi chu chua co con cua cung da dang day de den
+deu di do duoc gi gio ha hay hai het hoac hoi ko khi khong la lai lam len luc ma may minh mot
+muon nao ne neu nhe nhi nhieu nhu nhung nua o oi phai qua ra rang rat roi sao se su ta tai
+the thi thoi thuc toi tu tung va vao vay ve vi voi xin
+""".split())
+
+
 def normalize(text: str) -> str:
     """Unicode NFC, invisible characters removed, runs of spaces folded (newlines kept)."""
     text = unicodedata.normalize("NFC", text)
@@ -51,6 +72,11 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of ``text``, lower-cased, diacritics kept."""
     return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry its topic (no stop words, no single letters)."""
+    return [w for w in words(text) if len(w) > 1 and fold(w) not in STOPWORDS]
 
 
 def lexical_tokens(text: str) -> list[str]:
