@@ -26,6 +26,10 @@ REFUSAL = {
            "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
 }
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
+#: Sentences this similar say the same thing (often a note and its translation): quote one.
+REDUNDANT = 0.95
+#: Taken off a sentence that names only job titles other than those the question names.
+OTHER_TITLE_PENALTY = 0.05
 
 @dataclass(frozen=True)
 class Source:
@@ -111,8 +115,11 @@ class ExtractiveAnswerer:
         if not hits:
             return Answer(REFUSAL[language], [], abstained=True, language=language)
         rank = {h.document.id: r for r, h in enumerate(hits)}
-        asked = content_words(query.text)
-        scored: list[tuple[float, str, str, np.ndarray]] = []
+        aliases = self.searcher.aliases
+        asked = content_words(query.text + " " + " ".join(aliases.expansions(query.text)))
+        # The job titles the question is about; a sentence about only other titles is off.
+        titles = aliases.entities(query.text)
+        scored: list[tuple[float, str, str, np.ndarray, int]] = []
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             score = float(vec @ query.vector)
             score += 0.02 * (len(hits) - rank[chunk_id]) / len(hits)
@@ -120,25 +127,47 @@ class ExtractiveAnswerer:
                 score += 0.03
             if asked:
                 score += 0.05 * len(asked & content_words(text)) / len(asked)
-            scored.append((score, chunk_id, text, vec))
+            if titles:
+                named = aliases.entities(text)
+                if named and not named & titles:
+                    score -= OTHER_TITLE_PENALTY
+            scored.append((score, chunk_id, text, vec, int(meta.get("n", 0))))
         if not scored:  # passages with no quotable sentence: quote the best passage itself
             best = hits[0]
             return Answer(f"{best.document.page_content.strip()} [1]", [Source.from_hit(best)],
                           language=language)
         scored.sort(key=lambda s: s[0], reverse=True)
-        chosen: list[tuple[float, str, str, np.ndarray]] = []
+        chosen: list[tuple[float, str, str, np.ndarray, int]] = []
         for item in scored:
             if len(chosen) == self.max_sentences or item[0] < scored[0][0] - self.margin:
                 break
             # Skip a sentence that says what a chosen one says (often its translation).
-            if any(float(item[3] @ c[3]) > 0.9 or item[2] == c[2] for c in chosen):
+            if any(float(item[3] @ c[3]) > REDUNDANT or item[2] == c[2] for c in chosen):
                 continue
             chosen.append(item)
         by_id = {h.document.id: h for h in hits}
+        chosen = _reading_order(chosen, by_id)
         numbers: dict[str, int] = {}
         pieces: list[str] = []
-        for _, chunk_id, text, _ in chosen:
+        for _, chunk_id, text, _, _ in chosen:
             n = numbers.setdefault(chunk_id, len(numbers) + 1)
             pieces.append(f"{text} [{n}]")
         sources = [Source.from_hit(by_id[c]) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
+
+
+def _reading_order(chosen: list[tuple[float, str, str, np.ndarray, int]],
+                   by_id: dict[str, Hit]) -> list[tuple[float, str, str, np.ndarray, int]]:
+    """Sentences of one document in the order the document gives them; documents in the order
+    of their best sentence, so the answer reads as the sources do."""
+    documents: list[str] = []
+    for item in chosen:
+        path = str(by_id[item[1]].document.metadata.get("path", ""))
+        if path not in documents:
+            documents.append(path)
+
+    def key(item: tuple[float, str, str, np.ndarray, int]) -> tuple[int, int, int]:
+        meta = by_id[item[1]].document.metadata
+        return (documents.index(str(meta.get("path", ""))), int(meta.get("chunk", 0)), item[4])
+
+    return sorted(chosen, key=key)

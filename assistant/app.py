@@ -97,11 +97,12 @@ class Assistant:
     def generator(self) -> Any:
         with self._lock:
             if not self._generator_made:
-                self._generator_made = True
                 if self.settings.llm != "none":
                     from .llm import make_generator
 
                     self._generator = make_generator(self.settings)
+                # Only once made: a setting that cannot work is reported at every question.
+                self._generator_made = True
             return self._generator
 
     def warm_up(self) -> None:

@@ -162,6 +162,7 @@ class Searcher:
     # --- queries ---------------------------------------------------------------------------
     def prepare(self, question: str, history: list[str] | None = None) -> Query:
         """Clean, expand and embed a question (and the user's earlier turns)."""
+        self.index  # noqa: B018 - fails fast on a missing or mismatched index
         text = normalize(question)[: self.settings.max_question_chars]
         query_text = self._restore(text)
         vector = self.embeddings.encode_query(self._dense_text(query_text))

@@ -19,6 +19,9 @@ import yaml
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Invisible characters that break words apart or reorder text: zero-width, bidi marks, BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00]")
+# Lone surrogates: undecodable bytes of a command-line argument (Python keeps them as
+# U+DC80-U+DCFF) or a broken JSON escape. They cannot be encoded as UTF-8, so they are replaced.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _VI_MARKED = re.compile(
     "[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]"
 )
@@ -53,8 +56,11 @@ the thi thoi thuc toi tu tung va vao vay ve vi voi xin
 
 
 def normalize(text: str) -> str:
-    """Unicode NFC, invisible characters removed, runs of spaces folded (newlines kept)."""
-    text = unicodedata.normalize("NFC", text)
+    """Unicode NFC, invisible characters removed, runs of spaces folded (newlines kept).
+
+    Lone surrogates (which cannot be encoded as UTF-8) become U+FFFD.
+    """
+    text = unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text))
     text = _INVISIBLE.sub("", text)
     text = re.sub(r"[ \t\f\v\r]+", " ", text)
     return text.strip()
@@ -135,6 +141,13 @@ class Aliases:
             return cls()
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls.from_groups(data.get("groups") or [])
+
+    def entities(self, text: str) -> set[int]:
+        """The groups with an abbreviation (job titles: AE, AM, AD...) that ``text`` names."""
+        folded = fold(text)
+        return {i for i, (group, pattern) in enumerate(zip(self.groups, self._patterns,
+                                                               strict=True))
+                if any(t.isupper() and len(t) <= 4 for t in group) and pattern.search(folded)}
 
     def expansions(self, text: str) -> list[str]:
         """The terms of every group that ``text`` mentions, other than those it already has."""

@@ -1,0 +1,129 @@
+"""The Python API as a user calls it: ask, stream, search, on the shipped corpus."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Answer, Assistant, QuestionError, Settings, Source
+from assistant.answer import REFUSAL
+from assistant.embeddings import E5Embeddings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "articles" / "key-account-executive-la-gi.md"
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def test_what_does_an_ae_do_is_answered_with_citations(bot: Assistant) -> None:
+    reply = bot.ask("What does an AE do?", history=[])
+    assert isinstance(reply, Answer) and not reply.abstained
+    assert reply.sources and all(isinstance(s, Source) for s in reply.sources)
+    assert re.search(r"serv\w* the client|execution|project", reply.answer, re.I)
+    assert markers(reply.answer) and max(markers(reply.answer)) <= len(reply.sources)
+    assert sorted(set(markers(reply.answer))) == list(range(1, len(reply.sources) + 1))
+    for source in reply.sources:
+        assert source.path.startswith("corpus/") and source.title and source.text
+        assert 0.0 < source.score <= 1.0
+
+
+def test_skeleton_corpus_cites_the_article(tmp_path: Path, e5: E5Embeddings) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    shutil.copy(ROOT / "corpus" / "aliases.yaml", corpus / "aliases.yaml")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    reply = bot.ask("What does an AE do?")  # builds the missing index first
+    assert reply.sources[0].path == "corpus/key-account-executive-la-gi.md"
+    assert "phục vụ" in reply.answer  # "serving the client": the article's AE definition
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of Australia?",
+    "How do I make a proper carbonara?",
+    "Thời tiết Hà Nội ngày mai thế nào?",
+])
+def test_out_of_scope_questions_get_no_sources(bot: Assistant, question: str) -> None:
+    reply = bot.ask(question)
+    assert reply.abstained and reply.sources == []
+    assert reply.answer in REFUSAL.values()
+
+
+def test_refusal_speaks_the_question_language(bot: Assistant) -> None:
+    assert bot.ask("Thủ đô của Canada là thành phố nào?").answer == REFUSAL["vi"]
+    assert bot.ask("Who won the football world cup?").answer == REFUSAL["en"]
+
+
+def test_english_question_is_answered_from_english_notes(bot: Assistant) -> None:
+    reply = bot.ask("How long does it take to go from account executive to account manager?")
+    assert re.search(r"2\s*[-–]\s*3 years", reply.answer)
+    assert reply.sources[0].path.endswith("-en.md")
+
+
+def test_vietnamese_without_diacritics(bot: Assistant) -> None:
+    reply = bot.ask("bao lau thi AE len AM")
+    assert re.search(r"2\s*[-–]\s*3", reply.answer)
+    assert reply.language == "vi"
+
+
+def test_follow_up_uses_the_conversation(bot: Assistant) -> None:
+    history = [{"role": "user", "content": "What does an account manager do?"},
+               {"role": "assistant", "content": "An Account Manager (AM) ..."}]
+    reply = bot.ask("And how long until they become a director?", history=history)
+    assert re.search(r"5\s*[-–]\s*6", reply.answer), reply.answer
+    # Plain strings (earlier user turns) work too.
+    again = bot.ask("And how long until they become a director?",
+                    history=["What does an account manager do?"])
+    assert again.answer == reply.answer
+
+
+def test_stream_gives_the_same_answer_in_pieces(bot: Assistant) -> None:
+    question = "Account manager làm gì?"
+    stream = bot.stream(question)
+    pieces = list(stream)
+    assert len(pieces) > 1
+    assert stream.result is not None
+    assert "".join(pieces) == stream.result.answer == bot.ask(question).answer
+    assert stream.result.sources == bot.ask(question).sources
+
+
+def test_search_ranks_passages_best_first(bot: Assistant) -> None:
+    found = bot.search("AE là gì?", history=[], k=10)
+    assert 1 <= len(found) <= 10
+    assert all(isinstance(s, Source) for s in found)
+    texts = [s.text for s in found]
+    assert len(set(texts)) == len(texts)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b"])
+def test_empty_question_is_refused_clearly(bot: Assistant, question: str) -> None:
+    with pytest.raises(QuestionError, match="type a question"):
+        bot.ask(question)
+
+
+def test_long_question_is_cut_and_answered(bot: Assistant) -> None:
+    question = "What does an account executive do? " + "blah " * 10_000
+    reply = bot.ask(question)
+    assert reply.notice and f"{bot.settings.max_question_chars:,}" in reply.notice
+    assert reply.sources
+
+
+def test_answer_states_no_number_its_sources_lack(bot: Assistant) -> None:
+    for question in ("How many years from AM to AD?", "Bao lâu thì lên AD?",
+                     "What does an AM do?", "mất bao lâu để lên AM"):
+        reply = bot.ask(question)
+        cited = " ".join(s.text for s in reply.sources)
+        text = re.sub(r"\[\d+\]", "", reply.answer)
+        for number in re.findall(r"\d+(?:[./]\d+)?", text):
+            assert number in cited, (question, number)
+
+
+def test_answer_json_shape(bot: Assistant) -> None:
+    data = bot.ask("What is a KAE?").to_dict()
+    assert set(data) == {"answer", "sources"}
+    assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text"}

@@ -1,0 +1,428 @@
+"""The chat page: its handler, its safe defaults, and the served page through gradio_client.
+
+The served page is real: ``serve`` (the function ``assistant chat`` calls) on a free port on
+127.0.0.1, asked over HTTP by ``gradio_client``; the login tests start ``assistant chat``
+itself in a subprocess. Browser tests are in ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from assistant import Answer, Assistant, ConfigError, Settings, Source
+from assistant.embeddings import E5Embeddings
+from assistant.ui import (
+    FAILURE,
+    ChatHandler,
+    check_exposure,
+    is_loopback,
+    parse_auth,
+    reply_markdown,
+    serve,
+    streaming_markdown,
+)
+
+AM_QUESTION = "What does an account manager do?"
+AE_QUESTION = "What does an account executive do?"
+FOLLOW_UP = "And how long until they become a director?"
+AM_AD_NOTE = "corpus/notes/account-manager-and-director-en.md"
+
+
+# --- helpers shared with test_browser.py -----------------------------------------------------
+def free_port() -> int:
+    """A port nothing listens on now (on 127.0.0.1)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_served(url: str, process: subprocess.Popen[str] | None = None,
+                      timeout: float = 120.0) -> None:
+    """Poll ``url`` until it answers over HTTP (any status); fail if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the server exited with {process.returncode}:\n{out}\n{err}")
+        try:
+            httpx.get(url, timeout=2.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered at {url} within {timeout:.0f} s")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"})
+    env.update(extra)
+    return env
+
+
+def ask(client: Client, message: str) -> str:
+    reply = client.predict(message, api_name="/chat")
+    assert isinstance(reply, str)
+    return reply
+
+
+# --- rendering -----------------------------------------------------------------------------
+def _source(text: str, title: str = "A note", path: str = "corpus/notes/a.md") -> Source:
+    return Source(path=path, title=title, chunk=0, score=0.9, text=text)
+
+
+def test_reply_lists_numbered_sources_with_their_passages() -> None:
+    answer = Answer("An AE serves the client. [1] An AM leads the team. [2]",
+                    [_source("An AE serves the client.\n\nMore text.", "AE", "corpus/notes/ae.md"),
+                     _source("An AM leads the team.", "AM", "corpus/notes/am.md")])
+    md = reply_markdown(answer)
+    assert md.startswith("An AE serves the client. [1] An AM leads the team. [2]")
+    assert "**Sources**" in md
+    lines = [line for line in md.splitlines() if line.startswith("<details")]
+    assert len(lines) == 2  # one line each, so Markdown leaves the passage as text
+    assert "[1] AE — <code>corpus/notes/ae.md</code>" in lines[0]
+    assert "An AE serves the client.<br><br>More text." in lines[0]
+    assert "[2] AM — <code>corpus/notes/am.md</code>" in lines[1]
+
+
+def test_reply_escapes_corpus_html_and_images() -> None:
+    evil = '<script>alert(1)</script> <img src=x onerror="alert(1)"> ![t](http://example.com/t.png)'
+    answer = Answer(f"{evil} [1]", [_source(evil, title=evil)], notice="<b>cut</b>")
+    md = reply_markdown(answer)
+    assert "<script" not in md and "<img" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "![" not in md.split("**Sources**")[0]  # no image the browser would fetch
+    assert "_&lt;b&gt;cut&lt;/b&gt;_" in md
+
+
+def test_vietnamese_answer_has_vietnamese_heading() -> None:
+    md = reply_markdown(Answer("AE là người phục vụ khách hàng. [1]", [_source("x")],
+                               language="vi"))
+    assert "**Nguồn**" in md
+
+
+def test_abstention_has_no_sources_heading() -> None:
+    md = reply_markdown(Answer("I don't know.", [], abstained=True))
+    assert md == "I don't know."
+
+
+# --- the handler ---------------------------------------------------------------------------
+def test_handler_streams_growing_text_then_sources(bot: Assistant) -> None:
+    outputs = list(ChatHandler(bot).respond(AE_QUESTION, []))
+    assert len(outputs) > 3
+    for shorter, longer in zip(outputs, outputs[1:], strict=False):
+        assert longer.startswith(shorter)
+    final = outputs[-1]
+    assert "[1]" in final and "**Sources**" in final and "<details" in final
+    assert "corpus/notes/" in final
+
+
+def test_handler_follow_up_uses_history(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    first = list(handler.respond(AM_QUESTION, []))[-1]
+    history = [{"role": "user", "content": AM_QUESTION}, {"role": "assistant", "content": first}]
+    with_history = list(handler.respond(FOLLOW_UP, history))[-1]
+    without = list(handler.respond(FOLLOW_UP, []))[-1]
+    assert "5-6" in with_history and AM_AD_NOTE in with_history
+    assert with_history != without
+
+
+def test_empty_question_gets_a_clear_message(bot: Assistant) -> None:
+    outputs = list(ChatHandler(bot).respond("   ", []))
+    assert outputs == ["Please type a question, for example: What does an AE do?"]
+
+
+def test_over_long_question_is_cut_with_a_notice(corpus_index: Settings,
+                                                 e5: E5Embeddings) -> None:
+    short = Assistant(corpus_index.model_copy(update={"max_question_chars": 60}), embeddings=e5)
+    final = list(ChatHandler(short).respond(AE_QUESTION + " Please explain." * 10, []))[-1]
+    assert "only the first 60 were used" in final
+    assert "[1]" in final
+
+
+def test_missing_index_is_a_message_not_a_traceback(make_corpus: Path, tmp_path: Path,
+                                                   e5: E5Embeddings) -> None:
+    settings = Settings(corpus_dir=make_corpus, index_dir=tmp_path / "no-index")
+    lost = Assistant(settings, embeddings=e5, build_if_missing=False)
+    outputs = list(ChatHandler(lost).respond(AE_QUESTION, []))
+    assert len(outputs) == 1
+    assert outputs[0].startswith("Sorry, I cannot answer right now: No index has been built yet")
+    assert "assistant index" in outputs[0] and "Traceback" not in outputs[0]
+
+
+class _BrokenBot:
+    """An assistant with a bug: its stream fails half-way (a test double for a crash)."""
+
+    def stream(self, question: str, history: Any = None) -> Iterator[str]:
+        yield "An AE "
+        raise RuntimeError("KeyError in /srv/secret/path.py")
+
+
+def test_unexpected_error_shows_a_generic_message(caplog: pytest.LogCaptureFixture) -> None:
+    outputs = list(ChatHandler(_BrokenBot()).respond(AE_QUESTION, []))  # type: ignore[arg-type]
+    assert outputs == ["An AE ", FAILURE]
+    assert "secret" not in outputs[-1]
+    assert "answering failed" in caplog.text  # the details go to the log
+
+
+def test_streamed_text_blocks_images() -> None:
+    assert streaming_markdown("x ![a](http://e.com/a.png)") == "x !\\[a](http://e.com/a.png)"
+
+
+# --- safe defaults -------------------------------------------------------------------------
+def test_parse_auth() -> None:
+    assert parse_auth("alice:s3cret") == ("alice", "s3cret")
+    assert parse_auth("alice:pa:ss") == ("alice", "pa:ss")
+    assert parse_auth(None) is None and parse_auth("  ") is None
+    for bad in ("alice", "alice:", ":s3cret"):
+        with pytest.raises(ConfigError, match="USER:PASSWORD"):
+            parse_auth(bad)
+
+
+def test_loopback_hosts() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.5", "::", "example.com"))
+
+
+def test_public_host_needs_auth_or_explicit_flag() -> None:
+    with pytest.raises(ConfigError, match="--auth"):
+        check_exposure("0.0.0.0", None, allow_public=False)
+    check_exposure("0.0.0.0", ("alice", "s3cret"), allow_public=False)
+    check_exposure("0.0.0.0", None, allow_public=True)
+    check_exposure("127.0.0.1", None, allow_public=False)
+
+
+def test_serve_refuses_public_host_before_binding(bot: Assistant) -> None:
+    port = free_port()
+    with pytest.raises(ConfigError, match="--auth"):
+        serve(bot, host="0.0.0.0", port=port, auth=None, allow_public=False, block=False)
+    with socket.socket() as s:  # nothing was started on the port
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--host", "0.0.0.0"], "--auth"),
+    (["--auth", "alice"], "USER:PASSWORD"),
+])
+def test_cli_refuses_unsafe_settings(tmp_path: Path, args: list[str], message: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant", "chat", "--port", str(free_port()), *args],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=clean_env(ASSISTANT_INDEX_DIR=str(tmp_path / "index")),
+    )
+    assert run.returncode == 1
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_default_path_imports_no_torch(corpus_index: Settings, tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import sys
+        from assistant import Assistant
+        from assistant.ui import build_app
+        bot = Assistant()
+        build_app(bot)
+        assert bot.ask("AE là gì?").sources
+        print(sorted(m for m in ("torch", "sentence_transformers", "transformers")
+                     if m in sys.modules))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=180, cwd=tmp_path,
+                         env=clean_env(ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
+                                       ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir)))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+# --- the served page ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def page_url(bot: Assistant) -> Iterator[str]:
+    """The chat page served by ``serve`` on a free port of 127.0.0.1."""
+    port = free_port()
+    app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
+    url = f"http://127.0.0.1:{port}/"
+    wait_until_served(url)
+    yield url
+    app.close(verbose=False)
+
+
+def test_page_is_served(page_url: str) -> None:
+    page = httpx.get(page_url, timeout=10)
+    assert page.status_code == 200
+    assert httpx.get(page_url + "config", timeout=10).json()["title"] == "Career assistant"
+
+
+def test_api_answers_with_markers_and_sources(page_url: str) -> None:
+    reply = ask(Client(page_url, verbose=False), AE_QUESTION)
+    answer, sources = reply.split("**Sources**")
+    assert "[1]" in answer
+    assert "<summary>[1] " in sources and "corpus/notes/account-executive" in sources
+
+
+def test_api_streams_the_answer(page_url: str) -> None:
+    job = Client(page_url, verbose=False).submit(AM_QUESTION, api_name="/chat")
+    final = job.result(timeout=60)
+    outputs = job.outputs()
+    assert len(outputs) > 3 and outputs[-1] == final
+    for shorter, longer in zip(outputs, outputs[1:], strict=False):
+        assert longer.startswith(shorter)
+
+
+def test_api_follow_up_uses_the_conversation(page_url: str, bot: Assistant) -> None:
+    client = Client(page_url, verbose=False)
+    ask(client, AM_QUESTION)
+    reply = ask(client, FOLLOW_UP)
+    expected = bot.ask(FOLLOW_UP, [AM_QUESTION])
+    assert reply.startswith(streaming_markdown(expected.answer))
+    assert "5-6" in reply and AM_AD_NOTE in reply
+    client.reset_session()  # a new conversation: the same words no longer follow up
+    fresh = ask(client, FOLLOW_UP)
+    assert fresh.startswith(streaming_markdown(bot.ask(FOLLOW_UP).answer))
+    assert fresh != reply
+
+
+def test_two_clients_keep_separate_conversations(page_url: str, bot: Assistant) -> None:
+    am, ae = Client(page_url, verbose=False), Client(page_url, verbose=False)
+    ask(am, AM_QUESTION)
+    ask(ae, AE_QUESTION)
+    am_reply, ae_reply = ask(am, FOLLOW_UP), ask(ae, FOLLOW_UP)
+    assert am_reply.startswith(streaming_markdown(bot.ask(FOLLOW_UP, [AM_QUESTION]).answer))
+    assert ae_reply.startswith(streaming_markdown(bot.ask(FOLLOW_UP, [AE_QUESTION]).answer))
+    assert am_reply != ae_reply
+
+
+def test_api_explains_empty_and_over_long_questions(page_url: str) -> None:
+    client = Client(page_url, verbose=False)
+    assert ask(client, "") == "Please type a question, for example: What does an AE do?"
+    long_reply = ask(client, (AE_QUESTION + " ") * 120)
+    assert "only the first 2,000 were used" in long_reply
+
+
+def test_port_in_use_is_a_clear_error(page_url: str, bot: Assistant) -> None:
+    port = int(page_url.rstrip("/").rsplit(":", 1)[1])
+    with pytest.raises(ConfigError, match="--port"):
+        serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
+    assert httpx.get(page_url, timeout=10).status_code == 200  # the first page still serves
+
+
+def test_abstains_on_an_unrelated_question(page_url: str) -> None:
+    reply = ask(Client(page_url, verbose=False), "What is the boiling point of mercury?")
+    assert reply.startswith("I don't know")
+    assert "**Sources**" not in reply
+
+
+# --- `assistant chat` with a login, watched for outbound connections ---------------------------
+GUARD = '''
+"""Loaded by the server under test: records (and blocks) any non-loopback connection."""
+import ipaddress, os, socket
+
+_LOG = os.environ["OUTBOUND_LOG"]
+
+def _record(what):
+    with open(_LOG, "a", encoding="utf-8") as f:
+        f.write(what + "\\n")
+
+def _local(host):
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+_connect, _connect_ex, _getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
+                                       socket.getaddrinfo)
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
+        _record(f"connect {address}")
+        raise OSError("outbound connection blocked by the test")
+    return _connect(self, address)
+
+def connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
+        _record(f"connect {address}")
+        return 111
+    return _connect_ex(self, address)
+
+def getaddrinfo(host, *args, **kwargs):
+    if not _local(host):
+        _record(f"resolve {host}")
+        raise socket.gaierror(socket.EAI_NONAME, "name look-up blocked by the test")
+    return _getaddrinfo(host, *args, **kwargs)
+
+socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
+    connect, connect_ex, getaddrinfo)
+_record("guard loaded")
+'''
+
+
+@pytest.fixture(scope="module")
+def login_server(corpus_index: Settings,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``assistant chat --auth alice:s3cret`` in a subprocess; yields (url, outbound log)."""
+    folder = tmp_path_factory.mktemp("login-server")
+    (folder / "guard").mkdir()
+    (folder / "guard" / "sitecustomize.py").write_text(GUARD, "utf-8")
+    outbound = folder / "outbound.log"
+    port = free_port()
+    env = clean_env(ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
+                    ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
+                    PYTHONPATH=str(folder / "guard"), OUTBOUND_LOG=str(outbound),
+                    NO_PROXY="127.0.0.1,localhost")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat", "--port", str(port), "--auth", "alice:s3cret"],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_served(url, process)
+        yield url, outbound
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_login_is_required(login_server: tuple[str, Path]) -> None:
+    url, _ = login_server
+    assert httpx.get(url + "config", timeout=10).status_code == 401
+    call = httpx.post(url + "gradio_api/call/chat", json={"data": [AE_QUESTION]}, timeout=10)
+    assert call.status_code == 401
+    with pytest.raises(Exception, match="credentials were not provided"):
+        Client(url, verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(url, auth=("alice", "wrong"), verbose=False)
+
+
+def test_logged_in_client_gets_answers(login_server: tuple[str, Path]) -> None:
+    url, _ = login_server
+    reply = ask(Client(url, auth=("alice", "s3cret"), verbose=False), "AE là gì?")
+    assert "[1]" in reply and "**Nguồn**" in reply
+
+
+def test_server_makes_no_outbound_connections(login_server: tuple[str, Path]) -> None:
+    url, outbound = login_server
+    httpx.get(url, timeout=10)  # the page, its config and a question, after start-up
+    client = Client(url, auth=("alice", "s3cret"), verbose=False)
+    assert "[1]" in ask(client, AM_QUESTION)
+    assert outbound.read_text("utf-8").splitlines() == ["guard loaded"]
+
