@@ -218,21 +218,31 @@ class Searcher:
         plus ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
         """
         query = question if isinstance(question, Query) else self.prepare(question, history)
-        index = self.index
         mode = self.settings.retrieval
         n = max(CANDIDATES, k * 3)
-        try:
-            found = self._dense(index, query, n) if mode != "bm25" else {}
-            lexical = self._lexical_scores(index, query) if mode != "dense" else {}
-            top_lexical = sorted(lexical, key=lexical.__getitem__, reverse=True)[:n]
-            missing = [i for i in top_lexical if i not in found]
-            if missing:
-                found.update(self._fetch(index, query, missing))
-        except StoreError:
-            raise
-        except Exception as e:
-            raise StoreError(f"Searching the index failed: {e}. Rebuild it with "
-                             "`assistant index --rebuild` if this persists.") from e
+        for attempt in (1, 2):
+            index = self.index
+            try:
+                found = self._dense(index, query, n) if mode != "bm25" else {}
+                lexical = self._lexical_scores(index, query) if mode != "dense" else {}
+                top_lexical = sorted(lexical, key=lexical.__getitem__, reverse=True)[:n]
+                missing = [i for i in top_lexical if i not in found]
+                if missing:
+                    found.update(self._fetch(index, query, missing))
+                break
+            except Exception as e:
+                if attempt == 1:
+                    # Two rebuilds since this reader last looked may have dropped its version:
+                    # read the manifest again and retry once.
+                    log.info("search failed (%s); reloading the index", e)
+                    with self._lock:
+                        self._checked = float("-inf")
+                        self._loaded = None
+                    continue
+                if isinstance(e, StoreError):
+                    raise
+                raise StoreError(f"Searching the index failed: {e}. Rebuild it with "
+                                 "`assistant index --rebuild` if this persists.") from e
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)

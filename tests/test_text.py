@@ -1,0 +1,56 @@
+"""Vietnamese-aware text handling: folding, tokens, language, aliases, accent restoration."""
+
+from __future__ import annotations
+
+from assistant.lexical import LexicalIndex
+from assistant.text import Aliases, detect_language, fold, lexical_tokens, normalize, sentences
+
+
+def test_fold_removes_tones_marks_and_d_bar() -> None:
+    assert fold("Tài Khoản LÀ GÌ? Đủ nội lực") == "tai khoan la gi? du noi luc"
+
+
+def test_normalize_drops_invisible_characters_and_composes() -> None:
+    decomposed = "la\u0300 gi\u0300"  # "là gì" typed with combining marks
+    assert normalize(f"\u200b{decomposed}\u200f\x00  ok") == "là gì ok"
+
+
+def test_lexical_tokens_keep_the_accented_form_beside_the_folded_one() -> None:
+    assert lexical_tokens("AE là gì") == ["ae", "la", "là", "gi", "gì"]
+    assert lexical_tokens("ae la gi") == ["ae", "la", "gi"]
+
+
+def test_accented_question_ranks_exact_matches_higher() -> None:
+    index = LexicalIndex.build(["exact", "other"], ["AE là gì", "ae la gi"])
+    accented = index.scores(lexical_tokens("là gì"))
+    plain = index.scores(lexical_tokens("la gi"))
+    assert accented[0] > accented[1] > 0
+    assert plain[0] > 0 and plain[1] > 0  # without marks both spellings match
+
+
+def test_language_detection() -> None:
+    assert detect_language("What does an AE do?") == "en"
+    assert detect_language("AE làm gì?") == "vi"
+    assert detect_language("account executive la gi") == "vi"
+    assert detect_language("bao lau thi len AM") == "vi"
+
+
+def test_sentences_split_on_ends_and_lines() -> None:
+    assert sentences("Một câu. Hai câu! Ba?\nDòng mới 2.5 năm") == [
+        "Một câu.", "Hai câu!", "Ba?", "Dòng mới 2.5 năm"]
+
+
+def test_aliases_expand_abbreviations_and_spun_words() -> None:
+    aliases = Aliases.from_groups([["AE", "account executive", "tài khoản executive"],
+                                   ["quản lý", "thống trị", "cai quản"]])
+    assert aliases.expansions("AE la gi") == ["account executive", "tài khoản executive"]
+    assert "quản lý" in aliases.expansions("thong tri la gi")
+    assert aliases.expansions("nothing here") == []
+    assert aliases.entities("what does an account executive do") == {0}
+
+
+def test_accent_restoration_uses_the_corpus_spelling() -> None:
+    index = LexicalIndex.build(["a"], ["Bao lâu thì lên AM? Người AE làm gì trong agency?"])
+    assert index.restore_accents("bao lau thi len AM") == "bao lâu thì lên am"
+    assert index.restore_accents("AE lam gi") == "ae làm gì"
+    assert index.knows("agency") and not index.knows("salary")
