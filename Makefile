@@ -69,4 +69,4 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py --out BENCHMARKS.md
 
 clean:
-	rm -rf index/chroma index/lexical index/manifest.json
+	find index -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -114,7 +114,7 @@ class ExtractiveAnswerer:
         language = language or detect_language(query.text)
         if not hits:
             return Answer(REFUSAL[language], [], abstained=True, language=language)
-        rank = {h.document.id: r for r, h in enumerate(hits)}
+        rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         asked = content_words(query.text + " " + " ".join(aliases.expansions(query.text)))
         # The job titles the question is about; a sentence about only other titles is off.
@@ -145,7 +145,7 @@ class ExtractiveAnswerer:
             if any(float(item[3] @ c[3]) > REDUNDANT or item[2] == c[2] for c in chosen):
                 continue
             chosen.append(item)
-        by_id = {h.document.id: h for h in hits}
+        by_id = {str(h.document.id): h for h in hits}
         chosen = _reading_order(chosen, by_id)
         numbers: dict[str, int] = {}
         pieces: list[str] = []

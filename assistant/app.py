@@ -108,7 +108,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the model and the index now rather than at the first question."""
         self.searcher.index  # noqa: B018 - loads the index
-        self.embeddings.encode_query("warm up")
+        self.searcher.out_of_scope_similarity(self.searcher.prepare("warm up"))
 
     # --- the three uses -------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:
@@ -177,14 +177,18 @@ class Assistant:
 
 
 def _user_turns(history: History | None) -> list[str]:
-    """The user's earlier turns, from OpenAI/Gradio-style messages or plain strings."""
+    """The user's earlier turns, from OpenAI/Gradio-style messages or plain strings.
+
+    Normalised like the question, so that a turn with bytes that are not UTF-8 cannot break
+    the LLM prompt that quotes it.
+    """
     turns: list[str] = []
     for item in history or []:
         if isinstance(item, str):
             turns.append(item)
         elif isinstance(item, dict) and item.get("role") == "user":
             turns.append(_text_of(item.get("content")))
-    return [t for t in turns if t.strip()]
+    return [t for t in map(normalize, turns) if t]
 
 
 def _text_of(content: Any) -> str:

@@ -62,6 +62,12 @@ class E5Embeddings(Embeddings):
         """One query vector, float32, L2-normalised."""
         return np.asarray(self.model.query(text or " "), dtype=np.float32).reshape(-1)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, shape (len(texts), 384), in batches."""
+        parts = [np.asarray(self.model.query(texts[i:i + _BATCH]), dtype=np.float32)
+                 for i in range(0, len(texts), _BATCH)]
+        return np.vstack([p.reshape(-1, 384) for p in parts])
+
 
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model, through ``langchain_huggingface.HuggingFaceEmbeddings``."""
@@ -102,6 +108,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def encode_query(self, text: str) -> np.ndarray:
         return np.asarray(self.embed_query(text), dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.inner.embed_documents(texts), dtype=np.float32)
 
 
 def _resolve_model(name: str) -> str:

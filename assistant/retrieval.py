@@ -7,12 +7,13 @@ conversation. Near-duplicate passages are dropped from the ranking.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 import time
-from importlib.resources import files
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -284,12 +285,7 @@ class Searcher:
         not cover (``assistant/data/out_of_scope.txt``)."""
         with self._lock:
             if self._outside is None:
-                text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
-                examples = [line.strip() for line in text.splitlines()
-                            if line.strip() and not line.startswith("#")]
-                # People type Vietnamese without diacritics too: keep both spellings.
-                examples = list(dict.fromkeys(examples + [fold(e) for e in examples]))
-                self._outside = np.vstack([self.embeddings.encode_query(e) for e in examples])
+                self._outside = _out_of_scope_vectors(self.embeddings, self.settings.index_dir)
         return float((self._outside @ query.vector).max())
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
@@ -301,6 +297,41 @@ class Searcher:
                                                            "embeddings"])
         return [(m["chunk_id"], d, m, np.asarray(e, dtype=np.float32)) for d, m, e in
                 zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)]
+
+
+_OUTSIDE_CACHE: dict[str, np.ndarray] = {}
+_OUTSIDE_LOCK = threading.Lock()
+
+
+def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None) -> np.ndarray:
+    """The out-of-scope examples embedded as queries: once per model and process, and kept in
+    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it."""
+    text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
+    key = hashlib.sha256(f"{embeddings.name}\n{text}".encode()).hexdigest()[:16]
+    with _OUTSIDE_LOCK:
+        if key in _OUTSIDE_CACHE:
+            return _OUTSIDE_CACHE[key]
+        cached = cache_dir / f"out-of-scope-{key}.npy" if cache_dir else None
+        try:
+            if cached is not None and cached.is_file():
+                _OUTSIDE_CACHE[key] = np.load(cached)
+                return _OUTSIDE_CACHE[key]
+        except (OSError, ValueError) as e:
+            log.warning("ignoring a broken cache %s: %s", cached, e)
+        examples = [line.strip() for line in text.splitlines()
+                    if line.strip() and not line.startswith("#")]
+        # People type Vietnamese without diacritics too: keep both spellings.
+        examples = list(dict.fromkeys(examples + [fold(e) for e in examples]))
+        vectors = embeddings.encode_queries(examples)
+        _OUTSIDE_CACHE[key] = vectors
+        if cached is not None:
+            try:
+                tmp = cached.with_suffix(".tmp.npy")
+                np.save(tmp, vectors)
+                tmp.replace(cached)
+            except OSError as e:
+                log.warning("could not cache the out-of-scope examples: %s", e)
+        return vectors
 
 
 def _looks_like_follow_up(text: str) -> bool:

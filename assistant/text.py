@@ -27,10 +27,17 @@ _VI_MARKED = re.compile(
 )
 # Frequent Vietnamese words once their marks are removed; rare in English text.
 _VI_PLAIN = frozenset(
-    ["la", "gi", "lam", "cua", "nguoi", "cong", "viec", "nhung", "trong", "duoc", "khong", "bao", "lau", "nao", "nhu", "the", "sao", "tai", "vi", "va", "voi", "cho", "mot", "cac", "cung", "se", "thi", "nhieu", "phai", "can", "toi", "ban", "minh", "hoc", "len", "tro", "thanh", "nam", "khach", "hang", "chuc", "vu", "cap", "bac", "nghe", "quan", "ly", "chien", "luoc", "khac", "nhau", "giua", "nhan", "vien"]
+    """
+    la gi lam cua nguoi cong viec nhung trong duoc khong bao lau nao nhu the sao tai vi va
+    voi cho mot cac cung se thi nhieu phai can toi ban minh hoc len tro thanh nam khach hang
+    chuc vu cap bac nghe quan ly chien luoc khac nhau giua nhan vien
+    """.split()
 )
 _EN_PLAIN = frozenset(
-    ["the", "a", "an", "is", "are", "what", "how", "does", "do", "long", "who", "which", "why", "of", "to", "in", "and", "for", "become", "between", "difference", "years", "year", "doing", "role", "job", "work", "mean", "means"]
+    """
+    the a an is are what how does do long who which why of to in and for become between
+    difference years year doing role job work mean means
+    """.split()
 )
 
 
