@@ -8,6 +8,7 @@ text: scripts, styles, navigation, headers, footers and forms are dropped.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -135,6 +136,9 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
                         "split it into smaller files")
         raw = path.read_bytes()
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise _Skip(f"a symlink loop ({e.strerror or e}); point the link at a real file"
+                        ) from e
         if path.is_symlink() and not path.exists():
             raise _Skip(f"a symlink to a file that does not exist ({e.strerror or e})") from e
         raise _Skip(f"cannot be read: {e.strerror or e}") from e
