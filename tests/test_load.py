@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
+from support import free_port
 
 from assistant import Assistant, Settings
 from assistant.ui import reply_markdown
@@ -50,12 +50,6 @@ SCRIPTS = [
      "What are the three kinds of account work?", "Which of them takes most of an AE's time?",
      "Account executive la gi"],
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -85,7 +79,7 @@ def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
     env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
                 "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False",
                 "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(folder / "index")})
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = folder / "chat.log"
     with open(log, "wb") as out:  # a file, not a pipe: a full pipe would stall the server

@@ -7,12 +7,10 @@ itself in a subprocess. Browser tests are in ``test_browser.py``.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from gradio_client import Client
+from support import clean_env, free_port, wait_until_served
 
 from assistant import Answer, Assistant, ConfigError, Settings, Source
 from assistant.embeddings import E5Embeddings
@@ -41,38 +40,6 @@ AM_AD_NOTE = "corpus/notes/account-manager-and-director-en.md"
 
 
 # --- helpers shared with test_browser.py -----------------------------------------------------
-def free_port() -> int:
-    """A port nothing listens on now (on 127.0.0.1)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_served(url: str, process: subprocess.Popen[str] | None = None,
-                      timeout: float = 120.0) -> None:
-    """Poll ``url`` until it answers over HTTP (any status); fail if the process exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            out, err = process.communicate()
-            pytest.fail(f"the server exited with {process.returncode}:\n{out}\n{err}")
-        try:
-            httpx.get(url, timeout=2.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    pytest.fail(f"nothing answered at {url} within {timeout:.0f} s")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"})
-    env.update(extra)
-    return env
-
-
 def ask(client: Client, message: str) -> str:
     reply = client.predict(message, api_name="/chat")
     assert isinstance(reply, str)

@@ -1,0 +1,43 @@
+"""Helpers the tests (and bench/) share for servers they start on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"})
+    env.update(extra)
+    return env
+
+
+def wait_until_served(url: str, process: subprocess.Popen[str] | None = None,
+                      timeout: float = 120.0) -> None:
+    """Poll ``url`` until it answers over HTTP (any status); fail if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the server exited with {process.returncode}:\n{out}\n{err}")
+        try:
+            httpx.get(url, timeout=2.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered at {url} within {timeout:.0f} s")
