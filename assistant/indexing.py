@@ -465,14 +465,8 @@ class Indexer:
         bar = self.progress(len(todo), f"Embedding {files} files") if self.progress else None
         try:
             for done, batch in enumerate(_batches(todo, self.batch_size)):
-                missing: dict[str, str] = {}
-                for chunk in batch:
-                    if chunk.key not in chunk_cache:
-                        missing.setdefault(chunk.key, chunk.embed_text)
-                if missing:
-                    vecs = self.embeddings.encode_passages(list(missing.values()))
-                    chunk_cache.update(zip(missing, vecs, strict=True))
-                    embedded += len(missing)
+                embedded += self._embed_missing(((c.key, c.embed_text) for c in batch),
+                                                chunk_cache)
                 self._write(chunk_col, sentence_col, batch, by_chunk, chunk_cache,
                             sentence_cache)
                 log.info("embedded %d of %d new chunks into %s",
@@ -484,18 +478,24 @@ class Indexer:
                 bar.close()
         return embedded
 
+    def _embed_missing(self, items: Iterable[tuple[str, str]],
+                       cache: dict[str, np.ndarray]) -> int:
+        """Embed the (key, text) pairs whose key has no vector in ``cache`` yet; count them."""
+        missing: dict[str, str] = {}
+        for key, text in items:
+            if key not in cache:
+                missing.setdefault(key, text)
+        if missing:
+            vecs = self.embeddings.encode_passages(list(missing.values()))
+            cache.update(zip(missing, vecs, strict=True))
+        return len(missing)
+
     def _write(self, chunk_col: Any, sentence_col: Any, batch: Sequence[Chunk],
                by_chunk: dict[str, list[Sentence]], chunk_cache: dict[str, np.ndarray],
                sentence_cache: dict[str, np.ndarray]) -> None:
         """Embed the batch's missing sentences, then write its sentences and chunks."""
         own = [s for c in batch for s in by_chunk.get(c.id, [])]
-        missing: dict[str, str] = {}
-        for sentence in own:
-            if sentence.key not in sentence_cache:
-                missing.setdefault(sentence.key, sentence.text)
-        if missing:
-            vecs = self.embeddings.encode_passages(list(missing.values()))
-            sentence_cache.update(zip(missing, vecs, strict=True))
+        self._embed_missing(((s.key, s.text) for s in own), sentence_cache)
         # Sentences first: a crash between the two writes then costs a chunk, not sentences.
         self._add(sentence_col, [s.id for s in own], [sentence_cache[s.key] for s in own],
                   [s.text for s in own], [s.metadata for s in own])
