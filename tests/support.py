@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,17 +29,31 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def wait_until_served(url: str, process: subprocess.Popen[str] | None = None,
-                      timeout: float = 120.0) -> None:
-    """Poll ``url`` until it answers over HTTP (any status); fail if the process exits."""
+def wait_until_served(url: str, process: subprocess.Popen[Any] | None = None,
+                      timeout: float = 120.0, log: Path | None = None) -> None:
+    """Poll ``url`` until it answers over HTTP (any status); fail if the process exits.
+
+    ``log`` is the file the process writes to, shown when it fails (else its pipes are read).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            out, err = process.communicate()
-            pytest.fail(f"the server exited with {process.returncode}:\n{out}\n{err}")
+            output = (log.read_text(errors="replace") if log is not None
+                      else "\n".join(map(str, process.communicate())))
+            pytest.fail(f"the server exited with {process.returncode}:\n{output}")
         try:
             httpx.get(url, timeout=2.0)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
     pytest.fail(f"nothing answered at {url} within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """Stop a server the test started: SIGTERM, then SIGKILL if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

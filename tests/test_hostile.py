@@ -32,14 +32,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from gradio_client import Client
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
-from support import clean_env, free_port
+from support import clean_env, free_port, wait_until_served
 
 from assistant import Answer, Assistant, QuestionError, Settings
 from assistant.answer import REFUSAL
@@ -324,14 +323,7 @@ def page_url(bot: Assistant) -> Iterator[str]:
     port = free_port()
     app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            break
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "the page was not served"
-            time.sleep(0.1)
+    wait_until_served(url, timeout=60)
     yield url
     app.close(verbose=False)
 

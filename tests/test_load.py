@@ -14,7 +14,6 @@ speed is not (speed is measured by the benchmarks, not by tests).
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,10 +23,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from gradio_client import Client
-from support import free_port
+from support import clean_env, free_port, stop, wait_until_served
 
 from assistant import Assistant, Settings
 from assistant.ui import reply_markdown
@@ -75,10 +73,7 @@ def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
     corpus = folder / corpus_index.corpus_dir.resolve().name
     shutil.copytree(corpus_index.corpus_dir, corpus, symlinks=True)
     shutil.copytree(corpus_index.index_dir, folder / "index", symlinks=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False",
-                "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(folder / "index")})
+    env = clean_env(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(folder / "index"))
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = folder / "chat.log"
@@ -87,23 +82,10 @@ def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
                                     "127.0.0.1", "--port", str(port)], env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert process.poll() is None, log.read_text(errors="replace")
-                try:
-                    httpx.get(url, timeout=2)
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline, "the chat page was not served in 180 s"
-                    time.sleep(0.2)
+            wait_until_served(url, process, timeout=180, log=log)
             yield url, process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
     assert "Traceback" not in log.read_text(errors="replace")
 
 

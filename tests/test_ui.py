@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from gradio_client import Client
-from support import clean_env, free_port, wait_until_served
+from support import clean_env, free_port, stop, wait_until_served
 
 from assistant import Answer, Assistant, ConfigError, Settings, Source
 from assistant.embeddings import E5Embeddings
@@ -361,12 +361,7 @@ def login_server(corpus_index: Settings,
         wait_until_served(url, process)
         yield url, outbound
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
 
 
 def test_login_is_required(login_server: tuple[str, Path]) -> None:
