@@ -116,9 +116,10 @@ class ExtractiveAnswerer:
             return Answer(REFUSAL[language], [], abstained=True, language=language)
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
-        asked = content_words(query.text + " " + " ".join(aliases.expansions(query.text)))
+        question = query.standalone or query.text
+        asked = content_words(question + " " + " ".join(aliases.expansions(question)))
         # The job titles the question is about; a sentence about only other titles is off.
-        titles = aliases.entities(query.text)
+        titles = aliases.entities(question)
         scored: list[tuple[float, str, str, np.ndarray, int]] = []
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             score = float(vec @ query.vector)

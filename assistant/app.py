@@ -13,6 +13,7 @@ from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .retrieval import Hit, Query, Searcher
+from .scope import Topics
 from .store import Store, connect
 from .text import detect_language, normalize
 
@@ -73,6 +74,7 @@ class Assistant:
         self._generator_made = generator is not None
         self.build_if_missing = build_if_missing
         self._searcher: Searcher | None = None
+        self._topics: Topics | None = None
         self._lock = threading.RLock()
 
     # --- parts, made on first use so that start-up stays fast ------------------------------
@@ -92,6 +94,13 @@ class Assistant:
                     self.index()
                 self._searcher = Searcher(self.settings, self.embeddings, self.store)
             return self._searcher
+
+    @property
+    def topics(self) -> Topics:
+        with self._lock:
+            if self._topics is None:
+                self._topics = Topics.load()
+            return self._topics
 
     @property
     def generator(self) -> Any:
@@ -150,9 +159,11 @@ class Assistant:
     def covers(self, query: Query, hits: list[Hit]) -> bool:
         """Whether the sources cover the question (else the assistant abstains).
 
-        Two tests, both on cosine similarity: the best passage must be close enough to the
+        Three tests. Two on cosine similarity: the best passage must be close enough to the
         question, and not clearly farther than the closest of a set of questions the corpus
         does not answer (``assistant/data/out_of_scope.txt``: weather, recipes, salaries...).
+        And a question that names a kind of fact (pay, hiring, interviews...; see
+        ``assistant.scope``) needs a passage that names it too.
         """
         if not hits:
             return False
@@ -160,7 +171,14 @@ class Assistant:
         if self.embeddings.name == "e5" and best < E5_COVERAGE + self.settings.min_relevance:
             return False
         nearest_outside = self.searcher.out_of_scope_similarity(query)
-        return best - nearest_outside >= OUTSIDE_MARGIN + self.settings.min_relevance
+        if best - nearest_outside < OUTSIDE_MARGIN + self.settings.min_relevance:
+            return False
+        missing = self.topics.unsupported(
+            query.standalone or query.text, (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
+                         for h in hits))
+        if missing:
+            log.info("no passage names %s: abstaining", ", ".join(sorted(missing)))
+        return not missing
 
     def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
         if not isinstance(question, str):

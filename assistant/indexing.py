@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import logging
 import shutil
 import time
@@ -152,22 +153,50 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     chunks: list[Chunk] = []
     for file in files:
         meta = file.document.metadata
-        for n, piece in enumerate(splitter.split_documents([file.document])):
-            start = int(piece.metadata.get("start_index", 0))
-            embed_text = f"{meta['title']}\n{piece.page_content}"
+        for n, (start, text) in enumerate(passages(file.document.page_content, splitter)):
+            embed_text = f"{meta['title']}\n{text}"
             metadata = {
                 **meta,
                 "chunk": n,
                 "start": start,
-                "end": start + len(piece.page_content),
+                "end": start + len(text),
                 "file_sha": file.sha256,
             }
             chunk_id = _hash(json.dumps(metadata, sort_keys=True, ensure_ascii=False),
-                             piece.page_content)[:40]
+                             text)[:40]
             key = _hash(model, embed_text)
-            chunks.append(Chunk(chunk_id, piece.page_content, key, embed_text,
+            chunks.append(Chunk(chunk_id, text, key, embed_text,
                                 {**metadata, "key": key}))
     return chunks
+
+
+#: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
+SHORT_PARAGRAPH = 100
+_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+
+
+def passages(text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[int, str]]:
+    """(start, text) of each passage: a paragraph, a short one joined to the next, a long one
+    split by ``splitter``.
+
+    Notes are written one idea per paragraph, so a paragraph is the unit a question should
+    find; merging neighbours up to the chunk size would dilute it with the next idea.
+    """
+    out: list[tuple[int, str]] = []
+    start: int | None = None
+    for match in _PARAGRAPH.finditer(text):
+        start = match.start() if start is None else start
+        block = text[start:match.end()].strip()
+        if len(block) < SHORT_PARAGRAPH and match.end() < len(text.rstrip()):
+            continue  # joined to the next paragraph
+        offset = start + (len(text[start:]) - len(text[start:].lstrip()))
+        start = None
+        if len(block) <= splitter._chunk_size:
+            out.append((offset, block))
+            continue
+        for piece in splitter.create_documents([block]):
+            out.append((offset + int(piece.metadata.get("start_index", 0)), piece.page_content))
+    return out
 
 
 def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
@@ -187,16 +216,17 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     return out
 
 
-def fingerprint(model: str, chunk_ids: Iterable[str],
+def fingerprint(model: str, chunks: Iterable[str],
                 sentences: Iterable[tuple[str, str]]) -> str:
     """Hash of an index's content: equal fingerprints mean an equal index.
 
     Args:
         model: the embedding model's name.
-        chunk_ids: every chunk id (they hash the text and its metadata).
+        chunks: every chunk's ``id=key`` (the id hashes the text and its metadata, the key
+            what was embedded).
         sentences: every sentence's ``(id, key)``.
     """
-    return _hash(FORMAT, model, *sorted(chunk_ids), *sorted(f"{i}={k}" for i, k in sentences))
+    return _hash(FORMAT, model, *sorted(chunks), *sorted(f"{i}={k}" for i, k in sentences))
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -290,7 +320,8 @@ class Indexer:
         model = self.embeddings.name
         chunks = split_corpus(files, self.settings, model)
         sentences = chunk_sentences(chunks, model)
-        content = fingerprint(model, (c.id for c in chunks), ((s.id, s.key) for s in sentences))
+        content = fingerprint(model, (f"{c.id}={c.key}" for c in chunks),
+                              ((s.id, s.key) for s in sentences))
         current = self.store.manifest()
         if current is not None and not rebuild:
             self.check_compatible(current)
@@ -373,12 +404,13 @@ class Indexer:
     def _stored_fingerprint(self, manifest: Manifest) -> str | None:
         try:
             chunk_col, sentence_col = self.store.open(manifest.version)
-            chunk_ids = self._read(chunk_col, [])
+            chunks = self._read(chunk_col, ["metadatas"])
             sentences = self._read(sentence_col, ["metadatas"])
         except Exception as e:  # unreadable: not up to date
             log.info("cannot fingerprint version %s: %s", manifest.version, e)
             return None
-        return fingerprint(manifest.embeddings, (i for i, _, _ in chunk_ids),
+        return fingerprint(manifest.embeddings,
+                           (f"{i}={(m or {}).get('key', '')}" for i, m, _ in chunks),
                            ((i, (m or {}).get("key", "")) for i, m, _ in sentences))
 
     @staticmethod

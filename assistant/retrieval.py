@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.04
 #: BM25 weight of the alias-table expansions relative to the question's own words.
 EXPANSION_WEIGHT = 0.25
+#: Weight of the previous turn blended into a follow-up that was made to stand alone.
+STANDALONE_HISTORY_WEIGHT = 0.0
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
@@ -48,6 +50,24 @@ _FOLLOW_UP_EN = re.compile(
 _FOLLOW_UP_VI = re.compile(  # matched on folded text
     r"^(con|vay|the con|roi|va)\b|\b(ho|nguoi do|nguoi nay|vi tri (do|nay)|"
     r"chuc vu (do|nay)|cap bac (do|nay)|len tiep)\b"
+)
+# "What about X?", "Còn X thì sao?": the previous question, asked of X (matched on folded text).
+_WHAT_ABOUT = re.compile(
+    r"^(?:(?:and|so|ok|okay|then),? )?(?:what|how) about (?:the |an? )?(?P<x>.+?)[\s?.!]*$|"
+    r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
+)
+# Words that stand for the job title of an earlier turn.
+_REFERENCES = (
+    (re.compile(r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", re.IGNORECASE),
+     "{}"),
+    (re.compile(r"\b(get|go|getting|going|move|moving) there\b", re.IGNORECASE), r"\1 to {}"),
+    (re.compile(r"\b(?:they|them|he|she|him)\b", re.IGNORECASE), "{}"),
+    (re.compile(r"\b(?:their|his|her)\b", re.IGNORECASE), "{}'s"),
+    (re.compile(r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", re.IGNORECASE),
+     "{}"),
+    (re.compile(r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", re.IGNORECASE), "{}"),
+    (re.compile(r"(?<!\w)họ(?!\w)", re.IGNORECASE), "{}"),
+    (re.compile(r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", re.IGNORECASE), r"\1 {}"),
 )
 
 
@@ -71,6 +91,11 @@ class Query:
     expansion_tokens: list[str]
     history_tokens: list[str] = field(default_factory=list)
     history_weight: float = 0.0
+    # The question made to stand alone when it refers to an earlier turn ("What about an AD?").
+    standalone: str = ""
+    # The question as typed, when diacritics were restored for the search: out-of-scope
+    # questions look less like the corpus before restoration puts the corpus's words in.
+    typed_vector: np.ndarray | None = None
 
 
 @dataclass
@@ -165,18 +190,26 @@ class Searcher:
         """Clean, expand and embed a question (and the user's earlier turns)."""
         self.index  # noqa: B018 - fails fast on a missing or mismatched index
         text = normalize(question)[: self.settings.max_question_chars]
-        query_text = self._restore(text)
-        vector = self.embeddings.encode_query(self._dense_text(query_text))
-        expansions = self.aliases.expansions(text) if self.settings.query_expansion else []
-        query = Query(text, vector, lexical_tokens(query_text),
-                      lexical_tokens(" ".join(expansions)))
         earlier = [normalize(h)[: self.settings.max_question_chars] for h in (history or [])
                    if h and h.strip()]
+        standalone = (standalone_question(text, earlier, self.aliases)
+                      if self.settings.query_expansion else None)
+        asked = standalone or text
+        query_text = self._restore(asked)
+        vector = self.embeddings.encode_query(self._dense_text(query_text))
+        expansions = self.aliases.expansions(asked) if self.settings.query_expansion else []
+        query = Query(text, vector, lexical_tokens(query_text),
+                      lexical_tokens(" ".join(expansions)), standalone=asked)
+        if query_text != asked:
+            query.typed_vector = self.embeddings.encode_query(self._dense_text(asked))
         if earlier:
             previous = self._restore(earlier[-1])
-            weight = 0.6 if _looks_like_follow_up(text) else 0.25
-            blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
-            query.vector = blended / (np.linalg.norm(blended) or 1.0)
+            weight = (STANDALONE_HISTORY_WEIGHT if standalone
+                      else 0.6 if _looks_like_follow_up(text) else 0.25)
+            before = self.embeddings.encode_query(self._dense_text(previous))
+            query.vector = _blend(vector, before, weight)
+            if query.typed_vector is not None:
+                query.typed_vector = _blend(query.typed_vector, before, weight)
             query.history_tokens = lexical_tokens(
                 previous + " " + " ".join(self.aliases.expansions(previous)))
             query.history_weight = weight
@@ -286,7 +319,9 @@ class Searcher:
         with self._lock:
             if self._outside is None:
                 self._outside = _out_of_scope_vectors(self.embeddings, self.settings.index_dir)
-        return float((self._outside @ query.vector).max())
+        vectors = [query.vector] + ([query.typed_vector] if query.typed_vector is not None
+                                    else [])
+        return max(float((self._outside @ v).max()) for v in vectors)
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
@@ -332,6 +367,42 @@ def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None) -
             except OSError as e:
                 log.warning("could not cache the out-of-scope examples: %s", e)
         return vectors
+
+
+def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> str | None:
+    """The follow-up ``question`` made to stand alone, or None if it does not need it.
+
+    "What about an AD?" after "What does an AE do?" -> "What does an AD do?"; "How long until
+    they become a director?" after a question about account managers -> "How long until
+    account managers become a director?". Only job titles are resolved (the alias groups
+    with an abbreviation); anything else is left to blending with the earlier turns.
+    """
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    folded = fold(question).strip()
+    match = _WHAT_ABOUT.match(folded) if len(folded) == len(question.strip()) else None
+    if match:
+        name = "x" if match.group("x") is not None else "y"
+        subject = question.strip()[match.start(name):match.end(name)]
+        spans = aliases.mentions(previous)
+        if not spans:
+            return None
+        start, end = spans[-1]
+        return f"{previous[:start]}{subject}{previous[end:]}"
+    title = next((turn[s:e] for turn in reversed(earlier)
+                  for s, e in reversed(aliases.mentions(turn))), None)
+    if title is None or aliases.mentions(question):
+        return None
+    for pattern, replacement in _REFERENCES:
+        if pattern.search(question):
+            return pattern.sub(replacement.replace("{}", title.replace("\\", "")), question, 1)
+    return None
+
+
+def _blend(vector: np.ndarray, before: np.ndarray, weight: float) -> np.ndarray:
+    blended = vector + weight * before
+    return blended / (np.linalg.norm(blended) or 1.0)
 
 
 def _looks_like_follow_up(text: str) -> bool:

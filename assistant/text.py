@@ -156,6 +156,23 @@ class Aliases:
                                                                strict=True))
                 if any(t.isupper() and len(t) <= 4 for t in group) and pattern.search(folded)}
 
+    def mentions(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each job title ``text`` names (AE, account manager...), in order.
+
+        "am", "ad", "an" and "as" in lower case are English words, not titles.
+        """
+        folded = fold(text)
+        if len(folded) != len(text):  # offsets would not carry over
+            return []
+        spans: list[tuple[int, int]] = []
+        for i in self.entities(text):
+            for m in self._patterns[i].finditer(folded):
+                word = text[m.start():m.end()]
+                if word.islower() and word in {"am", "ad", "an", "as"}:
+                    continue
+                spans.append(m.span())
+        return sorted(spans)
+
     def expansions(self, text: str) -> list[str]:
         """The terms of every group that ``text`` mentions, other than those it already has."""
         folded = fold(text)
