@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.04
 #: BM25 weight of the alias-table expansions relative to the question's own words.
 EXPANSION_WEIGHT = 0.25
+#: Weight of a passage's best sentence (cosine with the question) added to its score: a
+#: passage that holds one sentence answering the question is worth more than one that is only
+#: about the same things.
+SENTENCE_WEIGHT = 0.2
+#: Taken off a passage whose first job title (what it is about) is not one the question names.
+OTHER_SUBJECT_PENALTY = 0.015
+#: Passages (best first) whose sentences are compared with the question.
+SENTENCE_CANDIDATES = 20
 #: Weight of the previous turn blended into a follow-up that was made to stand alone.
 STANDALONE_HISTORY_WEIGHT = 0.0
 CANDIDATES = 30
@@ -284,7 +292,24 @@ class Searcher:
             hit.score = (relative if mode == "bm25"
                          else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0))
         ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
+        if mode == "hybrid" and SENTENCE_WEIGHT:
+            ranked = self._by_best_sentence(ranked, query)
         return _without_near_duplicates(ranked, k)
+
+    def _by_best_sentence(self, ranked: list[Hit], query: Query) -> list[Hit]:
+        """The top passages scored again: plus their best sentence (vectors from index time),
+        minus a little when they are about another job title than the question."""
+        top = ranked[:SENTENCE_CANDIDATES]
+        best: dict[str, float] = {}
+        for chunk_id, _, _, vector in self.sentences([str(h.document.id) for h in top]):
+            best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.vector))
+        titles = self.aliases.entities(query.standalone or query.text)
+        for hit in top:
+            hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
+            subject = self.aliases.first_title(hit.document.page_content) if titles else None
+            if subject is not None and subject not in titles:
+                hit.score -= OTHER_SUBJECT_PENALTY
+        return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))

@@ -151,27 +151,38 @@ class Aliases:
 
     def entities(self, text: str) -> set[int]:
         """The groups with an abbreviation (job titles: AE, AM, AD...) that ``text`` names."""
-        folded = fold(text)
-        return {i for i, (group, pattern) in enumerate(zip(self.groups, self._patterns,
-                                                               strict=True))
-                if any(t.isupper() and len(t) <= 4 for t in group) and pattern.search(folded)}
+        return {group for _, _, group in self._title_matches(text)}
 
     def mentions(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) of each job title ``text`` names (AE, account manager...), in order.
-
-        "am", "ad", "an" and "as" in lower case are English words, not titles.
-        """
-        folded = fold(text)
-        if len(folded) != len(text):  # offsets would not carry over
+        """(start, end) of each job title ``text`` names (AE, account manager...), in order."""
+        if len(fold(text)) != len(text):  # offsets would not carry over
             return []
-        spans: list[tuple[int, int]] = []
-        for i in self.entities(text):
-            for m in self._patterns[i].finditer(folded):
-                word = text[m.start():m.end()]
-                if word.islower() and word in {"am", "ad", "an", "as"}:
-                    continue
-                spans.append(m.span())
-        return sorted(spans)
+        return [(start, end) for start, end, _ in self._title_matches(text)]
+
+    def first_title(self, text: str) -> int | None:
+        """The group of the first job title ``text`` names: what a passage is about."""
+        matches = self._title_matches(text)
+        return matches[0][2] if matches else None
+
+    def _title_matches(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, group) of job titles in ``text``, the longest where they overlap:
+        "group account director" is a GAD, not also an AD. Lower-case "am", "ad", "an" and
+        "as" are English words, not titles."""
+        folded = fold(text)
+        found: list[tuple[int, int, int]] = []
+        for i, (group, pattern) in enumerate(zip(self.groups, self._patterns, strict=True)):
+            if not any(t.isupper() and len(t) <= 4 for t in group):
+                continue
+            for m in pattern.finditer(folded):
+                word = text[m.start():m.end()] if len(folded) == len(text) else m.group()
+                if not (word.islower() and word in {"am", "ad", "an", "as"}):
+                    found.append((m.start(), m.end(), i))
+        found.sort(key=lambda f: (f[0], f[0] - f[1]))
+        kept: list[tuple[int, int, int]] = []
+        for match in found:
+            if not kept or match[0] >= kept[-1][1]:
+                kept.append(match)
+        return kept
 
     def expansions(self, text: str) -> list[str]:
         """The terms of every group that ``text`` mentions, other than those it already has."""
