@@ -123,7 +123,10 @@ class Assistant:
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:
         """Bring the index up to date with the corpus (``rebuild``: start from nothing)."""
         indexer = Indexer(self.settings, self.embeddings, self.store, progress=progress)
-        return indexer.run(rebuild=rebuild)
+        report = indexer.run(rebuild=rebuild)
+        if self._searcher is not None:
+            self._searcher.refresh()  # answer from the new version at once
+        return report
 
     def search(self, question: str, history: History | None = None, k: int = 10) -> list[Source]:
         """The ``k`` passages that best match the question, best first."""
@@ -173,9 +176,9 @@ class Assistant:
         nearest_outside = self.searcher.out_of_scope_similarity(query)
         if best - nearest_outside < OUTSIDE_MARGIN + self.settings.min_relevance:
             return False
-        missing = self.topics.unsupported(
-            query.standalone or query.text, (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
-                         for h in hits))
+        passages = (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
+                    for h in hits)
+        missing = self.topics.unsupported(query.standalone or query.text, passages)
         if missing:
             log.info("no passage names %s: abstaining", ", ".join(sorted(missing)))
         return not missing

@@ -33,8 +33,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 import logging
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence

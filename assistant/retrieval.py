@@ -65,18 +65,16 @@ _WHAT_ABOUT = re.compile(
     r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
 )
 # Words that stand for the job title of an earlier turn.
-_REFERENCES = (
-    (re.compile(r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", re.IGNORECASE),
-     "{}"),
-    (re.compile(r"\b(get|go|getting|going|move|moving) there\b", re.IGNORECASE), r"\1 to {}"),
-    (re.compile(r"\b(?:they|them|he|she|him)\b", re.IGNORECASE), "{}"),
-    (re.compile(r"\b(?:their|his|her)\b", re.IGNORECASE), "{}'s"),
-    (re.compile(r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", re.IGNORECASE),
-     "{}"),
-    (re.compile(r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", re.IGNORECASE), "{}"),
-    (re.compile(r"(?<!\w)họ(?!\w)", re.IGNORECASE), "{}"),
-    (re.compile(r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", re.IGNORECASE), r"\1 {}"),
-)
+_REFERENCES = tuple((re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in (
+    (r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", "{}"),
+    (r"\b(get|go|getting|going|move|moving) there\b", r"\1 to {}"),
+    (r"\b(?:they|them|he|she|him)\b", "{}"),
+    (r"\b(?:their|his|her)\b", "{}'s"),
+    (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
+    (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
+    (r"(?<!\w)họ(?!\w)", "{}"),
+    (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
+))
 
 
 @dataclass
@@ -162,6 +160,11 @@ class Searcher:
                 if self._loaded is None or self._loaded.manifest.version != manifest.version:
                     self._loaded = self._load(manifest)
             return self._loaded
+
+    def refresh(self) -> None:
+        """Read the manifest at the next search (after a rebuild in this process)."""
+        with self._lock:
+            self._checked = float("-inf")
 
     def _load(self, manifest: Manifest) -> LoadedIndex:
         from langchain_chroma import Chroma

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant import Assistant, IndexMismatchError, Settings, StoreError
+from assistant import Assistant, IndexMismatchError, Settings, StoreError, indexing
 from assistant.embeddings import E5Embeddings, SentenceTransformerEmbeddings
-from assistant.indexing import Embedder, Indexer, IndexReport, split_corpus
+from assistant.indexing import Embedder, Indexer, IndexReport, passages, split_corpus
 from assistant.retrieval import Searcher
 from assistant.store import Store, connect
 
@@ -570,3 +571,35 @@ def test_cli_shows_a_progress_bar_on_a_terminal(make_corpus: Path, tmp_path: Pat
     assert "2/2" in bar  # chunks
     assert "chunk/s" in bar  # rate
     assert result.stdout.startswith("2 files: 2 added")
+
+
+def test_passages_are_paragraphs_with_their_offsets() -> None:
+    splitter = RecursiveCharacterTextSplitter(chunk_size=300, chunk_overlap=20,
+                                              add_start_index=True)
+    first = "First idea: the account person serves the client. " * 3
+    second = "Second idea: the account person presents the agency's work. " * 3
+    long = "The account person keeps every project on time and on budget. " * 8
+    text = f"# A title\n\n{first}\n\nShort.\n\n{second}\n\n{long}\n"
+    pieces = passages(text, splitter)
+    for start, piece in pieces:
+        assert text[start:start + len(piece)] == piece
+    assert pieces[0][1] == f"# A title\n\n{first.strip()}"  # a heading joins the next
+    assert pieces[1][1] == f"Short.\n\n{second.strip()}"  # so does a short paragraph
+    assert len(pieces) > 3 and all(len(p) <= 300 for _, p in pieces[2:])  # a long one is split
+
+
+def test_a_change_to_what_is_embedded_is_not_a_no_op(make_corpus: Path, tmp_path: Path,
+                                                       e5: E5Embeddings,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    write(make_corpus, TOPICS[:2])
+    config, store = setup(make_corpus, tmp_path)
+    run(config, store, e5)
+    original = indexing.split_corpus
+
+    def retitled(*args: Any, **kwargs: Any) -> list[Any]:
+        return [replace(c, key=c.key + "-changed", embed_text="changed " + c.embed_text)
+                for c in original(*args, **kwargs)]
+
+    monkeypatch.setattr(indexing, "split_corpus", retitled)
+    report = run(config, store, e5)
+    assert report.chunks_embedded == 2  # same chunk ids, new embedded text: embedded again

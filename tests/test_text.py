@@ -54,3 +54,14 @@ def test_accent_restoration_uses_the_corpus_spelling() -> None:
     assert index.restore_accents("bao lau thi len AM") == "bao lâu thì lên am"
     assert index.restore_accents("AE lam gi") == "ae làm gì"
     assert index.knows("agency") and not index.knows("salary")
+
+
+def test_job_titles_match_longest_first() -> None:
+    aliases = Aliases.from_groups([["AD", "account director"],
+                                   ["GAD", "group account director"], ["AM", "account manager"]])
+    text = "Group account director và AM"
+    assert {aliases.groups[g][0] for g in aliases.entities(text)} == {"GAD", "AM"}
+    assert aliases.mentions(text) == [(0, 22), (26, 28)]
+    assert aliases.groups[aliases.first_title(text) or 0][0] == "GAD"
+    assert aliases.entities("I am here") == set()  # lower-case "am" is English
+    assert aliases.first_title("no titles here") is None
