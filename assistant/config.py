@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         60, ge=0, le=2000, description="Characters shared by neighbouring chunks."
     )
+    chunk_paragraphs: bool = Field(
+        True,
+        description="One paragraph per chunk (short ones joined to the next, long ones split); "
+        "false merges neighbouring paragraphs up to chunk_size, as LangChain's splitter does.",
+    )
 
     # --- Chroma server (optional) --------------------------------------------------------
     chroma_host: str | None = Field(

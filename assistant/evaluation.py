@@ -157,7 +157,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     # The LangChain RAG tutorial's recipe: MiniLM embeddings, 1000/200 character chunks.
     "tutorial (dense MiniLM, 1000/200)": {
         "embeddings": "sentence-transformers:all-MiniLM-L6-v2", "chunk_size": 1000,
-        "chunk_overlap": 200, "retrieval": "dense", "query_expansion": False,
+        "chunk_overlap": 200, "chunk_paragraphs": False, "retrieval": "dense",
+        "query_expansion": False,
         "collection": "baseline-tutorial"},
     "dense e5": {"retrieval": "dense", "query_expansion": False},
     "bm25": {"retrieval": "bm25", "query_expansion": False},

@@ -153,7 +153,11 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     chunks: list[Chunk] = []
     for file in files:
         meta = file.document.metadata
-        for n, (start, text) in enumerate(passages(file.document.page_content, splitter)):
+        text = file.document.page_content
+        pieces = (passages(text, splitter) if settings.chunk_paragraphs else
+                  [(int(d.metadata.get("start_index", 0)), d.page_content)
+                   for d in splitter.create_documents([text])])
+        for n, (start, text) in enumerate(pieces):
             embed_text = f"{meta['title']}\n{text}"
             metadata = {
                 **meta,

@@ -6,6 +6,7 @@ with apt. Playwright's own browser download is never used (see ENVIRONMENT.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,9 @@ def test_answer_streams_in_with_expandable_sources(chromium: Any, page_url: str,
     assert "Account Manager" in passage.inner_text()
 
     follow = _ask(page, FOLLOW_UP)  # needs the first turn: "they" are account managers
-    assert "5-6" in follow.inner_text()
-    assert any(AM_AD_NOTE in s for s in follow.locator("details summary").all_inner_texts())
+    assert "5-6" in follow.inner_text()  # the AM -> AD step, cited from an English note
+    assert any(re.search(r"corpus/notes/[\w-]+-en\.md", s)
+               for s in follow.locator("details summary").all_inner_texts())
 
     shot = tmp_path / "chat.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -192,8 +194,8 @@ def test_corpus_html_is_shown_as_text_and_never_runs(chromium: Any, pitch_url: s
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
     text = reply.inner_text()
-    assert text.count(SCRIPT) == 2  # in the answer and in the passage, as text
-    assert text.count(IMG) == 3  # in the answer, the source's title and the passage
+    assert text.count(SCRIPT) >= 2  # in the answer and in the passages, as text
+    assert text.count(IMG) >= 3  # in the answer, the sources' titles and the passages
     assert reply.locator("script, img[src='x']").count() == 0
 
     shot = tmp_path / "pitch.png"

