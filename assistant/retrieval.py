@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -99,9 +100,6 @@ class Query:
     history_weight: float = 0.0
     # The question made to stand alone when it refers to an earlier turn ("What about an AD?").
     standalone: str = ""
-    # The question as typed, when diacritics were restored for the search: out-of-scope
-    # questions look less like the corpus before restoration puts the corpus's words in.
-    typed_vector: np.ndarray | None = None
 
 
 @dataclass
@@ -139,7 +137,7 @@ class Searcher:
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._outside: np.ndarray | None = None
+        self._outside: tuple[str, np.ndarray] | None = None  # (index version, vectors)
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -211,16 +209,12 @@ class Searcher:
         expansions = self.aliases.expansions(asked) if self.settings.query_expansion else []
         query = Query(text, vector, lexical_tokens(query_text),
                       lexical_tokens(" ".join(expansions)), standalone=asked)
-        if query_text != asked:
-            query.typed_vector = self.embeddings.encode_query(self._dense_text(asked))
         if earlier:
             previous = self._restore(earlier[-1])
             weight = (STANDALONE_HISTORY_WEIGHT if standalone
                       else 0.6 if _looks_like_follow_up(text) else 0.25)
             before = self.embeddings.encode_query(self._dense_text(previous))
             query.vector = _blend(vector, before, weight)
-            if query.typed_vector is not None:
-                query.typed_vector = _blend(query.typed_vector, before, weight)
             query.history_tokens = lexical_tokens(
                 previous + " " + " ".join(self.aliases.expansions(previous)))
             query.history_weight = weight
@@ -344,12 +338,14 @@ class Searcher:
     def out_of_scope_similarity(self, query: Query) -> float:
         """Cosine similarity of the question to the closest example of what the corpus does
         not cover (``assistant/data/out_of_scope.txt``)."""
+        index = self.index
         with self._lock:
-            if self._outside is None:
-                self._outside = _out_of_scope_vectors(self.embeddings, self.settings.index_dir)
-        vectors = [query.vector] + ([query.typed_vector] if query.typed_vector is not None
-                                    else [])
-        return max(float((self._outside @ v).max()) for v in vectors)
+            if self._outside is None or self._outside[0] != index.manifest.version:
+                restore = index.lexical.restore_accents if self.settings.query_expansion else None
+                self._outside = (index.manifest.version, _out_of_scope_vectors(
+                    self.embeddings, self.settings.index_dir, restore))
+            vectors = self._outside[1]
+        return float((vectors @ query.vector).max())
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
@@ -366,11 +362,24 @@ _OUTSIDE_CACHE: dict[str, np.ndarray] = {}
 _OUTSIDE_LOCK = threading.Lock()
 
 
-def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None) -> np.ndarray:
+def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None,
+                          restore: Callable[[str], str] | None = None) -> np.ndarray:
     """The out-of-scope examples embedded as queries: once per model and process, and kept in
-    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it."""
+    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
+
+    Vietnamese examples are also embedded without diacritics, as people type them, and, with
+    ``restore``, with the diacritics that restoration gives them back: an unaccented question
+    is searched with its diacritics restored from the corpus's spelling, which can pull an
+    off-topic question ("bi dau dau" -> "bị đầu đầu") towards the corpus, so it is compared
+    with examples that went through the same restoration.
+    """
     text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
-    key = hashlib.sha256(f"{embeddings.name}\n{text}".encode()).hexdigest()[:16]
+    examples = [line.strip() for line in text.splitlines()
+                if line.strip() and not line.startswith("#")]
+    plain = [fold(e) for e in examples if detect_language(e) == "vi"]
+    restored = [restore(p) for p in plain] if restore else []
+    examples = list(dict.fromkeys(examples + plain + restored))
+    key = hashlib.sha256("\n".join([embeddings.name, *examples]).encode()).hexdigest()[:16]
     with _OUTSIDE_LOCK:
         if key in _OUTSIDE_CACHE:
             return _OUTSIDE_CACHE[key]
@@ -381,17 +390,17 @@ def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None) -
                 return _OUTSIDE_CACHE[key]
         except (OSError, ValueError) as e:
             log.warning("ignoring a broken cache %s: %s", cached, e)
-        examples = [line.strip() for line in text.splitlines()
-                    if line.strip() and not line.startswith("#")]
-        # People type Vietnamese without diacritics too: keep both spellings.
-        examples = list(dict.fromkeys(examples + [fold(e) for e in examples]))
         vectors = embeddings.encode_queries(examples)
         _OUTSIDE_CACHE[key] = vectors
         if cached is not None:
             try:
+                cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
                 tmp = cached.with_suffix(".tmp.npy")
                 np.save(tmp, vectors)
                 tmp.replace(cached)
+                for stale in cached.parent.glob("out-of-scope-*.npy"):
+                    if stale != cached:  # an earlier corpus's or examples' vectors
+                        stale.unlink(missing_ok=True)
             except OSError as e:
                 log.warning("could not cache the out-of-scope examples: %s", e)
         return vectors

@@ -21,6 +21,10 @@ def topics() -> Topics:
 
 
 @pytest.mark.parametrize(("text", "topic"), [
+    ("Is being an account executive stressful?", "stress"),
+    ("Can I become an AE with no experience?", "entry requirements"),
+    ("What's the career path for a copywriter?", "other roles"),
+    ("AE có phải làm cuối tuần không?", "working conditions"),
     ("How much does an account executive earn per month?", "pay"),
     ("What are AE salaries like in Hanoi?", "pay"),
     ("Lương AE bao nhiêu?", "pay"),
@@ -79,14 +83,15 @@ def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
     "account executive la gi",
     "How long does it take to go from AM to AD?",
     "Tại sao bài viết dùng chữ 'thống trị'?",
+    "ai la nguoi chiu trach nhiem khi du an gap su co",  # typed plain, restored for search
 ])
 def test_questions_the_corpus_answers_are_not_refused(bot: Assistant, question: str) -> None:
     assert not bot.ask(question).abstained
 
 
 def test_off_topic_questions_typed_without_diacritics_are_refused(bot: Assistant) -> None:
-    # Accent restoration maps these words onto the corpus's own; the check also looks at the
-    # question as typed.
+    # Accent restoration maps these words onto the corpus's own ("dau dau" -> "đầu đầu"), so
+    # they are compared with out-of-scope examples restored the same way.
     for question in ("bi dau dau mat ngu thi nen uong thuoc gi",
                      "tran bong da toi qua doi nao thang"):
         assert bot.ask(question).abstained, question
