@@ -49,6 +49,10 @@ def test_topics_named_in_questions(topics: Topics, text: str, topic: str) -> Non
     "Ở các agency lớn có cấp nào cao hơn AD không?",  # the corpus answers this one
     "How can an AE excel at presenting?",
     "Why is there demand for strategic advice?",
+    "What does the article stress about strategy?",
+    "How does an AE earn a promotion?",
+    "Does learning marketing pay off?",
+    "What is the time frame from AE to AM?",
 ])
 def test_words_in_other_senses_name_no_topic(topics: Topics, text: str) -> None:
     assert topics.named(text) == set()
