@@ -86,6 +86,7 @@ class IndexReport:
     chunks_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     chunks: int = 0
+    sentences_embedded: int = 0  # sentence vectors computed (for extractive answers)
     seconds: float = 0.0
     version: str = ""
 
@@ -107,12 +108,15 @@ class IndexReport:
                   f"{self.updated} updated, "
                   f"{self.removed} removed, {self.unchanged} unchanged"
                   + (f", {len(self.skipped)} skipped" if self.skipped else ""))
-        if not (self.added or self.updated or self.removed or self.chunks_embedded):
+        if not (self.added or self.updated or self.removed or self.chunks_embedded
+                or self.sentences_embedded):
             return f"{counts}; the index is up to date ({self.chunks} chunks)."
         rate = (f" ({self.chunks_embedded / self.seconds:.1f} chunks/s)"
                 if self.chunks_embedded and self.seconds > 0 else "")
-        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded in "
-                f"{self.seconds:.1f} s{rate}.")
+        sentences = (f" (and {self.sentences_embedded} sentences)"
+                     if self.sentences_embedded else "")
+        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded{sentences} "
+                f"in {self.seconds:.1f} s{rate}.")
 
 
 @dataclass(frozen=True)
@@ -207,12 +211,18 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     """The quotable sentences of each chunk (no headings or fragments)."""
     out: list[Sentence] = []
     for chunk in chunks:
+        lead = ""  # a short fragment that names what the next sentence is about ("Brief.")
         for n, text in enumerate(split_sentences(chunk.text)):
             text = text.lstrip("-*• ").strip()
-            # Headings, fragments and questions make poor answers.
-            if (text.startswith("#") or text.endswith("?") or len(text) < MIN_SENTENCE_CHARS
-                    or len(text.split()) < 4):
+            # Headings and questions make poor answers; a fragment is quoted with what follows.
+            if text.startswith("#") or text.endswith("?"):
+                lead = ""
                 continue
+            text = f"{lead} {text}".strip()
+            if len(text) < MIN_SENTENCE_CHARS or len(text.split()) < 4:
+                lead = text
+                continue
+            lead = ""
             key = _hash(model, "sentence", text)
             out.append(Sentence(f"{chunk.id}:{n}", text, key,
                                 {"chunk_id": chunk.id, "n": n, "key": key,
@@ -372,8 +382,10 @@ class Indexer:
         paths = {f.path for f in files}
         report.removed = sum(p not in paths for p in previous_files)
 
+        before = len(sentence_cache)
         report.chunks_embedded = self._fill(version, chunk_col, sentence_col, chunks,
                                             sentences, chunk_cache, sentence_cache)
+        report.sentences_embedded = len(sentence_cache) - before
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
             self.lexical_dir(version))
         self._check_complete(version, chunk_col, sentence_col, len(chunks), len(sentences))

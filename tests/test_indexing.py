@@ -603,3 +603,29 @@ def test_a_change_to_what_is_embedded_is_not_a_no_op(make_corpus: Path, tmp_path
     monkeypatch.setattr(indexing, "split_corpus", retitled)
     report = run(config, store, e5)
     assert report.chunks_embedded == 2  # same chunk ids, new embedded text: embedded again
+
+
+def test_sentences_re_embedded_alone_are_reported(make_corpus: Path, tmp_path: Path,
+                                                   e5: E5Embeddings,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    write(make_corpus, TOPICS[:2])
+    config, store = setup(make_corpus, tmp_path)
+    run(config, store, e5)
+    original = indexing.chunk_sentences
+
+    def reworded(*args: Any, **kwargs: Any) -> list[Any]:
+        return [replace(s, key=s.key + "-changed") for s in original(*args, **kwargs)]
+
+    monkeypatch.setattr(indexing, "chunk_sentences", reworded)
+    report = run(config, store, e5)
+    assert report.chunks_embedded == 0 and report.sentences_embedded >= 2
+    assert "up to date" not in report.summary() and "sentences" in report.summary()
+
+
+def test_a_short_lead_fragment_is_quoted_with_its_sentence() -> None:
+    text = ("Brief. The document in which a client tells the agency what it needs.\n"
+            "# Heading\nWhat is a pitch?\nA pitch is a presentation that tries to win a client.")
+    chunk = indexing.Chunk("c1", text, "k", text, {"language": "en"})
+    quoted = [s.text for s in indexing.chunk_sentences([chunk], "e5")]
+    assert quoted == ["Brief. The document in which a client tells the agency what it needs.",
+                      "A pitch is a presentation that tries to win a client."]
