@@ -304,7 +304,7 @@ class Searcher:
         for hit in top:
             hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
             subject = self.aliases.first_title(hit.document.page_content) if titles else None
-            if subject is not None and subject not in titles:
+            if titles and subject not in titles:
                 hit.score -= OTHER_SUBJECT_PENALTY
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
@@ -422,7 +422,7 @@ def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> 
     if match:
         name = "x" if match.group("x") is not None else "y"
         subject = question.strip()[match.start(name):match.end(name)]
-        spans = aliases.mentions(previous)
+        spans = aliases.mentions(previous, titles_only=False)
         if not spans:
             return None
         start, end = spans[-1]

@@ -130,48 +130,67 @@ class Aliases:
 
     groups: tuple[tuple[str, ...], ...] = ()
     _patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    #: The groups that are job titles (AE, account manager...).
+    titles: frozenset[int] = frozenset()
 
     @classmethod
-    def from_groups(cls, groups: Iterable[Sequence[str]]) -> Aliases:
+    def from_groups(cls, groups: Iterable[Sequence[str]],
+                    titles: Iterable[str] | None = None) -> Aliases:
+        """Args:
+            groups: terms that mean the same thing, one group each.
+            titles: terms naming the job titles; by default every group with an abbreviation
+                (a term of at most four capitals) is one.
+        """
         clean = tuple(tuple(str(t).strip() for t in g if str(t).strip()) for g in groups)
         clean = tuple(g for g in clean if len(g) > 1)
         patterns = tuple(
             re.compile(r"\b(?:" + "|".join(re.escape(fold(t)) for t in g) + r")\b")
             for g in clean
         )
-        return cls(clean, patterns)
+        if titles is None:
+            named = {i for i, g in enumerate(clean) if any(t.isupper() and len(t) <= 4 for t in g)}
+        else:
+            wanted = {fold(str(t)) for t in titles}
+            named = {i for i, g in enumerate(clean) if wanted & {fold(t) for t in g}}
+        return cls(clean, patterns, frozenset(named))
 
     @classmethod
     def load(cls, path: Path) -> Aliases:
-        """Read ``aliases.yaml`` (``groups: [[term, ...], ...]``); a missing file means none."""
+        """Read ``aliases.yaml`` (``groups: [[term, ...], ...]``, ``titles: [term, ...]``); a
+        missing file means none."""
         if not path.is_file():
             return cls()
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls.from_groups(data.get("groups") or [])
+        titles = data.get("titles")
+        return cls.from_groups(data.get("groups") or [],
+                               None if titles is None else [str(t) for t in titles])
 
     def entities(self, text: str) -> set[int]:
-        """The groups with an abbreviation (job titles: AE, AM, AD...) that ``text`` names."""
+        """The job-title groups (AE, AM, AD...) that ``text`` names."""
         return {group for _, _, group in self._title_matches(text)}
 
-    def mentions(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) of each job title ``text`` names (AE, account manager...), in order."""
+    def mentions(self, text: str, titles_only: bool = True) -> list[tuple[int, int]]:
+        """(start, end) of each job title ``text`` names (AE, account manager...), in order;
+        with ``titles_only=False``, of every term of a group with an abbreviation (KH too)."""
         if len(fold(text)) != len(text):  # offsets would not carry over
             return []
-        return [(start, end) for start, end, _ in self._title_matches(text)]
+        return [(start, end) for start, end, _ in self._title_matches(text, titles_only)]
 
     def first_title(self, text: str) -> int | None:
         """The group of the first job title ``text`` names: what a passage is about."""
         matches = self._title_matches(text)
         return matches[0][2] if matches else None
 
-    def _title_matches(self, text: str) -> list[tuple[int, int, int]]:
+    def _title_matches(self, text: str, titles_only: bool = True) -> list[tuple[int, int, int]]:
         """(start, end, group) of job titles in ``text``, the longest where they overlap:
         "group account director" is a GAD, not also an AD. Lower-case "am", "ad", "an" and
         "as" are English words, not titles."""
         folded = fold(text)
         found: list[tuple[int, int, int]] = []
         for i, (group, pattern) in enumerate(zip(self.groups, self._patterns, strict=True)):
-            if not any(t.isupper() and len(t) <= 4 for t in group):
+            named = i in self.titles or (
+                not titles_only and any(t.isupper() and len(t) <= 4 for t in group))
+            if not named:
                 continue
             for m in pattern.finditer(folded):
                 word = text[m.start():m.end()] if len(folded) == len(text) else m.group()

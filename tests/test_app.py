@@ -127,3 +127,9 @@ def test_answer_json_shape(bot: Assistant) -> None:
     data = bot.ask("What is a KAE?").to_dict()
     assert set(data) == {"answer", "sources"}
     assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text"}
+
+
+def test_a_question_about_clients_is_not_taken_for_a_job_title(bot: Assistant) -> None:
+    # "client" is the KH alias group; answers once ranked AD sentences down for not naming it.
+    reply = bot.ask("When a client's project runs into trouble, who is responsible for fixing it?")
+    assert "the AD is the person who must fix it" in reply.answer, reply.answer

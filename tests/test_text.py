@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.lexical import LexicalIndex
 from assistant.text import Aliases, detect_language, fold, lexical_tokens, normalize, sentences
 
@@ -65,3 +67,12 @@ def test_job_titles_match_longest_first() -> None:
     assert aliases.groups[aliases.first_title(text) or 0][0] == "GAD"
     assert aliases.entities("I am here") == set()  # lower-case "am" is English
     assert aliases.first_title("no titles here") is None
+
+
+def test_the_alias_file_names_the_job_titles() -> None:
+    aliases = Aliases.load(Path(__file__).resolve().parent.parent / "corpus" / "aliases.yaml")
+    titles = {aliases.groups[g][0] for g in aliases.titles}
+    assert {"AE", "AM", "AD", "GAD"} <= titles
+    assert "KH" not in titles  # an abbreviation, but the client is not a job title
+    assert aliases.entities("Khách hàng (KH) là ai?") == set()
+    assert aliases.mentions("KH là gì?", titles_only=False) == [(0, 2)]
