@@ -113,10 +113,10 @@ class IndexReport:
             return f"{counts}; the index is up to date ({self.chunks} chunks)."
         rate = (f" ({self.chunks_embedded / self.seconds:.1f} chunks/s)"
                 if self.chunks_embedded and self.seconds > 0 else "")
-        sentences = (f" (and {self.sentences_embedded} sentences)"
-                     if self.sentences_embedded else "")
-        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded{sentences} "
-                f"in {self.seconds:.1f} s{rate}.")
+        n = self.sentences_embedded
+        sentences = f", and {n} sentence{'' if n == 1 else 's'}" if n else ""
+        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded in "
+                f"{self.seconds:.1f} s{rate}{sentences}.")
 
 
 @dataclass(frozen=True)
