@@ -25,12 +25,13 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .config import Settings
+from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
 from .errors import IndexMissingError, StoreError
 from .indexing import Embedder, Indexer
 from .lexical import LexicalIndex
 from .store import Manifest, Store
-from .text import Aliases, detect_language, fold, lexical_tokens, normalize, words
+from .text import Aliases, detect_language, fold, lexical_tokens, normalize
 
 log = logging.getLogger(__name__)
 
@@ -51,31 +52,6 @@ STANDALONE_HISTORY_WEIGHT = 0.0
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
-# Words that make a question lean on the one before it.
-_FOLLOW_UP_EN = re.compile(
-    r"^(and|but|so|also|what about|how about|then)\b|"
-    r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|there|then)\b"
-)
-_FOLLOW_UP_VI = re.compile(  # matched on folded text
-    r"^(con|vay|the con|roi|va)\b|\b(ho|nguoi do|nguoi nay|vi tri (do|nay)|"
-    r"chuc vu (do|nay)|cap bac (do|nay)|len tiep)\b"
-)
-# "What about X?", "Còn X thì sao?": the previous question, asked of X (matched on folded text).
-_WHAT_ABOUT = re.compile(
-    r"^(?:(?:and|so|ok|okay|then),? )?(?:what|how) about (?:the |an? )?(?P<x>.+?)[\s?.!]*$|"
-    r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
-)
-# Words that stand for the job title of an earlier turn.
-_REFERENCES = tuple((re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in (
-    (r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", "{}"),
-    (r"\b(get|go|getting|going|move|moving) there\b", r"\1 to {}"),
-    (r"\b(?:they|them|he|she|him)\b", "{}"),
-    (r"\b(?:their|his|her)\b", "{}'s"),
-    (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
-    (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
-    (r"(?<!\w)họ(?!\w)", "{}"),
-    (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
-))
 
 
 @dataclass
@@ -212,7 +188,7 @@ class Searcher:
         if earlier:
             previous = self._restore(earlier[-1])
             weight = (STANDALONE_HISTORY_WEIGHT if standalone
-                      else 0.6 if _looks_like_follow_up(text) else 0.25)
+                      else 0.6 if looks_like_follow_up(text) else 0.25)
             before = self.embeddings.encode_query(self._dense_text(previous))
             query.vector = _blend(vector, before, weight)
             query.history_tokens = lexical_tokens(
@@ -406,45 +382,9 @@ def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None,
         return vectors
 
 
-def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> str | None:
-    """The follow-up ``question`` made to stand alone, or None if it does not need it.
-
-    "What about an AD?" after "What does an AE do?" -> "What does an AD do?"; "How long until
-    they become a director?" after a question about account managers -> "How long until
-    account managers become a director?". Only job titles are resolved (the alias groups
-    with an abbreviation); anything else is left to blending with the earlier turns.
-    """
-    if not earlier:
-        return None
-    previous = earlier[-1]
-    folded = fold(question).strip()
-    match = _WHAT_ABOUT.match(folded) if len(folded) == len(question.strip()) else None
-    if match:
-        name = "x" if match.group("x") is not None else "y"
-        subject = question.strip()[match.start(name):match.end(name)]
-        spans = aliases.mentions(previous, titles_only=False)
-        if not spans:
-            return None
-        start, end = spans[-1]
-        return f"{previous[:start]}{subject}{previous[end:]}"
-    title = next((turn[s:e] for turn in reversed(earlier)
-                  for s, e in reversed(aliases.mentions(turn))), None)
-    if title is None or aliases.mentions(question):
-        return None
-    for pattern, replacement in _REFERENCES:
-        if pattern.search(question):
-            return pattern.sub(replacement.replace("{}", title.replace("\\", "")), question, 1)
-    return None
-
-
 def _blend(vector: np.ndarray, before: np.ndarray, weight: float) -> np.ndarray:
     blended = vector + weight * before
     return blended / (np.linalg.norm(blended) or 1.0)
-
-
-def _looks_like_follow_up(text: str) -> bool:
-    lowered = " ".join(words(text))
-    return bool(_FOLLOW_UP_EN.search(lowered) or _FOLLOW_UP_VI.search(fold(lowered)))
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
 
 from assistant import Assistant, HybridRetriever
-from assistant.retrieval import standalone_question
-from assistant.text import Aliases, fold
-
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from assistant.text import fold
 
 
 @pytest.mark.parametrize(("question", "fact"), [
@@ -58,35 +54,6 @@ def test_langchain_retriever(bot: Assistant) -> None:
     docs = retriever.invoke("Account director chịu trách nhiệm gì?")
     assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
     assert {"path", "title", "chunk", "score"} <= set(docs[0].metadata)
-
-
-@pytest.mark.parametrize(("question", "earlier", "standalone"), [
-    ("What about an AD?", ["What does an AE do?"], "What does an AD do?"),
-    ("Còn brief thì sao?", ["KH là gì?"], "brief là gì?"),
-    ("con AD thi sao", ["ae lam gi"], "AD lam gi"),
-    ("And how long until they become a director?", ["What does an account manager do?"],
-     "And how long until account manager become a director?"),
-    ("Is there anything above that level?", ["What does an account director do?"],
-     "Is there anything above account director?"),
-    ("What should I study to get there faster?", ["From AE to AM?", "And from AM to AD?"],
-     "What should I study to get to AD faster?"),
-    ("Vị trí đó cần kỹ năng gì?", ["AM làm gì?"], "AM cần kỹ năng gì?"),
-])
-def test_follow_ups_are_made_to_stand_alone(question: str, earlier: list[str],
-                                            standalone: str) -> None:
-    aliases = Aliases.load(CORPUS / "aliases.yaml")
-    assert standalone_question(question, earlier, aliases) == standalone
-
-
-@pytest.mark.parametrize(("question", "earlier"), [
-    ("Còn bao lâu nữa thì lên AD?", ["AM làm gì?"]),  # names its own title
-    ("How do they split their time?", ["What are the three kinds of work?"]),  # no title before
-    ("What does an AE do?", []),
-])
-def test_questions_that_stand_alone_are_left_as_they_are(question: str,
-                                                          earlier: list[str]) -> None:
-    aliases = Aliases.load(CORPUS / "aliases.yaml")
-    assert standalone_question(question, earlier, aliases) is None
 
 
 def test_what_about_follow_up_finds_the_new_title(bot: Assistant) -> None:

@@ -1,0 +1,77 @@
+"""Follow-up questions: which ones lean on an earlier turn, and how to make them stand alone.
+
+Without an LLM, a follow-up is resolved by rules on the job titles of the alias table
+(``corpus/aliases.yaml``): "What about an AD?" asks the previous question of the AD; "they",
+"that level" or "vị trí đó" stand for the title of the earlier question. Anything else is left
+to the search, which blends the question with the previous turn.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import Aliases, fold, words
+
+# Words that make a question lean on the one before it.
+_FOLLOW_UP_EN = re.compile(
+    r"^(and|but|so|also|what about|how about|then)\b|"
+    r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|there|then)\b"
+)
+_FOLLOW_UP_VI = re.compile(  # matched on folded text
+    r"^(con|vay|the con|roi|va)\b|\b(ho|nguoi do|nguoi nay|vi tri (do|nay)|"
+    r"chuc vu (do|nay)|cap bac (do|nay)|len tiep)\b"
+)
+# "What about X?", "Còn X thì sao?": the previous question, asked of X (matched on folded text).
+_WHAT_ABOUT = re.compile(
+    r"^(?:(?:and|so|ok|okay|then),? )?(?:what|how) about (?:the |an? )?(?P<x>.+?)[\s?.!]*$|"
+    r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
+)
+# Words that stand for the job title of an earlier turn.
+_REFERENCES = tuple((re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in (
+    (r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", "{}"),
+    (r"\b(get|go|getting|going|move|moving) there\b", r"\1 to {}"),
+    (r"\b(?:they|them|he|she|him)\b", "{}"),
+    (r"\b(?:their|his|her)\b", "{}'s"),
+    (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
+    (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
+    (r"(?<!\w)họ(?!\w)", "{}"),
+    (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
+))
+
+
+def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> str | None:
+    """The follow-up ``question`` made to stand alone, or None if it does not need it.
+
+    "What about an AD?" after "What does an AE do?" -> "What does an AD do?"; "How long until
+    they become a director?" after a question about account managers -> "How long until
+    account managers become a director?". Pronouns resolve to job titles only (``titles`` in
+    the alias table); "what about X" replaces the last title or abbreviated term (KH) of the
+    previous question. Anything else is left to blending with the earlier turns.
+    """
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    folded = fold(question).strip()
+    match = _WHAT_ABOUT.match(folded) if len(folded) == len(question.strip()) else None
+    if match:
+        name = "x" if match.group("x") is not None else "y"
+        subject = question.strip()[match.start(name):match.end(name)]
+        spans = aliases.mentions(previous, titles_only=False)
+        if not spans:
+            return None
+        start, end = spans[-1]
+        return f"{previous[:start]}{subject}{previous[end:]}"
+    title = next((turn[s:e] for turn in reversed(earlier)
+                  for s, e in reversed(aliases.mentions(turn))), None)
+    if title is None or aliases.mentions(question):
+        return None
+    for pattern, replacement in _REFERENCES:
+        if pattern.search(question):
+            return pattern.sub(replacement.replace("{}", title.replace("\\", "")), question, 1)
+    return None
+
+
+def looks_like_follow_up(text: str) -> bool:
+    """Whether a question leans on the one before it ("And then?", "Còn AD thì sao?")."""
+    lowered = " ".join(words(text))
+    return bool(_FOLLOW_UP_EN.search(lowered) or _FOLLOW_UP_VI.search(fold(lowered)))

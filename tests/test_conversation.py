@@ -1,0 +1,50 @@
+"""Follow-ups made to stand alone by rules on the alias table's job titles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.conversation import looks_like_follow_up, standalone_question
+from assistant.text import Aliases
+
+ALIASES = Aliases.load(Path(__file__).resolve().parent.parent / "corpus" / "aliases.yaml")
+
+
+@pytest.mark.parametrize(("question", "earlier", "standalone"), [
+    ("What about an AD?", ["What does an AE do?"], "What does an AD do?"),
+    ("Còn brief thì sao?", ["KH là gì?"], "brief là gì?"),
+    ("con AD thi sao", ["ae lam gi"], "AD lam gi"),
+    ("And how long until they become a director?", ["What does an account manager do?"],
+     "And how long until account manager become a director?"),
+    ("Is there anything above that level?", ["What does an account director do?"],
+     "Is there anything above account director?"),
+    ("What should I study to get there faster?", ["From AE to AM?", "And from AM to AD?"],
+     "What should I study to get to AD faster?"),
+    ("Vị trí đó cần kỹ năng gì?", ["AM làm gì?"], "AM cần kỹ năng gì?"),
+])
+def test_follow_ups_are_made_to_stand_alone(question: str, earlier: list[str],
+                                            standalone: str) -> None:
+    assert standalone_question(question, earlier, ALIASES) == standalone
+
+
+@pytest.mark.parametrize(("question", "earlier"), [
+    ("Còn bao lâu nữa thì lên AD?", ["AM làm gì?"]),  # names its own title
+    ("How do they split their time?", ["What are the three kinds of work?"]),  # no title before
+    ("What does an AE do?", []),
+])
+def test_questions_that_stand_alone_are_left_as_they_are(question: str,
+                                                          earlier: list[str]) -> None:
+    assert standalone_question(question, earlier, ALIASES) is None
+
+
+@pytest.mark.parametrize(("question", "follows"), [
+    ("And how long until they become a director?", True),
+    ("Còn AD thì sao?", True),
+    ("con AD thi sao", True),
+    ("What does an account executive do?", False),
+    ("Account manager làm gì?", False),
+])
+def test_follow_up_words(question: str, follows: bool) -> None:
+    assert looks_like_follow_up(question) is follows
