@@ -25,6 +25,15 @@ REFUSAL = {
            "các câu hỏi về nghề account trong agency quảng cáo: Account Executive (AE), "
            "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
 }
+#: The refusal when the question asks for a kind of fact no source gives ({about}: its name).
+REFUSAL_ABOUT = {
+    "en": ("I don't know: my sources say nothing about {about}. I can answer questions about "
+           "account management careers in advertising agencies: what an Account Executive (AE), "
+           "Account Manager (AM) or Account Director (AD) does, and how the career progresses."),
+    "vi": ("Tôi không biết: các nguồn của tôi không nói gì về {about}. Tôi có thể trả lời "
+           "các câu hỏi về nghề account trong agency quảng cáo: Account Executive (AE), "
+           "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
+}
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
 #: Sentences this similar say the same thing (often a note and its translation): quote one.
 REDUNDANT = 0.95

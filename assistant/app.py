@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .answer import REFUSAL, Answer, ExtractiveAnswerer, Source
+from .answer import REFUSAL, REFUSAL_ABOUT, Answer, ExtractiveAnswerer, Source
 from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
@@ -146,9 +146,9 @@ class Assistant:
         query, notice = self._prepare(question, history)
         language = detect_language(query.text)
         hits = self.searcher.search(query, k=self.settings.top_k)
-        if not self.covers(query, hits):
-            answer = Answer(REFUSAL[language], [], abstained=True, notice=notice,
-                            language=language)
+        refusal = self.refusal(query, hits, language)
+        if refusal is not None:
+            answer = Answer(refusal, [], abstained=True, notice=notice, language=language)
             return AnswerStream(iter([answer.answer]), lambda: answer)
         generator = self.generator
         if generator is not None:
@@ -160,7 +160,11 @@ class Assistant:
 
     # --- helpers --------------------------------------------------------------------------
     def covers(self, query: Query, hits: list[Hit]) -> bool:
-        """Whether the sources cover the question (else the assistant abstains).
+        """Whether the sources cover the question (else the assistant abstains)."""
+        return self.refusal(query, hits) is None
+
+    def refusal(self, query: Query, hits: list[Hit], language: str = "en") -> str | None:
+        """The answer that says the sources do not cover the question, or None if they do.
 
         Three tests. Two on cosine similarity: the best passage must be close enough to the
         question, and not clearly farther than the closest of a set of questions the corpus
@@ -168,20 +172,24 @@ class Assistant:
         And a question that names a kind of fact (pay, hiring, interviews...; see
         ``assistant.scope``) needs a passage that names it too.
         """
+        generic = REFUSAL.get(language, REFUSAL["en"])
         if not hits:
-            return False
+            return generic
         best = max(h.dense for h in hits)
         if self.embeddings.name == "e5" and best < E5_COVERAGE + self.settings.min_relevance:
-            return False
+            return generic
         nearest_outside = self.searcher.out_of_scope_similarity(query)
         if best - nearest_outside < OUTSIDE_MARGIN + self.settings.min_relevance:
-            return False
+            return generic
         passages = (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
                     for h in hits)
-        missing = self.topics.unsupported(query.standalone or query.text, passages)
-        if missing:
-            log.info("no passage names %s: abstaining", ", ".join(sorted(missing)))
-        return not missing
+        missing = sorted(self.topics.unsupported(query.standalone or query.text, passages))
+        if not missing:
+            return None
+        log.info("no passage names %s: abstaining", ", ".join(missing))
+        about = ", ".join(
+            self.topics.label(name, language) for name in missing)
+        return REFUSAL_ABOUT.get(language, REFUSAL_ABOUT["en"]).format(about=about)
 
     def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
         if not isinstance(question, str):

@@ -55,19 +55,29 @@ class Topics:
     Args:
         topics: topic name -> terms (words or phrases).
         exceptions: phrases that contain a term but mean something else ("chất lượng").
+        labels: topic name -> language -> how a refusal names the topic ("pay or salaries").
     """
 
-    def __init__(self, topics: dict[str, list[str]], exceptions: Iterable[str] = ()) -> None:
+    def __init__(self, topics: dict[str, list[str]], exceptions: Iterable[str] = (),
+                 labels: dict[str, dict[str, str]] | None = None) -> None:
         self._topics = {name: _Pattern.of(terms) for name, terms in topics.items() if terms}
         self._exceptions = _Pattern.of(exceptions, plural=False)
+        self._labels = labels or {}
 
     @classmethod
     def load(cls) -> Topics:
         """The topics shipped in ``assistant/data/topics.yaml``."""
         data = yaml.safe_load((files("assistant") / "data" / "topics.yaml").read_text("utf-8"))
-        topics = {str(name): [str(t) for t in terms or []]
-                  for name, terms in (data.get("topics") or {}).items()}
-        return cls(topics, [str(e) for e in data.get("except") or []])
+        entries = data.get("topics") or {}
+        topics = {str(name): [str(t) for t in entry.get("terms") or []]
+                  for name, entry in entries.items()}
+        labels = {str(name): {lang: str(entry[lang]) for lang in ("en", "vi") if entry.get(lang)}
+                  for name, entry in entries.items()}
+        return cls(topics, [str(e) for e in data.get("except") or []], labels)
+
+    def label(self, name: str, language: str) -> str:
+        """How a refusal in ``language`` names the topic (its name if none is given)."""
+        return self._labels.get(name, {}).get(language, name)
 
     @property
     def names(self) -> list[str]:

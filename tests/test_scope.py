@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.answer import REFUSAL
 from assistant.embeddings import E5Embeddings
 from assistant.scope import Topics
 
@@ -77,6 +78,16 @@ def test_a_topic_is_supported_only_by_a_passage_that_names_it(topics: Topics) ->
 def test_near_topic_questions_are_refused(bot: Assistant, question: str) -> None:
     reply = bot.ask(question)
     assert reply.abstained and reply.sources == [], reply.answer
+
+
+def test_the_refusal_names_what_the_sources_lack(bot: Assistant) -> None:
+    english = bot.ask("How much does an account executive earn per month?")
+    assert english.answer.startswith("I don't know: my sources say nothing about pay")
+    vietnamese = bot.ask("Lương AE bao nhiêu?")
+    assert vietnamese.answer.startswith("Tôi không biết: các nguồn của tôi không nói gì về lương")
+    both = bot.ask("Làm AE có phải tăng ca không, lương có cao không?")
+    assert "lương" in both.answer and "giờ giấc" in both.answer, both.answer
+    assert bot.ask("What is the capital of Australia?").answer == REFUSAL["en"]  # not a topic
 
 
 def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
