@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
             return Answer(REFUSAL[language], [], abstained=True, language=language)
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
-        question = query.standalone or query.text
+        question = query.standalone
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
         # The job titles the question is about; a sentence about only other titles is off.
         titles = aliases.entities(question)

@@ -183,7 +183,7 @@ class Assistant:
             return generic
         passages = (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
                     for h in hits)
-        missing = sorted(self.topics.unsupported(query.standalone or query.text, passages))
+        missing = sorted(self.topics.unsupported(query.standalone, passages))
         if not missing:
             return None
         log.info("no passage names %s: abstaining", ", ".join(missing))

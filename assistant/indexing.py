@@ -158,7 +158,7 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     for file in files:
         meta = file.document.metadata
         text = file.document.page_content
-        pieces = (passages(text, splitter) if settings.chunk_paragraphs else
+        pieces = (passages(text, splitter, settings.chunk_size) if settings.chunk_paragraphs else
                   [(int(d.metadata.get("start_index", 0)), d.page_content)
                    for d in splitter.create_documents([text])])
         for n, (start, text) in enumerate(pieces):
@@ -183,9 +183,10 @@ SHORT_PARAGRAPH = 100
 _PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 
 
-def passages(text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[int, str]]:
-    """(start, text) of each passage: a paragraph, a short one joined to the next, a long one
-    split by ``splitter``.
+def passages(text: str, splitter: RecursiveCharacterTextSplitter,
+             chunk_size: int) -> list[tuple[int, str]]:
+    """(start, text) of each passage: a paragraph, a short one joined to the next, one longer
+    than ``chunk_size`` split by ``splitter``.
 
     Notes are written one idea per paragraph, so a paragraph is the unit a question should
     find; merging neighbours up to the chunk size would dilute it with the next idea.
@@ -199,7 +200,7 @@ def passages(text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[
             continue  # joined to the next paragraph
         offset = start + (len(text[start:]) - len(text[start:].lstrip()))
         start = None
-        if len(block) <= splitter._chunk_size:
+        if len(block) <= chunk_size:
             out.append((offset, block))
             continue
         for piece in splitter.create_documents([block]):

@@ -47,8 +47,6 @@ SENTENCE_WEIGHT = 0.2
 OTHER_SUBJECT_PENALTY = 0.015
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
-#: Weight of the previous turn blended into a follow-up that was made to stand alone.
-STANDALONE_HISTORY_WEIGHT = 0.0
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
@@ -74,8 +72,12 @@ class Query:
     expansion_tokens: list[str]
     history_tokens: list[str] = field(default_factory=list)
     history_weight: float = 0.0
-    # The question made to stand alone when it refers to an earlier turn ("What about an AD?").
+    # The question made to stand alone when it refers to an earlier turn ("What about an AD?");
+    # the question itself otherwise.
     standalone: str = ""
+
+    def __post_init__(self) -> None:
+        self.standalone = self.standalone or self.text
 
 
 @dataclass
@@ -185,12 +187,12 @@ class Searcher:
         expansions = self.aliases.expansions(asked) if self.settings.query_expansion else []
         query = Query(text, vector, lexical_tokens(query_text),
                       lexical_tokens(" ".join(expansions)), standalone=asked)
-        if earlier:
+        # A follow-up made to stand alone needs nothing more from the conversation.
+        if earlier and not standalone:
             previous = self._restore(earlier[-1])
-            weight = (STANDALONE_HISTORY_WEIGHT if standalone
-                      else 0.6 if looks_like_follow_up(text) else 0.25)
-            before = self.embeddings.encode_query(self._dense_text(previous))
-            query.vector = _blend(vector, before, weight)
+            weight = 0.6 if looks_like_follow_up(text) else 0.25
+            blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
+            query.vector = blended / (np.linalg.norm(blended) or 1.0)
             query.history_tokens = lexical_tokens(
                 previous + " " + " ".join(self.aliases.expansions(previous)))
             query.history_weight = weight
@@ -276,11 +278,10 @@ class Searcher:
         best: dict[str, float] = {}
         for chunk_id, _, _, vector in self.sentences([str(h.document.id) for h in top]):
             best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.vector))
-        titles = self.aliases.entities(query.standalone or query.text)
+        titles = self.aliases.entities(query.standalone)
         for hit in top:
             hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
-            subject = self.aliases.first_title(hit.document.page_content) if titles else None
-            if titles and subject not in titles:
+            if titles and self.aliases.first_title(hit.document.page_content) not in titles:
                 hit.score -= OTHER_SUBJECT_PENALTY
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
@@ -380,11 +381,6 @@ def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None,
             except OSError as e:
                 log.warning("could not cache the out-of-scope examples: %s", e)
         return vectors
-
-
-def _blend(vector: np.ndarray, before: np.ndarray, weight: float) -> np.ndarray:
-    blended = vector + weight * before
-    return blended / (np.linalg.norm(blended) or 1.0)
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

@@ -37,11 +37,9 @@ class _Pattern:
 
         return cls(compile_(terms), compile_(fold(t) for t in terms))
 
-    def sub(self, text: str) -> str:
-        return self.plain.sub(" ", text) if _typed_plain(text) else self.marked.sub(" ", text)
-
-    def search(self, text: str) -> bool:
-        return bool((self.plain if _typed_plain(text) else self.marked).search(text))
+    def for_text(self, text: str) -> re.Pattern[str]:
+        """The pattern for lower-cased ``text``: plain if it has no diacritics, else marked."""
+        return self.plain if _typed_plain(text) else self.marked
 
 
 def _typed_plain(text: str) -> bool:
@@ -86,7 +84,8 @@ class Topics:
     def named(self, text: str) -> set[str]:
         """The topics ``text`` names."""
         text = self._prepare(text)
-        return {name for name, pattern in self._topics.items() if pattern.search(text)}
+        return {name for name, pattern in self._topics.items()
+                if pattern.for_text(text).search(text)}
 
     def unsupported(self, question: str, passages: Iterable[str]) -> set[str]:
         """The topics the question names that none of the passages names."""
@@ -98,4 +97,5 @@ class Topics:
         return asked
 
     def _prepare(self, text: str) -> str:
-        return self._exceptions.sub(text.lower())
+        text = text.lower()
+        return self._exceptions.for_text(text).sub(" ", text)

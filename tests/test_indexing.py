@@ -580,7 +580,7 @@ def test_passages_are_paragraphs_with_their_offsets() -> None:
     second = "Second idea: the account person presents the agency's work. " * 3
     long = "The account person keeps every project on time and on budget. " * 8
     text = f"# A title\n\n{first}\n\nShort.\n\n{second}\n\n{long}\n"
-    pieces = passages(text, splitter)
+    pieces = passages(text, splitter, 300)
     for start, piece in pieces:
         assert text[start:start + len(piece)] == piece
     assert pieces[0][1] == f"# A title\n\n{first.strip()}"  # a heading joins the next
