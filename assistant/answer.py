@@ -42,23 +42,43 @@ OTHER_TITLE_PENALTY = 0.05
 
 @dataclass(frozen=True)
 class Source:
-    """A passage an answer cites: its file, title, chunk number, relevance and text."""
+    """A passage an answer cites.
+
+    Attributes:
+        path: the corpus file, relative to the corpus folder's parent (``corpus/notes/x.md``).
+        title: the document's title (front matter ``title``, else its first heading).
+        chunk: the passage's number within the document.
+        score: cosine similarity of the passage to the question.
+        text: the passage.
+        url: where the document was published (front matter ``source``), or "".
+        kind: ``article`` (a published source) or ``note`` (written for this corpus).
+        language: the document's language, ``en`` or ``vi``.
+        quotes: the sentences of the passage the answer quotes (empty for search results).
+    """
 
     path: str
     title: str
     chunk: int
     score: float
     text: str
+    url: str = ""
+    kind: str = "article"
+    language: str = ""
+    quotes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["quotes"] = list(self.quotes)
+        return data
 
     @classmethod
-    def from_hit(cls, hit: Hit) -> Source:
+    def from_hit(cls, hit: Hit, quotes: tuple[str, ...] = ()) -> Source:
         meta = hit.document.metadata
         return cls(path=str(meta.get("path", "")), title=str(meta.get("title", "")),
                    chunk=int(meta.get("chunk", 0)), score=round(float(hit.dense), 4),
-                   text=hit.document.page_content)
+                   text=hit.document.page_content, url=str(meta.get("source", "")),
+                   kind=str(meta.get("kind", "article")),
+                   language=str(meta.get("language", "")), quotes=quotes)
 
 
 @dataclass
@@ -77,7 +97,8 @@ class Answer:
     language: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "sources": [s.to_dict() for s in self.sources]}
+        return {"answer": self.answer, "abstained": self.abstained, "notice": self.notice,
+                "language": self.language, "sources": [s.to_dict() for s in self.sources]}
 
     def sources_markdown(self, escape: bool = True) -> str:
         """The numbered sources as Markdown (corpus text HTML-escaped when ``escape``)."""
@@ -162,7 +183,10 @@ class ExtractiveAnswerer:
         for _, chunk_id, text, _, _ in chosen:
             n = numbers.setdefault(chunk_id, len(numbers) + 1)
             pieces.append(f"{text} [{n}]")
-        sources = [Source.from_hit(by_id[c]) for c in numbers]
+        quoted: dict[str, list[str]] = {}
+        for _, chunk_id, text, _, _ in chosen:
+            quoted.setdefault(chunk_id, []).append(text)
+        sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
 
 

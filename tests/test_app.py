@@ -125,8 +125,14 @@ def test_answer_states_no_number_its_sources_lack(bot: Assistant) -> None:
 
 def test_answer_json_shape(bot: Assistant) -> None:
     data = bot.ask("What is a KAE?").to_dict()
-    assert set(data) == {"answer", "sources"}
-    assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text"}
+    assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
+    assert data["abstained"] is False
+    first = data["sources"][0]
+    assert set(first) == {"path", "title", "chunk", "score", "text", "url", "kind", "language",
+                          "quotes"}
+    # Each quoted sentence is a sentence of the cited passage, and stands in the answer.
+    assert first["quotes"] and all(q in first["text"] or q in data["answer"]
+                                   for q in first["quotes"])
 
 
 def test_a_question_about_clients_is_not_taken_for_a_job_title(bot: Assistant) -> None:
