@@ -55,9 +55,16 @@ index: $(VENV)/.stamp-install
 chat: $(VENV)/.stamp-install
 	$(BIN)/assistant chat
 
-## eval: quality on the development set, beside the baselines
+# Question sets: the shipped corpus (dev, validation, tune, sealed) and new articles added to a
+# temporary copy of it (tune/articles, sealed/articles). Tune on the first four; the sealed
+# ones are only reported.
+SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/questions.jsonl \
+	tests/eval/tune/articles.jsonl tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
+
+## eval: quality on every question set, beside dense e5 alone, BM25 and the LangChain tutorial recipe
 eval: $(VENV)/.stamp-dev
-	$(BIN)/assistant eval tests/eval/dev.jsonl --compare
+	$(BIN)/assistant index
+	$(BIN)/assistant eval $(SUITES) --compare
 
 ## lint: ruff and mypy
 lint: $(VENV)/.stamp-dev
