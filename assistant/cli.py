@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also score the baselines (tutorial MiniLM recipe, dense e5, BM25)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--failures", action="store_true", help="list the questions that failed")
+    cal = sub.add_parser("calibrate", help="fit the refusal thresholds of the embedding model",
+                         description="Measure how close labelled questions (JSONL sets as for "
+                         "eval, with unanswerable ones) come to the corpus, and keep the "
+                         "thresholds below which the assistant says its sources do not cover a "
+                         "question in the index folder (calibration.json). Needed once for a "
+                         "model other than the bundled one.")
+    cal.add_argument("files", type=Path, nargs="+", metavar="file",
+                     help="JSONL question sets on the indexed corpus, e.g. tests/eval/dev.jsonl")
     return parser
 
 
@@ -116,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "eval":
         return _eval(settings, args)
+    if args.command == "calibrate":
+        return _calibrate(Assistant(settings), args)
     raise AssertionError(args.command)
 
 
@@ -181,6 +191,25 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             for failure in reports[0].failures:
                 print("  " + json.dumps(failure, ensure_ascii=False)[:300])
             print()
+    return 0
+
+
+def _calibrate(bot: Any, args: argparse.Namespace) -> int:
+    from .evaluation import load_cases, signals_of
+    from .scope import fit_calibration
+
+    labelled = []
+    for file in args.files:
+        if not file.is_file():
+            raise QuestionError(f"No question set at {file}.")
+        labelled += [(signals_of(bot, case), not case.unanswerable) for case in load_cases(file)]
+    try:
+        calibration = fit_calibration(bot.embeddings.name, labelled)
+    except ValueError as e:
+        raise QuestionError(f"Cannot calibrate: {e}.") from e
+    path = calibration.save(bot.settings.index_dir)
+    print(f"{calibration.model}: coverage {calibration.coverage}, out-of-scope margin "
+          f"{calibration.outside_margin} from {calibration.questions} questions; kept in {path}")
     return 0
 
 

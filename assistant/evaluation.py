@@ -29,6 +29,8 @@ from .answer import Answer, Source
 from .app import Assistant
 from .config import Settings
 from .errors import ConfigError
+from .question import Question
+from .scope import Signals
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,14 @@ def evaluate(name: str, cases: list[Case], search: Searcher, answer: Answerer) -
         if latencies else 0.0,
         failures=failures,
     )
+
+
+def signals_of(bot: Assistant, case: Case) -> Signals:
+    """What the refusal checks measure for one question (for ``assistant calibrate``)."""
+    question = Question.read(case.question, case.history)
+    query = bot.searcher.prepare(case.question, case.history)
+    hits = bot.searcher.search(query, k=bot.settings.top_k)
+    return bot.scope.signals(question, query, hits)
 
 
 def evaluate_assistant(bot: Assistant, cases: list[Case], name: str = "assistant") -> Report:

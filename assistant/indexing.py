@@ -34,7 +34,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,13 +45,13 @@ from typing import Any, TypeVar
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from .chunking import passages, plain_markdown, quotable_sentences
 from .config import Settings
 from .corpus import CorpusFile, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from .errors import CorpusError, IndexMismatchError, StoreError
 from .lexical import LexicalIndex
 from .store import FORMAT, Manifest, Store
-from .text import sentences as split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,6 @@ Embedder = E5Embeddings | SentenceTransformerEmbeddings
 #: Makes a progress bar: ``(total, description) -> object with update(n) and close()``.
 ProgressFactory = Callable[[int, str], Any]
 
-MIN_SENTENCE_CHARS = 20
 #: Chunks embedded (with their sentences) and written per step; a crash loses one step.
 BATCH_CHUNKS = 16
 #: Records read from the store per request.
@@ -145,7 +143,11 @@ def _hash(*parts: object) -> str:
 
 
 def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) -> list[Chunk]:
-    """Split documents into chunks with stable ids, offsets and metadata."""
+    """Split documents into chunks with stable ids, offsets, sections and metadata.
+
+    What is embedded is the document's title, the section the passage stands in and the
+    passage: a list item or a table row under "Salary" is then found by salary questions.
+    """
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=settings.chunk_size,
         chunk_overlap=min(settings.chunk_overlap, settings.chunk_size // 2),
@@ -157,17 +159,18 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     chunks: list[Chunk] = []
     for file in files:
         meta = file.document.metadata
-        text = file.document.page_content
-        pieces = (passages(text, splitter, settings.chunk_size) if settings.chunk_paragraphs else
-                  [(int(d.metadata.get("start_index", 0)), d.page_content)
-                   for d in splitter.create_documents([text])])
-        for n, (start, text) in enumerate(pieces):
-            embed_text = f"{meta['title']}\n{text}"
+        plain = plain_markdown(file.document.page_content)
+        for n, passage in enumerate(passages(plain, str(meta["title"]), splitter,
+                                             settings.chunk_size, settings.chunk_paragraphs)):
+            text = passage.text
+            heading = f"{meta['title']}\n{passage.section}" if passage.section else meta["title"]
+            embed_text = f"{heading}\n{text}"
             metadata = {
                 **meta,
                 "chunk": n,
-                "start": start,
-                "end": start + len(text),
+                "start": passage.start,
+                "end": passage.start + len(text),
+                "section": passage.section,
                 "file_sha": file.sha256,
             }
             chunk_id = _hash(json.dumps(metadata, sort_keys=True, ensure_ascii=False),
@@ -178,55 +181,15 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     return chunks
 
 
-#: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
-SHORT_PARAGRAPH = 100
-_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
-
-
-def passages(text: str, splitter: RecursiveCharacterTextSplitter,
-             chunk_size: int) -> list[tuple[int, str]]:
-    """(start, text) of each passage: a paragraph, a short one joined to the next, one longer
-    than ``chunk_size`` split by ``splitter``.
-
-    Notes are written one idea per paragraph, so a paragraph is the unit a question should
-    find; merging neighbours up to the chunk size would dilute it with the next idea.
-    """
-    out: list[tuple[int, str]] = []
-    start: int | None = None
-    for match in _PARAGRAPH.finditer(text):
-        start = match.start() if start is None else start
-        block = text[start:match.end()].strip()
-        if len(block) < SHORT_PARAGRAPH and match.end() < len(text.rstrip()):
-            continue  # joined to the next paragraph
-        offset = start + (len(text[start:]) - len(text[start:].lstrip()))
-        start = None
-        if len(block) <= chunk_size:
-            out.append((offset, block))
-            continue
-        for piece in splitter.create_documents([block]):
-            out.append((offset + int(piece.metadata.get("start_index", 0)), piece.page_content))
-    return out
-
-
 def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     """The quotable sentences of each chunk (no headings or fragments)."""
     out: list[Sentence] = []
     for chunk in chunks:
-        lead = ""  # a short fragment that names what the next sentence is about ("Brief.")
-        for n, text in enumerate(split_sentences(chunk.text)):
-            text = text.lstrip("-*• ").strip()
-            # Headings and questions make poor answers; a fragment is quoted with what follows.
-            if text.startswith("#") or text.endswith("?"):
-                lead = ""
-                continue
-            text = f"{lead} {text}".strip()
-            if len(text) < MIN_SENTENCE_CHARS or len(text.split()) < 4:
-                lead = text
-                continue
-            lead = ""
-            key = _hash(model, "sentence", text)
-            out.append(Sentence(f"{chunk.id}:{n}", text, key,
-                                {"chunk_id": chunk.id, "n": n, "key": key,
+        for quotable in quotable_sentences(chunk.text):
+            key = _hash(model, "sentence", quotable.text)
+            out.append(Sentence(f"{chunk.id}:{quotable.n}", quotable.text, key,
+                                {"chunk_id": chunk.id, "n": quotable.n, "key": key,
+                                 "item": quotable.item,
                                  "language": chunk.metadata["language"]}))
     return out
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .terms import learn_terms
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,12 @@ class LexicalIndex:
     """BM25 over passages; ``scores`` gives one score per passage, in ``ids`` order."""
 
     def __init__(self, ids: list[str], bm25: object | None,
-                 accents: dict[str, str] | None = None) -> None:
+                 accents: dict[str, str] | None = None,
+                 terms: list[list[str]] | None = None) -> None:
         self.ids = ids
         self._bm25 = bm25
+        #: the abbreviations the corpus defines, with their long forms (``assistant.terms``)
+        self.terms = terms or []
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}
@@ -48,7 +52,7 @@ class LexicalIndex:
             return cls([], None)
         bm25 = bm25s.BM25()
         bm25.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
-        return cls(ids, bm25, _accent_table(texts))
+        return cls(ids, bm25, _accent_table(texts), learn_terms(texts))
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -79,6 +83,8 @@ class LexicalIndex:
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (tmp / "accents.json").write_text(json.dumps(self.accents, ensure_ascii=False),
                                           encoding="utf-8")
+        (tmp / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False),
+                                        encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -89,7 +95,22 @@ class LexicalIndex:
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
         accents = json.loads((folder / "accents.json").read_text(encoding="utf-8"))
-        return cls(ids, bm25, accents)
+        # An index from before terms were learned has no terms.json: the OSError makes the
+        # caller build the lexical side again from the stored passages.
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        return cls(ids, bm25, accents, terms)
+
+    def rarity(self, word: str) -> float:
+        """How rare ``word`` (folded) is among the passages: log(N / passages holding it),
+        the smoothed inverse document frequency (a word no passage holds counts as one)."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        matrix = getattr(self._bm25, "scores", None)
+        held = 0
+        token = vocab.get(fold(word.lower()))
+        if token is not None and isinstance(matrix, dict):
+            indptr = matrix["indptr"]
+            held = int(indptr[token + 1] - indptr[token])
+        return float(np.log((len(self.ids) + 1) / (held + 1)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens (zeros when none match)."""

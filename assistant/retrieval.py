@@ -7,14 +7,11 @@ conversation. Near-duplicate passages are dropped from the ranking.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +86,8 @@ class LoadedIndex:
     chunk_collection: Any
     sentence_collection: Any
     lexical: LexicalIndex
+    #: the alias table with the terms learned from this version's passages
+    aliases: Aliases = field(default_factory=Aliases)
 
 
 class Searcher:
@@ -98,7 +97,8 @@ class Searcher:
         settings: index location and retrieval mode.
         embeddings: the model the index was built with.
         store: the Chroma store holding the index.
-        aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default).
+        aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default);
+            the terms the index learned from the corpus are added to them.
         check_seconds: how often the manifest is read to notice a rebuild.
     """
 
@@ -109,13 +109,12 @@ class Searcher:
         self.check_seconds = check_seconds
         self.embeddings = embeddings
         self.store = store
-        self.aliases = aliases if aliases is not None else Aliases.load(
+        self._aliases = aliases if aliases is not None else Aliases.load(
             settings.corpus_dir / ALIASES_FILE)
         self._indexer = Indexer(settings, embeddings, store)
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._outside: tuple[str, np.ndarray] | None = None  # (index version, vectors)
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -152,7 +151,13 @@ class Searcher:
         folder = self._indexer.lexical_dir(manifest.version)
         lexical = self._lexical(folder, chunk_col)
         log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
-        return LoadedIndex(manifest, chunks, chunk_col, sentence_col, lexical)
+        return LoadedIndex(manifest, chunks, chunk_col, sentence_col, lexical,
+                           self._aliases.with_terms(lexical.terms))
+
+    @property
+    def aliases(self) -> Aliases:
+        """The alias table and the terms learned from the answering version's corpus."""
+        return self.index.aliases
 
     @staticmethod
     def _lexical(folder: Path, chunk_col: Any) -> LexicalIndex:
@@ -312,18 +317,6 @@ class Searcher:
                                                got["embeddings"], strict=True)
         }
 
-    def out_of_scope_similarity(self, query: Query) -> float:
-        """Cosine similarity of the question to the closest example of what the corpus does
-        not cover (``assistant/data/out_of_scope.txt``)."""
-        index = self.index
-        with self._lock:
-            if self._outside is None or self._outside[0] != index.manifest.version:
-                restore = index.lexical.restore_accents if self.settings.query_expansion else None
-                self._outside = (index.manifest.version, _out_of_scope_vectors(
-                    self.embeddings, self.settings.index_dir, restore))
-            vectors = self._outside[1]
-        return float((vectors @ query.vector).max())
-
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
         if not chunk_ids:
@@ -333,54 +326,6 @@ class Searcher:
                                                            "embeddings"])
         return [(m["chunk_id"], d, m, np.asarray(e, dtype=np.float32)) for d, m, e in
                 zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)]
-
-
-_OUTSIDE_CACHE: dict[str, np.ndarray] = {}
-_OUTSIDE_LOCK = threading.Lock()
-
-
-def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None,
-                          restore: Callable[[str], str] | None = None) -> np.ndarray:
-    """The out-of-scope examples embedded as queries: once per model and process, and kept in
-    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
-
-    Vietnamese examples are also embedded without diacritics, as people type them, and, with
-    ``restore``, with the diacritics that restoration gives them back: an unaccented question
-    is searched with its diacritics restored from the corpus's spelling, which can pull an
-    off-topic question ("bi dau dau" -> "bị đầu đầu") towards the corpus, so it is compared
-    with examples that went through the same restoration.
-    """
-    text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
-    examples = [line.strip() for line in text.splitlines()
-                if line.strip() and not line.startswith("#")]
-    plain = [fold(e) for e in examples if detect_language(e) == "vi"]
-    restored = [restore(p) for p in plain] if restore else []
-    examples = list(dict.fromkeys(examples + plain + restored))
-    key = hashlib.sha256("\n".join([embeddings.name, *examples]).encode()).hexdigest()[:16]
-    with _OUTSIDE_LOCK:
-        if key in _OUTSIDE_CACHE:
-            return _OUTSIDE_CACHE[key]
-        cached = cache_dir / f"out-of-scope-{key}.npy" if cache_dir else None
-        try:
-            if cached is not None and cached.is_file():
-                _OUTSIDE_CACHE[key] = np.load(cached)
-                return _OUTSIDE_CACHE[key]
-        except (OSError, ValueError) as e:
-            log.warning("ignoring a broken cache %s: %s", cached, e)
-        vectors = embeddings.encode_queries(examples)
-        _OUTSIDE_CACHE[key] = vectors
-        if cached is not None:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-                tmp = cached.with_suffix(".tmp.npy")
-                np.save(tmp, vectors)
-                tmp.replace(cached)
-                for stale in cached.parent.glob("out-of-scope-*.npy"):
-                    if stale != cached:  # an earlier corpus's or examples' vectors
-                        stale.unlink(missing_ok=True)
-            except OSError as e:
-                log.warning("could not cache the out-of-scope examples: %s", e)
-        return vectors
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:
