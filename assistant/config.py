@@ -21,7 +21,8 @@ class Settings(BaseSettings):
 
     # --- corpus and index -------------------------------------------------------------
     corpus_dir: Path = Field(
-        Path("corpus"), description="Folder of articles and notes (.md, .txt, .html)."
+        Path("corpus"),
+        description="Folder of articles and notes (.md, .txt, .html, .pdf, .docx).",
     )
     index_dir: Path = Field(
         Path("index"),
