@@ -163,12 +163,17 @@ def _page_blocks(page: Any, number: int) -> list[_Block]:
 
     tables = [(t.bbox, t.extract()) for t in page.find_tables()]
     emitted: set[int] = set()
-    shapes = [(s["x0"], s["x1"], s["top"], s["bottom"]) for s in (*page.curves, *page.rects)
-              if 0 < s["width"] < 12 and 0 < s["height"] < 12]
+    boxes = [b for b in page.layout if isinstance(b, LTTextBoxHorizontal)]
+    # A bullet is a glyph before the text, a glyph the layout set apart in a box of its own,
+    # or a small shape (browsers draw their discs and squares); the last two mark the line
+    # just right of them.
+    bullets = [(b.x1, page.height - b.y1, page.height - b.y0) for b in boxes
+               if not b.get_text().strip(BULLETS + " \n")]
+    bullets += [(s["x1"], s["top"], s["bottom"]) for s in (*page.curves, *page.rects)
+                if 0 < s["width"] < 12 and 0 < s["height"] < 12]
     blocks: list[_Block] = []
-    pending_bullet = False
-    for box in page.layout:
-        if not isinstance(box, LTTextBoxHorizontal):
+    for box in boxes:
+        if not box.get_text().strip(BULLETS + " \n"):
             continue
         top, bottom = page.height - box.y1, page.height - box.y0
         centre = ((box.x0 + box.x1) / 2, (top + bottom) / 2)
@@ -192,16 +197,10 @@ def _page_blocks(page: Any, number: int) -> list[_Block]:
             sizes = [c.size for c in line if isinstance(c, LTChar) and c.get_text().strip()]
             size = statistics.median(sizes) if sizes else 0.0
             line_top, line_bottom = page.height - line.y1, page.height - line.y0
-            if text.strip(BULLETS + " ") == "":  # a bullet set apart from its text
-                pending_bullet = True
-                continue
-            # A bullet is a glyph, or a small shape just left of the line (browsers draw
-            # their discs and squares).
-            drawn = any(line.x0 - 3 * max(size, 1) <= x1 <= line.x0 + 1
-                        and line_top - 2 <= (t + b) / 2 <= line_bottom + 2
-                        for _, x1, t, b in shapes)
-            bullet = drawn or pending_bullet or bool(_BULLET.match(text))
-            pending_bullet = False
+            marked = any(line.x0 - 3 * max(size, 1) <= x1 <= line.x0 + 1
+                         and line_top - 2 <= (t + b) / 2 <= line_bottom + 2
+                         for x1, t, b in bullets)
+            bullet = marked or bool(_BULLET.match(text))
             lines.append((_BULLET.sub("", text), size, bullet, line.x0))
         margin = bottom < page.height * 0.08 or top > page.height * 0.92
         for block in _group_lines(lines, number):
