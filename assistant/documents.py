@@ -25,7 +25,7 @@ import re
 import statistics
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,9 @@ def pdf_text(raw: bytes) -> tuple[str, dict[str, object]]:
     meta: dict[str, object] = {}
     pages: list[list[_Block]] = []
     try:
-        with pdfplumber.open(io.BytesIO(raw), laparams={}) as pdf:
+        # all_texts: text inside form XObjects (what browsers print with opacity, or SVG
+        # text) is laid out too; without it such a page reads as empty.
+        with pdfplumber.open(io.BytesIO(raw), laparams={"all_texts": True}) as pdf:
             title = _clean_title(str(pdf.metadata.get("Title") or ""))
             if title:
                 meta["title"] = title
@@ -104,7 +106,11 @@ def pdf_text(raw: bytes) -> tuple[str, dict[str, object]]:
             if language:
                 meta["language"] = language
             for number, page in enumerate(pdf.pages):
-                pages.append(_page_blocks(page, number))
+                blocks = _page_blocks(page, number)
+                if not blocks and page.chars:  # text the layout found no box for
+                    text = (page.extract_text() or "").strip()
+                    blocks = [_Block("text", t, 0.0, number) for t in text.split("\n") if t]
+                pages.append(blocks)
                 page.close()  # frees the page's parsed objects: long PDFs stay small
     except PdfminerException as e:
         cause = e.args[0] if e.args else e
@@ -159,11 +165,11 @@ def _pdf_language(pdf: Any) -> str:
 
 def _page_blocks(page: Any, number: int) -> list[_Block]:
     """The blocks of one page, in reading order, each table in place of its cells."""
-    from pdfminer.layout import LTChar, LTTextBoxHorizontal, LTTextLineHorizontal
+    from pdfminer.layout import LTChar, LTTextLineHorizontal
 
     tables = [(t.bbox, t.extract()) for t in page.find_tables()]
     emitted: set[int] = set()
-    boxes = [b for b in page.layout if isinstance(b, LTTextBoxHorizontal)]
+    boxes = _text_boxes(page)
     # A bullet is a glyph before the text, a glyph the layout set apart in a box of its own,
     # or a small shape (browsers draw their discs and squares); the last two mark the line
     # just right of them.
@@ -210,6 +216,27 @@ def _page_blocks(page: Any, number: int) -> list[_Block]:
         if i not in emitted and (cells := table_lines(rows)):
             blocks.append(_Block("table", "\n".join(cells), 0.0, number, len(cells)))
     return blocks
+
+
+def _text_boxes(page: Any) -> list[Any]:
+    """The text boxes of a page in reading order, those inside figures (form XObjects)
+    included: pdfminer orders the page's own boxes, and puts figures after all of them; a
+    figure's boxes are put back where they stand on the page (before the first box below)."""
+    from pdfminer.layout import LTFigure, LTTextBoxHorizontal
+
+    def inside(figure: Any) -> Iterator[Any]:
+        for item in figure:
+            if isinstance(item, LTTextBoxHorizontal):
+                yield item
+            elif isinstance(item, LTFigure):
+                yield from inside(item)
+
+    boxes = [b for b in page.layout if isinstance(b, LTTextBoxHorizontal)]
+    drawn = [b for f in page.layout if isinstance(f, LTFigure) for b in inside(f)]
+    for box in sorted(drawn, key=lambda b: (-b.y1, b.x0)):
+        below = next((i for i, b in enumerate(boxes) if b.y1 < box.y1), len(boxes))
+        boxes.insert(below, box)
+    return boxes
 
 
 def _group_lines(lines: Sequence[tuple[str, float, bool, float]], page: int) -> list[_Block]:

@@ -86,9 +86,16 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     picture.save(png, "PNG")
     scan = ("<!doctype html><html><body style='margin:0'><img style='width:100%' src="
             f"'data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}'></body></html>")
+    # Chromium prints translucent text and SVG text inside form XObjects.
+    layered = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Layers</title>"
+               "</head><body><div style='opacity: 0.6'><h1>Media buying</h1><p>A media buyer "
+               "negotiates the price of advertising space.</p></div><svg width='600' "
+               "height='60'><text x='0' y='40' font-size='16'>An Account Executive serves "
+               "the client.</text></svg></body></html>")
     return {"article": print_pdf(ARTICLE, folder, "article.pdf"),
             "long": print_pdf(long, folder, "long.pdf", header_footer=True),
-            "scan": print_pdf(scan, folder, "scan.pdf")}
+            "scan": print_pdf(scan, folder, "scan.pdf"),
+            "layered": print_pdf(layered, folder, "layered.pdf")}
 
 
 def encrypted(pdf: Path, target: Path, user_password: str) -> Path:
@@ -231,6 +238,19 @@ def test_encrypted_damaged_and_scanned_documents_are_skipped_with_a_reason(
     assert got["corpus/protected.docx"].startswith("a password-protected Word file, or an old "
                                                    ".doc")
     assert got["corpus/blank.docx"] == "a Word file with no text; add the article's text to it"
+
+
+@needs_chromium
+def test_text_drawn_translucent_or_as_svg_is_read_not_taken_for_a_scan(
+        make_corpus: Path, printed: dict[str, Path]) -> None:
+    shutil.copy(printed["layered"], make_corpus / "layered.pdf")
+
+    files, skipped = read_corpus(make_corpus)
+
+    assert skipped == []
+    assert files[0].document.page_content.split("\n\n") == [
+        "# Media buying", "A media buyer negotiates the price of advertising space.",
+        "An Account Executive serves the client."]
 
 
 @needs_chromium
