@@ -115,11 +115,12 @@ def pdf_text(raw: bytes) -> tuple[str, dict[str, object]]:
     except PdfminerException as e:
         cause = e.args[0] if e.args else e
         if isinstance(cause, PDFPasswordIncorrect):
-            raise Unreadable("a password-protected PDF; save a copy without the password "
-                             "(for example, print it to PDF) and add that") from e
+            raise Unreadable("a password-protected PDF; open it with its password, save a "
+                             "copy without one (or print it to PDF) and add that") from e
         raise Unreadable(f"not a readable PDF ({_describe(cause)}); if it opens in a "
                          "PDF viewer, print it to a new PDF and add that") from e
     except Exception as e:  # noqa: BLE001 - pdfminer raises many kinds on a damaged file
+        log.debug("pdfplumber failed on a PDF", exc_info=True)
         raise Unreadable(f"not a readable PDF ({_describe(e)}); if it opens in a PDF "
                          "viewer, print it to a new PDF and add that") from e
 
@@ -160,7 +161,8 @@ def _pdf_language(pdf: Any) -> str:
         return ""
     if isinstance(lang, bytes):
         lang = lang.decode("latin-1", "replace")
-    return str(lang or "").strip().split("-")[0].lower() if lang else ""
+    code = str(lang or "").strip().split("-")[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else ""
 
 
 def _page_blocks(page: Any, number: int) -> list[_Block]:

@@ -227,8 +227,8 @@ def test_encrypted_damaged_and_scanned_documents_are_skipped_with_a_reason(
     got = {s.path: s.reason for s in skipped}
     assert sorted(got) == ["corpus/blank.docx", "corpus/corrupt.docx", "corpus/corrupt.pdf",
                            "corpus/locked.pdf", "corpus/protected.docx", "corpus/scan.pdf"]
-    assert got["corpus/locked.pdf"].startswith("a password-protected PDF; save a copy without "
-                                               "the password")
+    assert got["corpus/locked.pdf"].startswith("a password-protected PDF; open it with its "
+                                               "password, save a copy without one")
     assert got["corpus/scan.pdf"].startswith("a PDF without a text layer (scanned pages?); "
                                              "run OCR on it first")
     assert got["corpus/corrupt.pdf"].startswith("not a readable PDF (")
