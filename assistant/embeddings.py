@@ -118,8 +118,8 @@ class SentenceTransformerEmbeddings(Embedder):
     ``encode_document``, so a model's own prompts (the ``prompts`` of its
     ``config_sentence_transformers.json``) are applied. A model that has none and whose name
     contains ``e5`` (``intfloat/multilingual-e5-base``, a folder ``my-e5-large``) gets the
-    ``"query: "`` and ``"passage: "`` prefixes it was trained with: without them e5 ranks
-    noticeably worse. Vectors are L2-normalised. Needs the ``[st]`` extra.
+    ``"query: "`` and ``"passage: "`` prefixes it was trained with (its model card warns that
+    results degrade without them). Vectors are L2-normalised. Needs the ``[st]`` extra.
 
     Example:
         >>> emb = SentenceTransformerEmbeddings("intfloat/multilingual-e5-base")
