@@ -16,6 +16,7 @@ import numpy as np
 
 from .question import asks_definition, fact_kinds
 from .retrieval import Hit, Query, Searcher
+from .terms import roles_named
 from .text import content_words as text_content_words
 from .text import detect_language, fold
 
@@ -177,6 +178,8 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         # The roles the question is about; a sentence about only other roles is off.
         titles = aliases.entities(question) & aliases.titles
+        roles = self.searcher.index.lexical.roles
+        asked_roles = set(roles_named(question, roles))
         defined = ([t for g in titles for t in aliases.groups[g]]
                    if asks_definition(question) else [])
         scored: list[Scored] = []
@@ -198,6 +201,10 @@ class ExtractiveAnswerer:
             if titles:
                 named = aliases.entities(text) & aliases.titles
                 if named and not named & titles:
+                    score -= OTHER_TITLE_PENALTY
+            elif asked_roles:
+                named_roles = set(roles_named(text, roles))
+                if named_roles and not named_roles & asked_roles:
                     score -= OTHER_TITLE_PENALTY
             scored.append(Scored(score, chunk_id, text, vec, int(meta.get("n", 0))))
         if not scored:  # passages with no quotable sentence: quote the best passage itself

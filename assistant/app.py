@@ -12,7 +12,7 @@ from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
-from .question import Question, with_subject
+from .question import Question, sides, with_subject
 from .retrieval import Hit, Query, Searcher
 from .scope import Scope
 from .store import Store, connect
@@ -141,14 +141,17 @@ class Assistant:
         """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end.
 
         A question that joins several ("What does an AE do, and how long until AM?") is
-        answered part by part, each from its own search, and the parts' answers are joined.
+        answered part by part, each from its own search, and the parts' answers are joined;
+        so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?").
         """
         text, notice = self._clean(question)
         turns = _user_turns(history)
         read = Question.read(text, turns)
-        if len(read.parts) > 1:
-            answers = [self._answer(Question.read(part, turns))
-                       for part in with_subject(read.parts)]
+        parts = with_subject(read.parts)
+        if len(parts) == 1:  # a comparison of two roles: each side searched for alone
+            parts = sides(text, self.searcher.aliases.mentions(text))
+        if len(parts) > 1:
+            answers = [self._answer(Question.read(part, turns)) for part in parts]
             answer = combine(answers, read.language)
         else:
             query, hits, refusal = self._search(read)
@@ -194,7 +197,7 @@ class Assistant:
             raise QuestionError("The question must be text.")
         cleaned = normalize(question)
         if not cleaned:
-            raise QuestionError("Please type a question, for example: What does an AE do?")
+            raise QuestionError("Please type a question.")
         notice = None
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:

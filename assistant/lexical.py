@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .terms import learn_terms
+from .terms import learn_terms, role_heads, role_phrases
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,14 @@ class LexicalIndex:
 
     def __init__(self, ids: list[str], bm25: object | None,
                  accents: dict[str, str] | None = None,
-                 terms: list[list[str]] | None = None) -> None:
+                 terms: list[list[str]] | None = None,
+                 roles: list[str] | None = None) -> None:
         self.ids = ids
         self._bm25 = bm25
         #: the abbreviations the corpus defines, with their long forms (``assistant.terms``)
         self.terms = terms or []
+        #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
+        self.roles = frozenset(roles or [])
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}
@@ -52,7 +55,9 @@ class LexicalIndex:
             return cls([], None)
         bm25 = bm25s.BM25()
         bm25.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
-        return cls(ids, bm25, _accent_table(texts), learn_terms(texts))
+        terms = learn_terms(texts)
+        roles = sorted(role_phrases(texts, role_heads(texts)))
+        return cls(ids, bm25, _accent_table(texts), terms, roles)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -83,8 +88,9 @@ class LexicalIndex:
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (tmp / "accents.json").write_text(json.dumps(self.accents, ensure_ascii=False),
                                           encoding="utf-8")
-        (tmp / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False),
-                                        encoding="utf-8")
+        (tmp / "terms.json").write_text(json.dumps(
+            {"groups": self.terms, "roles": sorted(self.roles)}, ensure_ascii=False),
+            encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -98,7 +104,9 @@ class LexicalIndex:
         # An index from before terms were learned has no terms.json: the OSError makes the
         # caller build the lexical side again from the stored passages.
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        return cls(ids, bm25, accents, terms)
+        if not isinstance(terms, dict):
+            raise ValueError(f"{folder / 'terms.json'} is from an older version")
+        return cls(ids, bm25, accents, terms.get("groups"), terms.get("roles"))
 
     def rarity(self, word: str) -> float:
         """How rare ``word`` (folded) is among the passages: log(N / passages holding it),

@@ -35,7 +35,7 @@ _KIND_CUES = {
 }
 # "lương" without diacritics is "luong", also the end of these words.
 _NOT_MONEY = re.compile(r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
-                        r"\bpay (?:attention|off)\b|\bpays off\b|\bearn (?:a |their |the )?"
+                        r"\bpay (?:attention|off)\b|\bpays off\b|\bearn(?:s|ed|ing)? (?:\S+ ){0,3}?"
                         r"(?:promotion|reputation|place|trust|respect)")
 _KIND_PATTERNS = {kind: re.compile(rf"\b(?:{cues})\b") for kind, cues in _KIND_CUES.items()}
 
@@ -70,6 +70,24 @@ _DEFINITION = re.compile(r"\b(?:what (?:is|are|does) .{1,40}(?:mean|stand for)|s
 def asks_definition(text: str) -> bool:
     """Whether ``text`` asks what a term means ("KPI là gì?", "what does CRM stand for")."""
     return _DEFINITION.search(fold(text).strip(" ?!.")) is not None
+
+
+def is_comparison(text: str) -> bool:
+    """Whether ``text`` compares things ("AE khác AM chỗ nào?", "junior vs senior")."""
+    return _COMPARISON.search(fold(text)) is not None
+
+
+def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """A comparison of two named things asked of each alone: "AE khác AM chỗ nào?" with the
+    spans of "AE" and "AM" -> ["AE khác chỗ nào?", "khác AM chỗ nào?"] (the question itself
+    when it does not name exactly two)."""
+    if len(spans) != 2 or not is_comparison(text):
+        return [text]
+    out = []
+    for keep in (0, 1):
+        start, end = spans[1 - keep]
+        out.append(re.sub(r"\s+", " ", f"{text[:start]} {text[end:]}").strip())
+    return out
 
 
 def answer_kind(text: str) -> str | None:

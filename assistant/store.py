@@ -44,7 +44,7 @@ from .errors import ConfigError, StoreError
 log = logging.getLogger(__name__)
 
 #: Bumped when the layout of a version changes; part of the no-op fingerprint.
-FORMAT = 1
+FORMAT = 3
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
 

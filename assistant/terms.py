@@ -124,3 +124,39 @@ def merge_groups(maintained: Iterable[Iterable[str]],
             merged[i].extend(t for t in terms if fold(t) not in {fold(x) for x in merged[i]})
     start = len(out)
     return out + merged, set(range(start, start + len(merged)))
+
+
+_NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
+#: A word that ends this many different capitalised names is the head of a role's name.
+HEAD_NAMES = 2
+
+
+def role_heads(texts: Iterable[str]) -> set[str]:
+    """The words that end several capitalised names in the texts ("Designer" in "Junior
+    Designer", "Senior Designer", "Graphic Designer"): the heads of the corpus's role names,
+    folded."""
+    names: dict[str, set[str]] = {}
+    for text in texts:
+        for match in _NAME.finditer(text):
+            words = [fold(w) for w in match.group().split()]
+            head = re.sub(r"s$", "", words[-1])
+            names.setdefault(head, set()).add(" ".join(words[:-1]))
+    return {head for head, before in names.items() if len(before) >= HEAD_NAMES}
+
+
+def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
+    """Every "word head" pair of the texts whose second word is a role head ("ux designer",
+    "media planner"), folded: the roles the corpus names, defined or not."""
+    found = set()
+    for text in texts:
+        words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+        for before, word in zip(words, words[1:], strict=False):
+            if word in heads:
+                found.add(f"{before} {word}")
+    return found
+
+
+def roles_named(text: str, roles: frozenset[str]) -> list[str]:
+    """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
+    words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if f"{a} {b}" in roles]
