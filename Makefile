@@ -4,11 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export GRADIO_ANALYTICS_ENABLED := False
-export HF_HUB_OFFLINE := 1
-export HF_HUB_DISABLE_TELEMETRY := 1
-export TRANSFORMERS_OFFLINE := 1
-export ANONYMIZED_TELEMETRY := False
+# Quiet and offline (no telemetry, no model-hub look-ups): the variables of assistant/_offline.py.
+$(foreach var,$(shell $(PYTHON) assistant/_offline.py),$(eval export $(var)))
 
 # llama-cpp-python's default native build crashes on these CPUs: build it portable.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \

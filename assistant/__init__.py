@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+# First: sets the telemetry variables before anything imports gradio or chromadb.
+from . import _offline  # noqa: F401
 from .answer import Answer, Source
 from .app import AnswerStream, Assistant
 from .config import Settings
