@@ -13,8 +13,8 @@ from __future__ import annotations
 
 # First: sets the telemetry variables before anything imports gradio or chromadb.
 from . import _offline  # noqa: F401
-from .answer import Answer, Source
-from .app import AnswerStream, Assistant
+from .answer import Answer, AnswerStream, Source
+from .app import Assistant
 from .config import Settings
 from .errors import (
     AssistantError,

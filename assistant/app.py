@@ -7,7 +7,16 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .answer import REFUSAL, REFUSAL_ABOUT, Answer, ExtractiveAnswerer, Source
+from .answer import (
+    REFUSAL,
+    REFUSAL_ABOUT,
+    Answer,
+    AnswerRequest,
+    AnswerStream,
+    ExtractiveAnswerer,
+    Generator,
+    Source,
+)
 from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
@@ -27,26 +36,6 @@ E5_COVERAGE = 0.80
 OUTSIDE_MARGIN = -0.045
 
 
-class AnswerStream:
-    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
-
-    Example:
-        >>> stream = bot.stream("AE là gì?")
-        >>> for piece in stream:
-        ...     print(piece, end="")
-        >>> stream.result.sources
-    """
-
-    def __init__(self, pieces: Iterator[str], finish: Any) -> None:
-        self._pieces = pieces
-        self._finish = finish
-        self.result: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._pieces
-        self.result = self._finish()
-
-
 class Assistant:
     """Answers career questions from the corpus, citing it.
 
@@ -55,7 +44,8 @@ class Assistant:
         embeddings: the embedding model; defaults to the one ``settings.embeddings`` names.
         store: the Chroma store; defaults to the one the settings point at.
         generator: an LLM answerer (see ``assistant.llm``); defaults to the one
-            ``settings.llm`` names, or none (extractive answers).
+            ``settings.llm`` names, or none (extractive answers). It is given an
+            ``AnswerRequest`` per question, never the Assistant.
         build_if_missing: build the index on first use when none exists.
 
     Example:
@@ -65,7 +55,7 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings | None = None, *, embeddings: Embedder | None = None,
-                 store: Store | None = None, generator: Any = None,
+                 store: Store | None = None, generator: Generator | None = None,
                  build_if_missing: bool = True) -> None:
         self.settings = settings or Settings()
         self.embeddings = embeddings or make_embeddings(self.settings.embeddings)
@@ -103,7 +93,8 @@ class Assistant:
             return self._topics
 
     @property
-    def generator(self) -> Any:
+    def generator(self) -> Generator | None:
+        """The LLM answerer, or None for extractive answers; settable (None: extractive)."""
         with self._lock:
             if not self._generator_made:
                 if self.settings.llm != "none":
@@ -113,6 +104,11 @@ class Assistant:
                 # Only once made: a setting that cannot work is reported at every question.
                 self._generator_made = True
             return self._generator
+
+    @generator.setter
+    def generator(self, generator: Generator | None) -> None:
+        with self._lock:
+            self._generator, self._generator_made = generator, True
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than at the first question."""
@@ -152,7 +148,8 @@ class Assistant:
             return AnswerStream(iter([answer.answer]), lambda: answer)
         generator = self.generator
         if generator is not None:
-            return generator.stream(self, query, hits, language, notice, _user_turns(history))
+            return generator.stream(self._request(query, hits, language, notice,
+                                                  _user_turns(history)))
         answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
             query, hits, language)
         answer.notice = notice
@@ -190,6 +187,26 @@ class Assistant:
         about = ", ".join(
             self.topics.label(name, language) for name in missing)
         return REFUSAL_ABOUT.get(language, REFUSAL_ABOUT["en"]).format(about=about)
+
+    def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
+                 turns: list[str]) -> AnswerRequest:
+        """What the generator gets: the question, its hits and the two calls it may make."""
+        prepared = {query.text: query}  # the text of each search made -> its Query
+
+        def search(question: str) -> list[Hit] | None:
+            again = self.searcher.prepare(question)
+            found = self.searcher.search(again, k=self.settings.top_k)
+            if not self.covers(again, found):
+                return None
+            prepared[question] = again
+            return found
+
+        def fallback(question: str, passages: list[Hit]) -> Answer:
+            asked = prepared.get(question) or self.searcher.prepare(question)
+            return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+                asked, passages, language)
+
+        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback)
 
     def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
         if not isinstance(question, str):

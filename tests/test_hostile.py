@@ -43,7 +43,8 @@ from support import clean_env, free_port, wait_until_served
 from assistant import Answer, Assistant, QuestionError, Settings
 from assistant.answer import REFUSAL, REFUSAL_ABOUT
 from assistant.embeddings import E5Embeddings
-from assistant.llm import SYSTEM_PROMPT, LLMAnswerer
+from assistant.llm import LLMAnswerer
+from assistant.prompts import SYSTEM_PROMPT
 from assistant.ui import reply_markdown, serve
 
 ROOT = Path(__file__).resolve().parent.parent
