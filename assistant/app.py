@@ -23,7 +23,7 @@ from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .retrieval import Hit, Query, Searcher
 from .scope import Topics
-from .store import Store, connect
+from .store import Store
 from .text import detect_language, normalize
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Assistant:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store(connect(self.settings), self.settings.collection)
+                self._store = Store.from_settings(self.settings)
             return self._store
 
     @property

@@ -63,10 +63,10 @@ from assistant.evaluation import (  # noqa: E402
     evaluate_baseline,
     load_cases,
 )
-from assistant.indexing import BATCH_CHUNKS, Indexer, chunk_sentences, split_corpus  # noqa: E402
-from assistant.lexical import LexicalIndex, _bm25s  # noqa: E402
-from assistant.retrieval import CANDIDATES  # noqa: E402
-from assistant.store import FORMAT, Manifest, Store, connect  # noqa: E402
+from assistant.indexing import BATCH_CHUNKS, chunk_sentences, split_corpus  # noqa: E402
+from assistant.lexical import LexicalIndex  # noqa: E402
+from assistant.retrieval import CANDIDATES, EXPANSION_WEIGHT, LoadedIndex, Query  # noqa: E402
+from assistant.store import IndexVersion, Record, Store  # noqa: E402
 from assistant.text import lexical_tokens, words  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -643,40 +643,30 @@ def scale(corpus: Path, work: Path, e5: E5Embeddings, questions: Sequence[str],
     texts, vectors, tokens = synthetic_corpus(corpus, max(sizes))
     sample = min(50, len(texts))  # the shortcut for BM25 tokens gives what the index would
     assert all(lexical_tokens(t) == k for t, k in zip(texts[:sample], tokens, strict=False))
-    store = Store(connect(settings), settings.collection)
-    version = "v" + format(int(time.time() * 1000), "x")
-    chunk_col, _ = store.create(version, {"embeddings": e5.name, "format": FORMAT,
-                                          "chunk_size": settings.chunk_size,
-                                          "chunk_overlap": settings.chunk_overlap})
-    lexical_dir = Indexer(settings, e5, store).lexical_dir(version)
-    step = max(1, min(5000, store.client.get_max_batch_size()))
+    store = Store.from_settings(settings)
+    version = store.create(embeddings=e5.name, chunk_size=settings.chunk_size,
+                           chunk_overlap=settings.chunk_overlap)
     ids = [f"g{i:06d}" for i in range(len(texts))]
     rows: list[tuple[object, ...]] = []
     figures: dict[str, Any] = {}
     done = 0
     for size in sizes:
         log(f"scale: {size:,} chunks")
-        write_s, _ = timed(_add_generated, chunk_col, ids, texts, vectors,
-                           range(done, size), step)
-        bm25_s, _ = timed(_save_lexical, ids[:size], tokens[:size], lexical_dir)
+        write_s, _ = timed(_add_generated, version, ids, texts, vectors, range(done, size))
+        bm25_s, _ = timed(_save_lexical, ids[:size], tokens[:size], version.lexical_dir)
         done = size
-        store.switch(Manifest(
-            version=version, embeddings=e5.name, dimension=384,
-            chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-            files=(size + 7) // 8, chunks=size, sentences=0,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            fingerprint=f"generated-{size}"), previous=None)
+        store.publish(version, files=(size + 7) // 8, fingerprint=f"generated-{size}")
         bot = Assistant(settings, embeddings=e5, build_if_missing=False)
         searcher = bot.searcher
         index = searcher.index
         for q in questions[:3]:
             bot.search(q)
-        steps: dict[str, Callable[[str], object]] = {
+        steps: dict[str, Callable[[Any], object]] = {
             "search": bot.search,  # embeds the question, then retrieves
             "embed": e5.encode_query,
             "retrieval": partial(searcher.search, k=10),
-            "knn": partial(searcher._dense, index, n=CANDIDATES),
-            "bm25": partial(searcher._lexical_scores, index),
+            "knn": partial(_knn, index),
+            "bm25": partial(_bm25, index),
         }
         times: dict[str, list[float]] = {name: [] for name in steps}
         found = 0
@@ -744,24 +734,34 @@ def scale(corpus: Path, work: Path, e5: E5Embeddings, questions: Sequence[str],
     return Section("Scale", body, [target], figures)
 
 
-def _add_generated(collection: Any, ids: list[str], texts: list[str], vectors: np.ndarray,
-                   span: range, step: int) -> None:
-    for start in range(span.start, span.stop, step):
-        stop = min(span.stop, start + step)
-        collection.add(
-            ids=ids[start:stop], embeddings=vectors[start:stop], documents=texts[start:stop],
-            metadatas=[{"path": f"corpus/generated/doc-{i // 8:05d}.md",
-                        "title": f"Generated document {i // 8}", "language": "en",
-                        "chunk": i % 8, "start": 0, "end": len(texts[i]), "file_sha": "",
-                        "key": ids[i]} for i in range(start, stop)])
+def _add_generated(version: IndexVersion, ids: list[str], texts: list[str],
+                   vectors: np.ndarray, span: range) -> None:
+    version.add("chunks", [
+        Record(ids[i], texts[i], {"path": f"corpus/generated/doc-{i // 8:05d}.md",
+                                  "title": f"Generated document {i // 8}", "language": "en",
+                                  "chunk": i % 8, "start": 0, "end": len(texts[i]),
+                                  "file_sha": "", "key": ids[i]}, vectors[i])
+        for i in span])
 
 
 def _save_lexical(ids: list[str], tokens: list[list[str]], folder: Path) -> None:
     """The BM25 index ``LexicalIndex.build`` makes, from tokens already computed (the accent
     table is left out: generated text restores no diacritics)."""
-    bm25 = _bm25s().BM25()
-    bm25.index([t or [""] for t in tokens], show_progress=False)
-    LexicalIndex(ids, bm25, {}).save(folder)
+    LexicalIndex.from_tokens(ids, tokens).save(folder)
+
+
+def _knn(index: LoadedIndex, query: Query) -> object:
+    """The dense half of a search: Chroma's k-NN for the candidates."""
+    return index.version.nearest(query.vector, CANDIDATES)
+
+
+def _bm25(index: LoadedIndex, query: Query) -> object:
+    """The lexical half of a search: BM25 scores of every chunk, for the question's words
+    and their alias-table expansions."""
+    scores = index.lexical.scores(query.tokens)
+    if query.expansion_tokens:
+        scores = scores + EXPANSION_WEIGHT * index.lexical.scores(query.expansion_tokens)
+    return scores
 
 
 def quality(product: Assistant, cases: Sequence[Case], work: Path, tutorial: bool) -> Section:

@@ -11,11 +11,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "assistant"
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module ``path`` imports (at the top, in functions or under TYPE_CHECKING),
-    package modules as ``assistant.<name>``."""
+def imports_of(path: Path, runtime_only: bool = False) -> set[str]:
+    """Every module ``path`` imports (at the top, in functions or, unless ``runtime_only``,
+    under ``if TYPE_CHECKING:``), package modules as ``assistant.<name>``."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    if runtime_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                node.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -72,6 +77,7 @@ def test_the_cycle_finder_finds_one() -> None:
 
 @pytest.mark.parametrize(("library", "allowed"), [
     ("chromadb", {"store"}),
+    ("langchain_chroma", {"store"}),
     ("gradio", {"ui"}),
     ("torch", set()),
 ])
@@ -81,3 +87,8 @@ def test_a_library_is_imported_only_by_its_module(library: str, allowed: set[str
 
 def test_the_llm_answerer_does_not_know_the_assistant() -> None:
     assert "assistant.app" not in package_graph()["assistant.llm"]
+
+
+def test_retrieval_reads_the_index_through_the_store_only() -> None:
+    runtime = imports_of(PACKAGE / "retrieval.py", runtime_only=True)
+    assert "assistant.indexing" not in runtime and "assistant.store" in runtime
