@@ -11,12 +11,16 @@ $(foreach var,$(shell $(PYTHON) assistant/_offline.py),$(eval export $(var)))
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: run test index chat eval lint bench clean install install-dev
+.PHONY: run test check index chat eval lint bench clean install install-dev
 
 ## run: install, build the index if needed, serve the chat page on http://127.0.0.1:7860
 run: $(VENV)/.stamp-install
 	$(BIN)/assistant index
 	$(BIN)/assistant chat
+
+## check: the fast gate (well under a minute): lint, then the tests that need no real model
+check: lint
+	$(BIN)/pytest -q tests/unit
 
 ## test: install everything the tests need (dev extras, chromium, llama.cpp) and run them
 test: $(VENV)/.stamp-dev $(VENV)/.stamp-llama /usr/bin/chromium
@@ -56,10 +60,10 @@ chat: $(VENV)/.stamp-install
 eval: $(VENV)/.stamp-dev
 	$(BIN)/assistant eval tests/eval/dev.jsonl --compare
 
-## lint: ruff and mypy
+## lint: ruff and mypy over the package, the tests and the benchmarks
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check assistant tests bench
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant tests bench
 
 ## bench: speed, memory and scale figures into BENCHMARKS.md (a few minutes)
 bench: $(VENV)/.stamp-dev
