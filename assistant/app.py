@@ -188,6 +188,19 @@ class Assistant:
             self.topics.label(name, language) for name in missing)
         return REFUSAL_ABOUT.get(language, REFUSAL_ABOUT["en"]).format(about=about)
 
+    def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
+        if not isinstance(question, str):
+            raise QuestionError("The question must be text.")
+        cleaned = normalize(question)
+        if not cleaned:
+            raise QuestionError("Please type a question, for example: What does an AE do?")
+        notice = None
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            notice = (f"Your question was {len(cleaned):,} characters long; only the first "
+                      f"{limit:,} were used.")
+        return self.searcher.prepare(cleaned, _user_turns(history)), notice
+
     def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
                  turns: list[str]) -> AnswerRequest:
         """What the generator gets: the question, its hits and the two calls it may make."""
@@ -207,19 +220,6 @@ class Assistant:
                 asked, passages, language)
 
         return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback)
-
-    def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
-        if not isinstance(question, str):
-            raise QuestionError("The question must be text.")
-        cleaned = normalize(question)
-        if not cleaned:
-            raise QuestionError("Please type a question, for example: What does an AE do?")
-        notice = None
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            notice = (f"Your question was {len(cleaned):,} characters long; only the first "
-                      f"{limit:,} were used.")
-        return self.searcher.prepare(cleaned, _user_turns(history)), notice
 
 
 def _user_turns(history: History | None) -> list[str]:
