@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant import testing
 from assistant.testing import FakeEmbeddings
+
+
+def test_the_test_doubles_are_pinned() -> None:
+    assert testing.__all__ == ["FakeEmbeddings"]
 
 
 def test_the_same_text_always_gets_the_same_unit_vector() -> None:
