@@ -48,7 +48,7 @@ from .corpus import CorpusFile, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from .errors import CorpusError, StoreError
 from .lexical import LexicalIndex
-from .store import FORMAT, IndexVersion, Manifest, Record, Store, version_age, where
+from .store import FORMAT, IndexVersion, Kind, Manifest, Record, Store, version_age, where
 from .text import sentences as split_sentences
 
 log = logging.getLogger(__name__)
@@ -385,7 +385,7 @@ class Indexer:
                            (f"{r.id}={r.metadata.get('key', '')}" for r in chunks),
                            ((r.id, r.metadata.get("key", "")) for r in sentences))
 
-    def _scan(self, version: str, kind: str, keys: set[str], cache: dict[str, np.ndarray],
+    def _scan(self, version: str, kind: Kind, keys: set[str], cache: dict[str, np.ndarray],
               files: dict[str, str] | None = None, vectors: bool = True) -> None:
         """Put the vectors of ``version``'s chunks (or sentences) whose key is in ``keys`` into
         ``cache``.
@@ -397,9 +397,7 @@ class Indexer:
             found = self.store.find(version)
             if found is None:
                 return
-            records = found.records("sentences" if kind == "sentences" else "chunks",
-                                    texts=False, vectors=vectors)
-            for record in records:
+            for record in found.records(kind, texts=False, vectors=vectors):
                 meta = record.metadata
                 if files is not None and "path" in meta:
                     files[meta["path"]] = str(meta.get("file_sha", ""))

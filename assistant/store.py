@@ -33,7 +33,6 @@ The index folder (``ASSISTANT_INDEX_DIR``, ``index/`` by default)::
 With a Chroma server (``ASSISTANT_CHROMA_HOST``) the collections live on the server and the
 folder keeps only ``lexical/`` and the lock; a machine whose ``lexical/`` lacks the answering
 version rebuilds it once from the passages stored on the server.
-
 """
 
 from __future__ import annotations
