@@ -1,16 +1,25 @@
 """From a question and its passages to an Answer with numbered citations.
 
+One vocabulary throughout: a *passage* is a chunk of a document; a *hit* is a passage ranked
+for a question (``retrieval.Hit``); a *source* is a passage an answer cites (``Source``).
+
 The default answer is extractive: it quotes the sentences of the best passages that are
 closest to the question (sentence vectors are computed at index time), each followed by the
 [n] of its source, so it never states a fact, number or name that its source does not hold.
+
+A ``Generator`` (the LLM answerer, ``assistant.llm``) writes the answer instead. It gets an
+``AnswerRequest``, which holds all it may use: the question, the hits, the language, and two
+callables the Assistant makes, one to search again for a rewritten follow-up and one for the
+extractive answer to fall back on. It never sees the Assistant, so nothing imports back.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -109,6 +118,63 @@ class Answer:
         if self.sources:
             parts.append(self.sources_markdown())
         return "\n\n".join(parts)
+
+
+class AnswerStream:
+    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
+
+    Args:
+        pieces: the text of the answer, in the pieces a reader is shown.
+        finish: gives the Answer once ``pieces`` is exhausted.
+
+    Example:
+        >>> stream = bot.stream("AE là gì?")
+        >>> for piece in stream:
+        ...     print(piece, end="")
+        >>> stream.result.sources
+    """
+
+    def __init__(self, pieces: Iterator[str], finish: Callable[[], Answer]) -> None:
+        self._pieces = pieces
+        self._finish = finish
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pieces
+        self.result = self._finish()
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """Everything a ``Generator`` may use to answer one question (never the Assistant).
+
+    Attributes:
+        question: the question as asked (cleaned).
+        hits: the passages retrieval found, best first; they cover the question (checked).
+        language: the question's language, "en" or "vi": the answer's language.
+        notice: a notice to keep on the answer (e.g. the question was cut), or None.
+        history: the user's earlier turns, oldest first.
+        search: searches again for a follow-up rewritten to stand alone; gives its hits, or
+            None when the sources would not cover it (then keep ``hits``).
+        fallback: the extractive answer to ``question`` (or to the rewrite ``search`` was
+            given, when its hits are used) from the given hits, without a notice.
+    """
+
+    question: str
+    hits: list[Hit]
+    language: str
+    notice: str | None
+    history: Sequence[str]
+    search: Callable[[str], list[Hit] | None]
+    fallback: Callable[[str, list[Hit]], Answer]
+
+
+class Generator(Protocol):
+    """Writes answers in place of the extractive answerer (``assistant.llm.LLMAnswerer``)."""
+
+    def stream(self, request: AnswerRequest) -> AnswerStream:
+        """The answer to ``request.question``, streamed."""
+        ...
 
 
 def content_words(text: str) -> set[str]:

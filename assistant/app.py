@@ -7,7 +7,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .answer import Answer, ExtractiveAnswerer, Source, combine
+from .answer import (
+    Answer,
+    AnswerRequest,
+    AnswerStream,
+    ExtractiveAnswerer,
+    Generator,
+    Source,
+    combine,
+)
 from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
@@ -15,31 +23,13 @@ from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .question import Question, sides, with_subject
 from .retrieval import Hit, Query, Searcher
 from .scope import Scope
-from .store import Store, connect
+from .store import Store
 from .text import normalize
 
 log = logging.getLogger(__name__)
 
 History = Sequence[dict[str, Any] | str]
 
-class AnswerStream:
-    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
-
-    Example:
-        >>> stream = bot.stream("AE là gì?")
-        >>> for piece in stream:
-        ...     print(piece, end="")
-        >>> stream.result.sources
-    """
-
-    def __init__(self, pieces: Iterator[str], finish: Any) -> None:
-        self._pieces = pieces
-        self._finish = finish
-        self.result: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._pieces
-        self.result = self._finish()
 
 
 class Assistant:
@@ -50,7 +40,8 @@ class Assistant:
         embeddings: the embedding model; defaults to the one ``settings.embeddings`` names.
         store: the Chroma store; defaults to the one the settings point at.
         generator: an LLM answerer (see ``assistant.llm``); defaults to the one
-            ``settings.llm`` names, or none (extractive answers).
+            ``settings.llm`` names, or none (extractive answers). It is given an
+            ``AnswerRequest`` per question, never the Assistant.
         build_if_missing: build the index on first use when none exists.
 
     Example:
@@ -60,7 +51,7 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings | None = None, *, embeddings: Embedder | None = None,
-                 store: Store | None = None, generator: Any = None,
+                 store: Store | None = None, generator: Generator | None = None,
                  build_if_missing: bool = True) -> None:
         self.settings = settings or Settings()
         self.embeddings = embeddings or make_embeddings(self.settings.embeddings)
@@ -77,7 +68,7 @@ class Assistant:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store(connect(self.settings), self.settings.collection)
+                self._store = Store.from_settings(self.settings)
             return self._store
 
     @property
@@ -98,7 +89,8 @@ class Assistant:
             return self._scope
 
     @property
-    def generator(self) -> Any:
+    def generator(self) -> Generator | None:
+        """The LLM answerer, or None for extractive answers; settable (None: extractive)."""
         with self._lock:
             if not self._generator_made:
                 if self.settings.llm != "none":
@@ -108,6 +100,11 @@ class Assistant:
                 # Only once made: a setting that cannot work is reported at every question.
                 self._generator_made = True
             return self._generator
+
+    @generator.setter
+    def generator(self, generator: Generator | None) -> None:
+        with self._lock:
+            self._generator, self._generator_made = generator, True
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than at the first question."""
@@ -156,7 +153,8 @@ class Assistant:
         else:
             query, hits, refusal = self._search(read)
             if refusal is None and self.generator is not None:
-                return self.generator.stream(self, query, hits, read.language, notice, turns)
+                return self.generator.stream(self._request(query, hits, read.language, notice,
+                                                           turns))
             answer = self._answer(read, (query, hits, refusal))
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
@@ -205,6 +203,26 @@ class Assistant:
                       f"{limit:,} were used.")
         return cleaned[:limit], notice
 
+
+    def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
+                 turns: list[str]) -> AnswerRequest:
+        """What the generator gets: the question, its hits and the two calls it may make."""
+        prepared = {query.text: query}  # the text of each search made -> its Query
+
+        def search(question: str) -> list[Hit] | None:
+            again = self.searcher.prepare(question)
+            found = self.searcher.search(again, k=self.settings.top_k)
+            if not self.covers(again, found):
+                return None
+            prepared[question] = again
+            return found
+
+        def fallback(question: str, passages: list[Hit]) -> Answer:
+            asked = prepared.get(question) or self.searcher.prepare(question)
+            return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+                asked, passages, language)
+
+        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback)
 
 
 def _user_turns(history: History | None) -> list[str]:

@@ -49,15 +49,27 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
-        bm25s = _bm25s()
-
+        """BM25 over ``texts`` (one per id), with the accent table of their words."""
         if not ids:
             return cls([], None)
-        bm25 = bm25s.BM25()
-        bm25.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
-        terms = learn_terms(texts)
-        roles = sorted(role_phrases(texts, role_heads(texts)))
-        return cls(ids, bm25, _accent_table(texts), terms, roles)
+        lexical = cls.from_tokens(ids, [lexical_tokens(t) for t in texts], _accent_table(texts))
+        lexical.terms = learn_terms(texts)
+        lexical.roles = frozenset(role_phrases(texts, role_heads(texts)))
+        return lexical
+
+    @classmethod
+    def from_tokens(cls, ids: list[str], tokens: list[list[str]],
+                    accents: dict[str, str] | None = None) -> LexicalIndex:
+        """BM25 over passages already split into ``lexical_tokens`` (one list per id).
+
+        Without ``accents``, unaccented questions get no diacritics back (``build`` makes the
+        table from the texts, and learns the corpus's terms and roles from them).
+        """
+        if not ids:
+            return cls([], None, accents)
+        bm25 = _bm25s().BM25()
+        bm25.index([t or [""] for t in tokens], show_progress=False)
+        return cls(ids, bm25, accents)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma, through langchain-chroma) plus BM25, fused by rank.
+"""Hybrid retrieval: dense (Chroma, through ``store.IndexVersion``) plus BM25, fused by rank.
 
 The question is cleaned, expanded with the alias table (abbreviations, translations, the
 article's spun words) and, for a follow-up, blended with the earlier turns of the
@@ -12,8 +12,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -25,12 +24,14 @@ from .config import Settings
 from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
 from .errors import IndexMissingError, StoreError
-from .indexing import Embedder, Indexer
 from .lexical import LexicalIndex
 from .rerank import Reranker, make_reranker
-from .store import Manifest, Store
-from .terms import roles_named
+from .store import IndexVersion, Manifest, Store
+from .terms import roles_named, with_terms
 from .text import Aliases, detect_language, fold, lexical_tokens, normalize
+
+if TYPE_CHECKING:  # the type only: retrieval reads the index through the store, not indexing
+    from .indexing import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,7 @@ class LoadedIndex:
     """One version of the index, ready to search."""
 
     manifest: Manifest
-    chunks: Any  # langchain_chroma.Chroma over the chunk collection
-    chunk_collection: Any
-    sentence_collection: Any
+    version: IndexVersion  # its passages and sentences in the store
     lexical: LexicalIndex
     #: the alias table with the terms learned from this version's passages
     aliases: Aliases = field(default_factory=Aliases)
@@ -119,7 +118,6 @@ class Searcher:
         self.store = store
         self._aliases = aliases if aliases is not None else Aliases.load(
             settings.corpus_dir / ALIASES_FILE)
-        self._indexer = Indexer(settings, embeddings, store)
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -150,17 +148,11 @@ class Searcher:
             self._checked = float("-inf")
 
     def _load(self, manifest: Manifest) -> LoadedIndex:
-        from langchain_chroma import Chroma
-
-        self._indexer.check_compatible(manifest)
-        chunk_col, sentence_col = self.store.open(manifest.version)
-        chunks = Chroma(client=self.store.client, collection_name=chunk_col.name,
-                        embedding_function=self.embeddings)
-        folder = self._indexer.lexical_dir(manifest.version)
-        lexical = self._lexical(folder, chunk_col)
+        manifest.check_compatible(self.settings, self.embeddings.name)
+        version = self.store.open(manifest.version)
+        lexical = self._lexical(version)
         log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
-        return LoadedIndex(manifest, chunks, chunk_col, sentence_col, lexical,
-                           self._aliases.with_terms(lexical.terms))
+        return LoadedIndex(manifest, version, lexical, with_terms(self._aliases, lexical.terms))
 
     @property
     def aliases(self) -> Aliases:
@@ -168,17 +160,17 @@ class Searcher:
         return self.index.aliases
 
     @staticmethod
-    def _lexical(folder: Path, chunk_col: Any) -> LexicalIndex:
+    def _lexical(version: IndexVersion) -> LexicalIndex:
+        folder = version.lexical_dir
         try:
             return LexicalIndex.load(folder)
         except (OSError, ValueError):
             # A server-backed index read from another machine: build the lexical side once
             # from the stored passages and keep it beside the local settings.
             log.info("building the lexical index from the store into %s", folder)
-            got = chunk_col.get(include=["documents", "metadatas"])
-            texts = [f"{m.get('title', '')}\n{d}" for d, m in
-                     zip(got["documents"], got["metadatas"], strict=True)]
-            lexical = LexicalIndex.build(list(got["ids"]), texts)
+            records = list(version.records("chunks"))
+            texts = [f"{r.metadata.get('title', '')}\n{r.text}" for r in records]
+            lexical = LexicalIndex.build([r.id for r in records], texts)
             try:
                 lexical.save(folder)
             except OSError as e:
@@ -312,9 +304,8 @@ class Searcher:
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
-        found = index.chunks.similarity_search_by_vector_with_relevance_scores(
-            query.vector.tolist(), k=n)
-        return {doc.id: Hit(doc, 0.0, dense=1.0 - float(distance)) for doc, distance in found}
+        return {str(doc.id): Hit(doc, 0.0, dense=similarity)
+                for doc, similarity in index.version.nearest(query.vector, n)}
 
     def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
@@ -328,24 +319,16 @@ class Searcher:
     @staticmethod
     def _fetch(index: LoadedIndex, query: Query, ids: list[str]) -> dict[str, Hit]:
         """Passages found by BM25 alone, with their cosine similarity to the question."""
-        got = index.chunk_collection.get(ids=ids, include=["documents", "metadatas",
-                                                           "embeddings"])
         return {
-            doc_id: Hit(Document(page_content=text, metadata=meta, id=doc_id), 0.0,
-                        dense=float(np.asarray(vec, dtype=np.float32) @ query.vector))
-            for doc_id, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"],
-                                               got["embeddings"], strict=True)
+            r.id: Hit(Document(page_content=r.text, metadata=r.metadata, id=r.id), 0.0,
+                      dense=float(np.asarray(r.vector) @ query.vector))
+            for r in index.version.by_ids(ids)
         }
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
-        if not chunk_ids:
-            return []
-        got = self.index.sentence_collection.get(
-            where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas",
-                                                           "embeddings"])
-        return [(m["chunk_id"], d, m, np.asarray(e, dtype=np.float32)) for d, m, e in
-                zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)]
+        return [(r.metadata["chunk_id"], r.text, r.metadata, np.asarray(r.vector))
+                for r in self.index.version.sentences_of(chunk_ids)]
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

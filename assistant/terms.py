@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from .text import fold
+from .text import Aliases, fold
 
 #: Words skipped when the initials of a long form are matched with an abbreviation.
 _MINOR = frozenset("of and the for to in on a an & de du la và của".split())
@@ -160,3 +160,11 @@ def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
     words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
     return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if f"{a} {b}" in roles]
+
+
+def with_terms(aliases: Aliases, learned: Iterable[Iterable[str]]) -> Aliases:
+    """The maintained alias table and the terms learned from the corpus, merged
+    (``merge_groups``); the learned groups are the named terms (job titles and the like)."""
+    groups, titles = merge_groups(aliases.groups, [list(g) for g in learned])
+    merged = Aliases.from_groups(groups)
+    return Aliases(merged.groups, merged._patterns, frozenset(titles))

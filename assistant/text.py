@@ -163,17 +163,6 @@ class Aliases:
         return cls.from_groups(data.get("groups") or [],
                                None if titles is None else [str(t) for t in titles])
 
-    def with_terms(self, learned: Iterable[Sequence[str]]) -> Aliases:
-        """These groups and the terms learned from the corpus (``assistant.terms``), merged;
-        the learned groups are the named terms (job titles and the like)."""
-        from .terms import merge_groups
-
-        kept = [g for i, g in enumerate(self.groups) if i not in self.titles]
-        named = [g for i, g in enumerate(self.groups) if i in self.titles]
-        groups, titles = merge_groups(kept + named, [list(g) for g in learned])
-        merged = Aliases.from_groups(groups, titles=[])
-        return Aliases(merged.groups, merged._patterns, frozenset(titles))
-
     def entities(self, text: str) -> set[int]:
         """The job-title groups (AE, AM, AD...) that ``text`` names."""
         return {group for _, _, group in self._title_matches(text)}

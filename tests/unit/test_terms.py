@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.terms import definitions, learn_terms, merge_groups
+from assistant.terms import definitions, learn_terms, merge_groups, with_terms
 from assistant.text import Aliases
 
 
@@ -38,8 +38,8 @@ def test_maintained_groups_merge_into_learned_ones_but_not_through_an_ambiguous_
 
 
 def test_learned_terms_are_titles_for_follow_ups_and_expansion() -> None:
-    aliases = Aliases.from_groups([["KH", "khách hàng", "client"]]).with_terms(
-        [["ABM", "Assistant Brand Manager"]])
+    aliases = with_terms(Aliases.from_groups([["KH", "khách hàng", "client"]]),
+                         [["ABM", "Assistant Brand Manager"]])
     assert aliases.expansions("ABM làm gì?") == ["Assistant Brand Manager"]
     assert {aliases.groups[g][0] for g in aliases.entities("what does an ABM do")} == {"ABM"}
     assert aliases.entities("KH là ai?") == set()  # maintained groups are not titles
