@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from langchain_core.callbacks import Callbacks
 
 from .question import asks_definition, fact_kinds
 from .retrieval import Hit, Query, Searcher
@@ -158,6 +159,7 @@ class AnswerRequest:
             None when the sources would not cover it (then keep ``hits``).
         fallback: the extractive answer to ``question`` (or to the rewrite ``search`` was
             given, when its hits are used) from the given hits, without a notice.
+        callbacks: LangChain callbacks the chat model is called with (a ``RunnableConfig``'s).
     """
 
     question: str
@@ -167,6 +169,7 @@ class AnswerRequest:
     history: Sequence[str]
     search: Callable[[str], list[Hit] | None]
     fallback: Callable[[str, list[Hit]], Answer]
+    callbacks: Callbacks = None
 
 
 class Generator(Protocol):

@@ -7,6 +7,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from langchain_core.callbacks import CallbackManager, Callbacks
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage, HumanMessage
+
 from .answer import (
     Answer,
     AnswerRequest,
@@ -16,19 +20,21 @@ from .answer import (
     Source,
     combine,
 )
+from .chain import AssistantRunnable
 from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .question import Question, sides, with_subject
-from .retrieval import Hit, Query, Searcher
+from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
 from .text import normalize
 
 log = logging.getLogger(__name__)
 
-History = Sequence[dict[str, Any] | str]
+#: The conversation so far: LangChain messages, OpenAI/Gradio-style dicts, or the user's turns.
+History = Sequence[BaseMessage | dict[str, Any] | str]
 
 
 
@@ -126,15 +132,18 @@ class Assistant:
         query = self.searcher.prepare(text, _user_turns(history))
         return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        """Answer a question (with the conversation so far, for follow-ups)."""
-        stream = self.stream(question, history)
+    def ask(self, question: str, history: History | None = None, *,
+            callbacks: Callbacks = None) -> Answer:
+        """Answer a question (with the conversation so far, for follow-ups); ``callbacks``
+        (LangChain's) see the retrieval and, with an LLM, the chat model."""
+        stream = self.stream(question, history, callbacks=callbacks)
         for _ in stream:
             pass
         assert stream.result is not None
         return stream.result
 
-    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+    def stream(self, question: str, history: History | None = None, *,
+               callbacks: Callbacks = None) -> AnswerStream:
         """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end.
 
         A question that joins several ("What does an AE do, and how long until AM?") is
@@ -148,29 +157,66 @@ class Assistant:
         if len(parts) == 1:  # a comparison of two roles: each side searched for alone
             parts = sides(text, self.searcher.aliases.mentions(text))
         if len(parts) > 1:
-            answers = [self._answer(Question.read(part, turns)) for part in parts]
+            answers = [self._answer(Question.read(part, turns), callbacks=callbacks)
+                       for part in parts]
             answer = combine(answers, read.language)
         else:
-            query, hits, refusal = self._search(read)
+            query, hits, refusal = self._search(read, callbacks)
             if refusal is None and self.generator is not None:
                 return self.generator.stream(self._request(query, hits, read.language, notice,
-                                                           turns))
+                                                           turns, callbacks))
             answer = self._answer(read, (query, hits, refusal))
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 
+    # --- LangChain ------------------------------------------------------------------------
+    def as_runnable(self) -> AssistantRunnable:
+        """The assistant as a LangChain Runnable (``assistant.chain``): ``invoke``, ``stream``,
+        ``batch``, ``ainvoke``, ``astream`` on ``{"question", "chat_history"}``."""
+        return AssistantRunnable(self)
+
+    def as_retriever(self, k: int = 4) -> HybridRetriever:
+        """The assistant's retrieval as a LangChain retriever that takes the conversation
+        (``retriever.invoke(question, history=[...])``) and returns no documents for a
+        question the sources do not cover."""
+        return HybridRetriever(searcher=self.searcher, scope=self.scope, k=k)
+
+    def vectorstore(self) -> Any:
+        """The answering index's passages as a ``langchain_chroma.Chroma`` (for filters, MMR
+        and the rest of its API). Read it; ``assistant index`` is what writes the index."""
+        return self.searcher.index.version.as_langchain(self.embeddings)
+
     # --- helpers --------------------------------------------------------------------------
-    def _search(self, question: Question) -> tuple[Query, list[Hit], str | None]:
-        """The question's query, its passages, and the refusal if they do not answer it."""
-        query = self.searcher.prepare(question.text, question.history)
-        question.standalone = query.standalone
-        hits = self.searcher.search(query, k=self.settings.top_k)
-        return query, hits, self.scope.refusal(question, query, hits)
+    def _search(self, question: Question, callbacks: Callbacks = None,
+                ) -> tuple[Query, list[Hit], str | None]:
+        """The question's query, its passages, and the refusal if they do not answer it.
+
+        With ``callbacks``, the search is reported to them as a retriever run (what
+        ``on_retriever_start`` / ``on_retriever_end`` handlers and tracers expect); a refused
+        question's run ends with no documents.
+        """
+        run = (CallbackManager.configure(callbacks).on_retriever_start(
+            None, question.text, name="HybridRetriever") if callbacks else None)
+        try:
+            query = self.searcher.prepare(question.text, question.history)
+            question.standalone = query.standalone
+            hits = self.searcher.search(query, k=self.settings.top_k)
+            refusal = self.scope.refusal(question, query, hits)
+        except Exception as e:
+            if run is not None:
+                run.on_retriever_error(e)
+            raise
+        if run is not None:
+            run.on_retriever_end([] if refusal else [
+                Document(h.document.page_content, id=h.document.id,
+                         metadata={**h.document.metadata, "score": h.score}) for h in hits])
+        return query, hits, refusal
 
     def _answer(self, question: Question,
-                found: tuple[Query, list[Hit], str | None] | None = None) -> Answer:
+                found: tuple[Query, list[Hit], str | None] | None = None, *,
+                callbacks: Callbacks = None) -> Answer:
         """The extractive answer to one question (or the refusal)."""
-        query, hits, refusal = found or self._search(question)
+        query, hits, refusal = found or self._search(question, callbacks)
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
         return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
@@ -205,7 +251,7 @@ class Assistant:
 
 
     def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
-                 turns: list[str]) -> AnswerRequest:
+                 turns: list[str], callbacks: Callbacks = None) -> AnswerRequest:
         """What the generator gets: the question, its hits and the two calls it may make."""
         prepared = {query.text: query}  # the text of each search made -> its Query
 
@@ -222,7 +268,8 @@ class Assistant:
             return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
                 asked, passages, language)
 
-        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback)
+        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback,
+                             callbacks)
 
 
 def _user_turns(history: History | None) -> list[str]:
@@ -235,7 +282,10 @@ def _user_turns(history: History | None) -> list[str]:
     for item in history or []:
         if isinstance(item, str):
             turns.append(item)
-        elif isinstance(item, dict) and item.get("role") == "user":
+        elif isinstance(item, BaseMessage):
+            if isinstance(item, HumanMessage) or item.type == "human":
+                turns.append(_text_of(item.content))
+        elif isinstance(item, dict) and item.get("role") in ("user", "human"):
             turns.append(_text_of(item.get("content")))
     return [t for t in map(normalize, turns) if t]
 

@@ -42,12 +42,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableConfig
 
 from .answer import Answer, AnswerRequest, AnswerStream, Source
 from .chat_models import make_chat_model, text_of
 from .citations import CitationFilter, source_support
 from .config import Settings
-from .prompts import answer_messages, condense_messages
+from .prompts import ANSWER_PROMPT, answer_messages, condense_messages
 from .retrieval import Hit
 
 log = logging.getLogger(__name__)
@@ -222,8 +224,9 @@ class LLMAnswerer:
     """
 
     def __init__(self, model: BaseChatModel, *, timeout: float = 60.0, condense: bool = True,
-                 attribute: bool = True) -> None:
+                 attribute: bool = True, prompt: ChatPromptTemplate = ANSWER_PROMPT) -> None:
         self.model = model
+        self.prompt = prompt
         self.timeout = timeout
         self.condense = condense
         self.attribute = attribute
@@ -254,7 +257,9 @@ class LLMAnswerer:
                             _reason(e))
                 yield from self._fall_back(run, e, shown=False)
                 return
-        messages = answer_messages(question, run.hits, request.language, standalone)
+        messages = answer_messages(question, run.hits, request.language, standalone,
+                                   self.prompt)
+        config: RunnableConfig = {"callbacks": request.callbacks}
         cleaner = CitationFilter(len(run.hits),
                                  source_support(run.hits) if self.attribute else None)
         held: list[str] = []  # clean text kept back until the first valid citation
@@ -262,7 +267,8 @@ class LLMAnswerer:
         stats = GenerationStats()
         started = time.perf_counter()
         try:
-            for chunk in _with_deadline(lambda: self.model.stream(messages), self.timeout):
+            for chunk in _with_deadline(lambda: self.model.stream(messages, config=config),
+                                        self.timeout):
                 text = text_of(chunk)
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage and usage.get("output_tokens"):
@@ -309,7 +315,8 @@ class LLMAnswerer:
         messages = condense_messages(question, history_turns)
         reply = ""
         for chunk in _with_deadline(
-                lambda: self.model.stream(messages, max_tokens=CONDENSE_MAX_TOKENS), self.timeout):
+                lambda: self.model.stream(messages, {"callbacks": run.request.callbacks},
+                                          max_tokens=CONDENSE_MAX_TOKENS), self.timeout):
             reply += text_of(chunk)
             if "\n" in reply.strip():  # one line is all we use: stop the model there
                 break

@@ -25,6 +25,7 @@ from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
 from .errors import IndexMissingError, StoreError
 from .lexical import LexicalIndex
+from .question import Question
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Store
 from .terms import roles_named, with_terms
@@ -350,23 +351,38 @@ class HybridRetriever(BaseRetriever):
     """The assistant's retrieval as a LangChain retriever.
 
     Example:
-        >>> retriever = HybridRetriever(searcher=Assistant().searcher, k=4)
+        >>> retriever = Assistant().as_retriever(k=4)
         >>> retriever.invoke("Account executive là gì?")[0].metadata["path"]
         'corpus/articles/key-account-executive-la-gi.md'
+        >>> retriever.invoke("Còn AD thì sao?", history=["AM làm gì?"])  # a follow-up
+        >>> retriever.invoke("What's the weather tomorrow?")  # the sources do not cover it
+        []
 
-    Each Document carries ``path``, ``title``, ``language``, ``chunk``, ``start``, ``end`` and
-    ``score`` (the fused relevance) in its metadata.
+    Each Document carries ``path``, ``title``, ``language``, ``chunk``, ``start``, ``end``,
+    ``section`` and ``score`` (the fused relevance) in its metadata. With a ``scope``
+    (``Assistant.as_retriever`` gives it one), a question the assistant would refuse gets no
+    documents, so a chain built on it cannot answer from unrelated passages.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     searcher: Searcher
+    scope: Any = None
+    """The refusal checks (``assistant.scope.Scope``), or None to return whatever is found."""
     k: int = 4
     """Documents returned; ``invoke(query, k=n)`` overrides it for one call."""
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None) -> list[Document]:
-        hits = self.searcher.search(query, k=self.k if k is None else k)
+                                k: int | None = None,
+                                history: list[Any] | None = None) -> list[Document]:
+        turns = [str(getattr(t, "content", t)) for t in history or []]
+        prepared = self.searcher.prepare(query, turns)
+        hits = self.searcher.search(prepared, k=self.k if k is None else k)
+        if self.scope is not None:
+            question = Question.read(prepared.text, turns)
+            question.standalone = prepared.standalone
+            if self.scope.refusal(question, prepared, hits) is not None:
+                return []
         return [Document(page_content=h.document.page_content, id=h.document.id,
                          metadata={**h.document.metadata, "score": h.score}) for h in hits]

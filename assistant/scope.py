@@ -42,6 +42,7 @@ import yaml
 
 from .question import DURATION, MONEY, Question, fact_kinds, time_units
 from .retrieval import Hit, Query, Searcher
+from .terms import roles_named
 from .text import STOPWORDS, content_words, detect_language, fold
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ CALIBRATION_FILE = "calibration.json"
 NAMED_IN_REFUSAL = 6
 #: Passages whose sentences are looked at for the kind of fact asked (best first).
 KIND_PASSAGES = 12
+#: A word at most this many passages (or this share of them) hold is rare: before a role's
+#: head word, it names a role ("UX" designer), where a common one does not ("entry-level").
+RARE_PASSAGES = 2
+RARE_SHARE = 0.02
 
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
 REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
@@ -258,6 +263,11 @@ class Scope:
         aliases = self.searcher.aliases
         asked = aliases.entities(query.standalone) & aliases.titles
         unknown = self.unknown_roles(query.standalone)
+        lexical = self.searcher.index.lexical
+        # Roles the corpus names but does not define ("sales director"): one of them must be
+        # named where the fact is given.
+        roles = [r for r in dict.fromkeys(roles_named(query.standalone, lexical.roles))
+                 if not aliases.entities(r) & aliases.titles]
         top = self.searcher.search(query, k=KIND_PASSAGES)
         by_id = {str(h.document.id): h for h in [*hits, *top]}
         units = time_units(query.standalone) if kind == DURATION else set()
@@ -281,12 +291,13 @@ class Scope:
             context = (f"{meta.get('title', '')}\n{meta.get('section', '')}\n"
                        f"{hit.document.page_content}")
             named = aliases.entities(context) & aliases.titles
-            if not unknown and (not asked or named & asked):
+            if not unknown and (not asked or named & asked) and (
+                    not roles or set(roles) & set(roles_named(context, lexical.roles))):
                 return None
             about.extend(g for g in named if g not in about)
         given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
         wanted = ", ".join(dict.fromkeys(
-            [_name(aliases.groups[g]) for g in sorted(asked)] + unknown))
+            [_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown))
         log.info("%s is given only for other things than %s: refusing", kind, wanted)
         if not given or not wanted:
             return no_kind
@@ -294,17 +305,21 @@ class Scope:
             kind=name, given=", ".join(given), asked=wanted)
 
     def unknown_roles(self, text: str) -> list[str]:
-        """Roles ``text`` names that the corpus never does: a word before a role's head word
-        ("UX designer", "product manager") where no passage has that pair."""
+        """Roles ``text`` names that the corpus never does: a rare word before a role's head
+        word ("UX designer") where no passage has that pair. A common word before it ("entry
+        level executive") names no role."""
         lexical = self.searcher.index.lexical
         heads = {r.split()[1] for r in lexical.roles}
+        held = max(RARE_PASSAGES, RARE_SHARE * len(lexical.ids))
+        rare = float(np.log((len(lexical.ids) + 1) / (held + 1)))
         words = [m.group() for m in re.finditer(r"\w+", text)]
         folded = [re.sub(r"s$", "", fold(w)) for w in words]
         found = []
         for i in range(1, len(words)):
             before = folded[i - 1]
             if (folded[i] in heads and before not in STOPWORDS and not before.isdigit()
-                    and f"{before} {folded[i]}" not in lexical.roles):
+                    and f"{before} {folded[i]}" not in lexical.roles
+                    and lexical.rarity(before) >= rare):
                 found.append(f"{words[i - 1]} {words[i]}")
         return found
 
