@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from .question import asks_definition, fact_kinds
+from .question import asks_definition, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_named
 from .text import content_words as text_content_words
@@ -200,6 +200,8 @@ DEFINITION_BONUS = 0.03
 #: Items of a list (or rows of a table) quoted with the one chosen, at most: "What tools...?"
 #: is answered by the list, not by its first item.
 LIST_ITEMS = 6
+#: Added to a list item when the question asks for several things ("which tools", "những gì").
+LIST_BONUS = 0.02
 
 
 class Scored(NamedTuple):
@@ -251,6 +253,7 @@ class ExtractiveAnswerer:
         asked_roles = set(roles_named(question, roles))
         defined = ([t for g in titles for t in aliases.groups[g]]
                    if asks_definition(question) else [])
+        wants_list = asks_for_a_list(question)
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
@@ -267,6 +270,8 @@ class ExtractiveAnswerer:
                 score += KIND_BONUS
             if defined and sum(fold(t) in fold(text) for t in defined) >= 2:
                 score += DEFINITION_BONUS
+            if wants_list and meta.get("item"):
+                score += LIST_BONUS
             if titles:
                 named = aliases.entities(text) & aliases.titles
                 if named and not named & titles:

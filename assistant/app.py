@@ -266,7 +266,7 @@ class Assistant:
         def fallback(question: str, passages: list[Hit]) -> Answer:
             asked = prepared.get(question) or self.searcher.prepare(question)
             return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-                asked, passages, language)
+                asked, passages, language, kind=Question.read(asked.standalone).kind)
 
         return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback,
                              callbacks)

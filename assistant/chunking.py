@@ -215,6 +215,11 @@ def quotable_sentences(text: str) -> list[Quotable]:
             continue
         lead = ""
         out.append(Quotable(n, sentence, item))
+    # A line that ends with ":" right before a list leads it ("A typical day looks like
+    # this:"): it is quoted with its items.
+    for i in range(len(out) - 1):
+        if out[i].text.endswith(":") and out[i + 1].item and out[i + 1].n == out[i].n + 1:
+            out[i] = Quotable(out[i].n, out[i].text, True)
     return out
 
 

@@ -29,6 +29,7 @@ _KIND_CUES = {
                r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
                r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"),
     MONEY: (r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
+            r"cost|costs|fee|fees|price|hoc phi|le phi|chi phi|bao nhieu tien|"
             r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
             r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
             r"muc luong|luong bong"),
@@ -65,6 +66,17 @@ _JOINS = re.compile(r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|also|plus|va|con|voi lai|sau
 _DEFINITION = re.compile(r"\b(?:what (?:is|are|does) .{1,40}(?:mean|stand for)|stands? for|"
                          r"what(?: is|'s| are) (?:an? |the )?\S+(?: \S+)?\??$|meaning of|"
                          r"define|definition|la gi|nghia la gi|viet tat|la viet tat|nghia la)\b")
+
+
+_LIST = re.compile(r"\b(?:nhung gi|nhung (?:ky nang|tool|cong cu|viec|buoc|phan mem)|"
+                   r"cac (?:buoc|ky nang|cong cu)|what (?:tools|skills|software|steps|tasks|"
+                   r"duties|certifications?)|which (?:tools|skills|software|certifications?)|"
+                   r"typical day|day to day|daily|hang ngay|1 ngay|mot ngay|moi ngay)\b")
+
+
+def asks_for_a_list(text: str) -> bool:
+    """Whether ``text`` asks for several things (tools, skills, a day's tasks)."""
+    return _LIST.search(fold(text)) is not None
 
 
 def asks_definition(text: str) -> bool:

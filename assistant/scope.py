@@ -80,6 +80,10 @@ _NO_TOPIC = {
     "en": "I don't know: my sources say nothing about {about}.",
     "vi": "Tôi không biết: các nguồn của tôi không nói gì về {about}.",
 }
+_NO_KIND_FOR = {
+    "en": "I don't know: my sources say nothing about {kind} for {asked}.",
+    "vi": "Tôi không biết: các nguồn của tôi không nói gì về {kind} cho {asked}.",
+}
 _KIND_ELSEWHERE = {
     "en": "I don't know: my sources give {kind} for {given}, but not for {asked}.",
     "vi": "Tôi không biết: các nguồn của tôi có {kind} cho {given}, nhưng không có cho {asked}.",
@@ -282,6 +286,12 @@ class Scope:
                    f"{self.can_answer(language)}")
         if not holders:
             log.info("no passage gives %s: refusing", kind)
+            wanted = ", ".join(dict.fromkeys(
+                [_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown))
+            if wanted:
+                said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(kind=name,
+                                                                             asked=wanted)
+                return f"{said} {self.can_answer(language)}"
             return no_kind
         about: list[int] = []
         if unknown:  # "UX designer" where the corpus names only graphic designers

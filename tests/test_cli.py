@@ -31,8 +31,10 @@ def test_ask_prints_answer_and_numbered_sources(corpus_index: Settings) -> None:
 def test_ask_json(corpus_index: Settings) -> None:
     out = run(corpus_index, "ask", "Account manager làm gì?", "--json")
     data = json.loads(out.stdout)
-    assert set(data) == {"answer", "sources"} and data["sources"]
-    assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text"}
+    assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
+    assert data["sources"] and data["abstained"] is False and data["language"] == "vi"
+    assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text", "url", "kind",
+                                       "language", "quotes"}
     assert data["sources"][0]["path"].startswith("corpus/")
 
 

@@ -84,10 +84,11 @@ def env_for(settings: Settings) -> dict[str, str]:
 
 
 def quoted_pieces(answer: Answer) -> list[tuple[str, int]]:
-    """The ``(sentence, n)`` pairs of an extractive answer ``"s1 [1] s2 [2]"``."""
-    parts = re.split(r" \[(\d+)\](?: |$)", answer.answer)
+    """The ``(sentence, n)`` pairs of an extractive answer ``"s1 [1]. s2 [2]."`` (each
+    marker stands before its sentence's closing punctuation)."""
+    parts = re.split(r" \[(\d+)\]([.!…:;]*)(?: |$)", answer.answer)
     assert parts[-1] == "", f"the answer does not end with a citation: {answer.answer!r}"
-    return [(parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2)]
+    return [(parts[i] + parts[i + 2], int(parts[i + 1])) for i in range(0, len(parts) - 1, 3)]
 
 
 def same_reply(a: Answer, b: Answer) -> bool:
@@ -446,7 +447,7 @@ def test_a_junk_drawer_corpus_is_indexed_with_each_bad_file_named(
         assert_from_corpus_or_refused(now, settings.corpus_dir)
     for question, text in SMALL_TEXTS.items():
         reply = junk_bot.ask(question)
-        assert reply.answer == f"{text} [1]", (question, reply)
+        assert reply.answer == f"{text.rstrip('.')} [1].", (question, reply)
         assert reply.sources[0].path.startswith("corpus/small/note-")
 
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 SESSIONS = 20
 MEMORY_TARGET_MB = 600
-FOLLOW_UP = "And how long until they become a director?"
+FOLLOW_UP = "What do they spend most of their time on?"
 #: One script per kind of session; session i follows SCRIPTS[i % 4]. Every second question
 #: is the same follow-up, whose answer depends on the session's first question.
 SCRIPTS = [
@@ -42,9 +42,9 @@ SCRIPTS = [
      "Is that different from an account executive?", "What is the capital of France?"],
     ["What does an account executive do?", FOLLOW_UP, "Account Manager làm gì?",
      "Còn AD thì sao?", "How long does it take to go from AE to AD?"],
-    ["Account Executive làm gì?", FOLLOW_UP, "AE là gì?", "Còn AM thì sao?",
+    ["Key account executive là gì?", FOLLOW_UP, "AE là gì?", "Còn AM thì sao?",
      "Thời tiết ngày mai thế nào?"],
-    ["What does an account director do?", FOLLOW_UP,
+    ["Client service director là gì?", FOLLOW_UP,
      "What are the three kinds of account work?", "Which of them takes most of an AE's time?",
      "Account executive la gi"],
 ]

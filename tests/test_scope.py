@@ -184,8 +184,8 @@ def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(tmp_path: Pat
     planner = bot.ask("How much does a media planner earn?")
     assert not planner.abstained and "$40,000-$50,000" in planner.answer, planner.answer
     art = bot.ask("How much does an Art Director earn?")
-    assert art.abstained, art.answer
-    assert "Media Planner" in art.answer and "Art Director" in art.answer, art.answer
+    assert art.abstained and "$" not in art.answer, art.answer
+    assert "Art Director" in art.answer, art.answer  # the refusal names what it lacks
     # A role the corpus never names is not answered with the roles it does name.
     radio = bot.ask("How much does a radio planner earn per year?")
     assert radio.abstained and "radio planner" in radio.answer, radio.answer
