@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .terms import roles_named
 from .text import Aliases, fold, words
 
 # Words that make a question lean on the one before it.
@@ -39,14 +40,16 @@ _REFERENCES = tuple((re.compile(pattern, re.IGNORECASE), replacement) for patter
 ))
 
 
-def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> str | None:
+def standalone_question(question: str, earlier: list[str], aliases: Aliases,
+                        roles: frozenset[str] = frozenset()) -> str | None:
     """The follow-up ``question`` made to stand alone, or None if it does not need it.
 
     "What about an AD?" after "What does an AE do?" -> "What does an AD do?"; "How long until
     they become a director?" after a question about account managers -> "How long until
-    account managers become a director?". Pronouns resolve to job titles only (``titles`` in
-    the alias table); "what about X" replaces the last title or abbreviated term (KH) of the
-    previous question. Anything else is left to blending with the earlier turns.
+    account managers become a director?". Pronouns resolve to the roles the corpus defines
+    (learned terms), else to the roles it names (``roles``: "program manager"); "what about
+    X" replaces the last title or abbreviated term (KH) of the previous question. Anything
+    else is left to blending with the earlier turns.
     """
     if not earlier:
         return None
@@ -63,7 +66,10 @@ def standalone_question(question: str, earlier: list[str], aliases: Aliases) -> 
         return f"{previous[:start]}{subject}{previous[end:]}"
     title = next((turn[s:e] for turn in reversed(earlier)
                   for s, e in reversed(aliases.mentions(turn))), None)
-    if title is None or aliases.mentions(question):
+    if title is None:  # a role the corpus names without defining it ("program manager")
+        title = next((named[-1] for turn in reversed(earlier)
+                      if (named := roles_named(turn, roles))), None)
+    if title is None or aliases.mentions(question) or roles_named(question, roles):
         return None
     for pattern, replacement in _REFERENCES:
         if pattern.search(question):

@@ -185,7 +185,7 @@ class Searcher:
         text = normalize(question)[: self.settings.max_question_chars]
         earlier = [normalize(h)[: self.settings.max_question_chars] for h in (history or [])
                    if h and h.strip()]
-        standalone = (standalone_question(text, earlier, self.aliases)
+        standalone = (standalone_question(text, earlier, self.aliases, self.index.lexical.roles)
                       if self.settings.query_expansion else None)
         asked = standalone or text
         query_text = self._restore(asked)

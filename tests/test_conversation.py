@@ -51,3 +51,13 @@ def test_questions_that_stand_alone_are_left_as_they_are(question: str,
 ])
 def test_follow_up_words(question: str, follows: bool) -> None:
     assert looks_like_follow_up(question) is follows
+
+
+def test_a_pronoun_stands_for_a_role_the_corpus_names_without_defining_it() -> None:
+    roles = frozenset({"program manager", "project manager"})
+    assert standalone_question("and how much do they make?",
+                               ["what does a program manager do?"], ALIASES, roles) == \
+        "and how much do program manager make?"
+    # A question that names its own role needs nothing from the conversation.
+    assert standalone_question("how much does a project manager make?",
+                               ["what does a program manager do?"], ALIASES, roles) is None
