@@ -1,8 +1,9 @@
-"""The chat page: its handler, its safe defaults, and the served page through gradio_client.
+"""The chat page: its handlers, its safe defaults, and the served page through gradio_client.
 
 The served page is real: ``serve`` (the function ``assistant chat`` calls) on a free port on
-127.0.0.1, asked over HTTP by ``gradio_client``; the login tests start ``assistant chat``
-itself in a subprocess. Browser tests are in ``test_browser.py``.
+127.0.0.1, asked over HTTP by ``gradio_client`` (``/chat`` and ``/ask``); the login tests start
+``assistant chat`` itself in a subprocess. How replies are drawn is in ``test_ui_render.py``;
+browser tests are in ``test_browser.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ def ask(client: Client, message: str) -> str:
     reply = client.predict(message, api_name="/chat")
     assert isinstance(reply, str)
     return reply
+
+
+def ask_json(client: Client, message: str) -> dict[str, Any]:
+    reply = client.predict(message, api_name="/ask")
+    assert isinstance(reply, dict)
+    return reply
+
+
+def json_client(url: str) -> Client:
+    """A client for ``/ask``: ``download_files=False``, or gradio_client takes every dict with a
+    ``path`` (each source has one) for a file to download."""
+    return Client(url, verbose=False, download_files=False)
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -149,6 +162,49 @@ def test_unexpected_error_shows_a_generic_message(caplog: pytest.LogCaptureFixtu
 
 def test_streamed_text_blocks_images() -> None:
     assert streaming_markdown("x ![a](http://e.com/a.png)") == "x !\\[a](http://e.com/a.png)"
+
+
+# --- the page's handlers -------------------------------------------------------------------------
+def test_blank_question_and_second_send_post_nothing(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    for blank in ("", "   \n ", None):
+        assert all(_skipped(x) for x in handler.accept(blank, [], False))
+    # While an answer is being made, another Enter changes nothing (the text stays in the box).
+    assert all(_skipped(x) for x in handler.accept(AE_QUESTION, [], True))
+    chat, box, send, pending, busy = handler.accept(AE_QUESTION, [], False)
+    assert [m["role"] for m in chat] == ["user"] and AE_QUESTION in chat[0]["content"]
+    assert box == "" and send["interactive"] is False
+    assert pending == AE_QUESTION and busy is True
+
+
+def _skipped(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
+
+
+def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    user = [{"role": "user", "content": AM_QUESTION}]
+    chat, turns = list(handler.answer(AM_QUESTION, user, None))[-1]
+    assert chat[0] == user[0]
+    assert chat[1]["role"] == "assistant" and 'class="cite"' in chat[1]["content"]
+    assert all(m.get("metadata", {}).get("title") for m in chat[2:])  # one per source document
+    assert turns == [{"question": AM_QUESTION, "answer": bot.ask(AM_QUESTION).to_dict()}]
+    # The kept turns carry the conversation: a follow-up is answered as a follow-up.
+    follow, _ = list(handler.answer(FOLLOW_UP, chat, turns))[-1]
+    assert "5-6" in follow[len(chat)]["content"]
+
+
+def test_restore_renders_kept_turns_again_and_drops_junk(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    answer = bot.ask(AE_QUESTION).to_dict()
+    kept = [{"question": "<script>alert(1)</script>", "answer": answer},
+            {"question": 3, "answer": answer}, "junk", {"question": "x"}]
+    chat, turns = handler.restore(kept)
+    assert turns == kept[:1]
+    assert "<script" not in chat[0]["content"] and "&lt;script&gt;" in chat[0]["content"]
+    assert chat[1]["role"] == "assistant" and len(chat) >= 3
+    assert all(_skipped(x) for x in handler.restore(None))
+    assert all(_skipped(x) for x in handler.restore("not a list"))
 
 
 # --- safe defaults -------------------------------------------------------------------------
@@ -291,6 +347,40 @@ def test_abstains_on_an_unrelated_question(page_url: str) -> None:
     reply = ask(Client(page_url, verbose=False), "What is the boiling point of mercury?")
     assert reply.startswith("I don't know")
     assert "**Sources**" not in reply
+
+
+def test_ask_api_returns_the_answer_as_json(page_url: str, bot: Assistant) -> None:
+    reply = ask_json(json_client(page_url), AE_QUESTION)
+    expected = bot.ask(AE_QUESTION)
+    assert reply["answer"] == expected.answer and reply["abstained"] is False
+    assert reply["notice"] is None and reply["language"] == "en"
+    assert [s["number"] for s in reply["sources"]] == list(range(1, len(expected.sources) + 1))
+    first = reply["sources"][0]
+    assert first["path"].startswith("corpus/notes/account-executive")
+    assert first["title"] and first["passage"] == expected.sources[0].text
+    assert isinstance(first["score"], float) and first["quotes"]
+
+
+def test_ask_api_keeps_the_conversation_and_explains_errors(page_url: str,
+                                                            bot: Assistant) -> None:
+    client = json_client(page_url)
+    ask_json(client, AM_QUESTION)
+    follow = ask_json(client, FOLLOW_UP)
+    assert follow["answer"] == bot.ask(FOLLOW_UP, [AM_QUESTION]).answer
+    client.reset_session()
+    assert ask_json(client, FOLLOW_UP)["answer"] == bot.ask(FOLLOW_UP).answer
+    assert ask_json(client, "  ") == {
+        "error": "Please type a question, for example: What does an AE do?"}
+    refused = ask_json(client, "What is the boiling point of mercury?")
+    assert refused["abstained"] is True and refused["sources"] == []
+
+
+def test_page_has_its_own_title_description_and_link_preview(page_url: str) -> None:
+    page = httpx.get(page_url, timeout=10).text
+    assert "Click to try out the app" not in page and 'content="Gradio"' not in page
+    assert '<meta property="og:title" content="Career assistant" />' in page
+    assert re.search(r'<meta property="og:description" content="[^"]*every answer quotes', page)
+    assert '<meta name="description" content="' in page
 
 
 # --- `assistant chat` with a login, watched for outbound connections ---------------------------

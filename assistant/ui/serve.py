@@ -1,9 +1,4 @@
-"""The Gradio chat page and its ``/chat`` HTTP API; the handlers only call ``Assistant``.
-
-What a user gets: the answer streams in with ``[n]`` markers, then the numbered sources
-(title, corpus path and the passage itself, folded in a ``<details>`` element). Corpus text is
-HTML-escaped everywhere, so a note holding ``<script>`` shows that text rather than running it.
-Gradio keeps each browser session's (and each API client's) conversation on the server.
+"""Serving the chat page: safe defaults, link-preview tags, and the background warm-up.
 
 Safe defaults: the page binds 127.0.0.1, never opens a public share link, sends no analytics,
 and refuses a non-loopback address without a login (``--auth user:password``) unless told to
@@ -21,192 +16,43 @@ from __future__ import annotations
 import html
 import ipaddress
 import logging
-import os
+import re
 import threading
-from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .answer import SOURCES_HEADING, Answer, Source
-from .errors import AssistantError, ConfigError, QuestionError
+from ..errors import AssistantError, ConfigError
+from .page import DESCRIPTION, build_app, static_text
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .app import Assistant
+    from ..app import Assistant
 
-# Gradio reads these when it is imported: no analytics, no model-hub look-ups.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 log = logging.getLogger(__name__)
 
-TITLE = "Career assistant"
-DESCRIPTION = (
-    "Ask about account management careers in advertising agencies: what an Account "
-    "Executive (AE), Account Manager (AM) or Account Director (AD) does, and how the career "
-    "progresses. Answers quote the corpus and number their sources; open a source to read the "
-    "passage. Hỏi bằng tiếng Việt hoặc tiếng Anh."
-)
-EXAMPLES = [
-    "What does an account executive do?",
-    "How long does it take to go from AE to AD?",
-    "Account Manager làm gì?",
-    "Lộ trình thăng tiến từ AE lên AD mất bao lâu?",
-]
-API_DESCRIPTION = (
-    "Answer a question about account management careers. The session keeps the conversation, "
-    "so a follow-up can refer to earlier turns. Returns Markdown: the answer with [n] markers, "
-    "then the numbered sources."
-)
-#: Shown instead of a traceback when something unexpected fails.
-FAILURE = "Sorry, something went wrong while answering. The server log has the details."
-CSS = """
-.source-passage { white-space: pre-wrap; margin: .4em 0 .6em 0; }
-details.source summary { cursor: pointer; }
-"""
+#: Where the page's own script and styles live (``assistant/ui/static``).
+SCRIPT, STYLES = "page.js", "page.css"
 
 
-# --- rendering ---------------------------------------------------------------------------
-def reply_markdown(answer: Answer) -> str:
-    """The reply the page shows and ``/chat`` returns.
-
-    The answer with its ``[n]`` markers, the notice if any, then one ``<details>`` element per
-    source: the summary holds the number, title and corpus path, the body the passage. Every
-    piece of corpus text is HTML-escaped, and each source stays on one line so that Markdown
-    reads the passage as plain text (no ``*``, ``#`` or links made from corpus text).
-    """
-    parts = [streaming_markdown(answer.answer)]
-    if answer.notice:
-        parts.append(f"_{html.escape(answer.notice, quote=False)}_")
-    if answer.sources:
-        heading = SOURCES_HEADING.get(answer.language, SOURCES_HEADING["en"])
-        lines = [_source_html(n, s) for n, s in enumerate(answer.sources, 1)]
-        parts.append(f"**{heading}**\n\n" + "\n".join(lines))
-    return "\n\n".join(parts)
-
-
-def streaming_markdown(text: str) -> str:
-    """The answer text as it grows: HTML-escaped, and no Markdown image.
-
-    An image would make every reader's browser fetch a URL chosen by corpus text (or by a
-    model that read it); ``![alt](url)`` is shown as a link instead.
-    """
-    return html.escape(text, quote=False).replace("![", "!\\[")
-
-
-def _source_html(number: int, source: Source) -> str:
-    title = html.escape(source.title or source.path)
-    path = html.escape(source.path)
-    passage = html.escape(source.text.strip()).replace("\r", "").replace("\n", "<br>")
-    return (f'<details class="source"><summary>[{number}] {title} — <code>{path}</code>'
-            f'</summary><div class="source-passage">{passage}</div></details>')
-
-
-def error_markdown(error: BaseException) -> str:
-    """What the chat shows for an error: its message for ours, a generic one for the rest."""
-    if isinstance(error, QuestionError):
-        return html.escape(str(error), quote=False)
-    if isinstance(error, AssistantError):
-        return html.escape(f"Sorry, I cannot answer right now: {error}", quote=False)
-    return FAILURE
-
-
-# --- the handler -------------------------------------------------------------------------
-class ChatHandler:
-    """The chat function Gradio calls, ``respond(message, history) -> growing Markdown``.
-
-    Args:
-        bot: answers the questions.
-    """
-
-    def __init__(self, bot: Assistant) -> None:
-        self.bot = bot
-
-    def respond(self, message: str, history: Sequence[dict[str, Any]]) -> Iterator[str]:
-        """Yield the answer as it grows, then the whole reply with its sources.
-
-        Args:
-            message: the user's question.
-            history: the conversation so far, as Gradio's ``{"role", "content"}`` messages.
-        """
-        text = ""
-        try:
-            stream = self.bot.stream(message if isinstance(message, str) else "", history)
-            for piece in stream:
-                text += piece
-                yield streaming_markdown(text)
-            answer = stream.result
-        except AssistantError as e:
-            log.info("question not answered: %s", e)
-            yield error_markdown(e)
-            return
-        except Exception as e:  # the page must show a message, never a traceback
-            log.exception("answering failed")
-            yield error_markdown(e)
-            return
-        if answer is None:  # a stream that ended without its result
-            yield FAILURE
-            return
-        yield reply_markdown(answer)
-
-
-# --- the page ------------------------------------------------------------------------------
-def build_app(bot: Assistant, *, title: str = TITLE) -> gr.Blocks:
-    """The chat page: a streaming chat with its sources, examples and a new-conversation button.
-
-    Launch it with ``launch_app`` (or ``serve``), which adds the page's CSS and safe settings.
-
-    Args:
-        bot: the assistant the page asks.
-        title: the page title.
-    """
-    import gradio as gr
-
-    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as app:
-        chatbot = gr.Chatbot(
-            label="Chat",
-            height=560,
-            sanitize_html=True,
-            render_markdown=True,
-            buttons=["copy", "copy_all"],  # no "share": it posts to Hugging Face
-            feedback_options=None,
-            latex_delimiters=[],  # "$" in an answer is money, not maths
-            placeholder="Ask a question in English or Vietnamese.",
-        )
-        chat = gr.ChatInterface(
-            ChatHandler(bot).respond,  # a generator function, so that the reply streams
-            chatbot=chatbot,
-            textbox=gr.Textbox(placeholder="Type a question…", autofocus=True,
-                               submit_btn=True, stop_btn=True,
-                               max_length=None, elem_id="question"),
-            examples=EXAMPLES,
-            title=title,
-            description=DESCRIPTION,
-            api_name="chat",
-            api_description=API_DESCRIPTION,
-            cache_examples=False,
-            flagging_mode="never",
-            fill_height=True,
-            analytics_enabled=False,
-        )
-        new = gr.Button("New conversation", variant="secondary", size="sm",
-                        elem_id="new-conversation")
-        new.click(lambda: ([], [], []), None,
-                  [chat.chatbot, chat.chatbot_state, chat.chatbot_value],
-                  queue=False, api_visibility="private")
-    return app
+def head_html() -> str:
+    """What the page adds to its ``<head>`` (Gradio adds it from a script): the page's own
+    script. The description and link-preview tags are in the served HTML (``LinkPreview``)."""
+    return f"<script>{static_text(SCRIPT)}</script>"
 
 
 def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
                auth: tuple[str, str] | None = None, quiet: bool = False) -> gr.Blocks:
     """Start serving ``app`` in a background thread, with the safe settings; returns it.
 
-    Never a share link, no analytics, no server-side rendering (it would start Node).
+    Never a share link, no analytics, no server-side rendering (it would start Node), no
+    footer links; the page gets its script, styles, translations and link-preview tags.
 
     Raises:
         ConfigError: the port is taken.
     """
+    from starlette.middleware import Middleware
+
     app.queue(default_concurrency_limit=1)
     try:
         app.launch(
@@ -223,7 +69,11 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
             mcp_server=False,
             pwa=False,
             enable_monitoring=False,
-            css=CSS,
+            footer_links=[],
+            css=static_text(STYLES),
+            head=head_html(),
+            app_kwargs={"middleware": [Middleware(LinkPreview, title=str(app.title),
+                                                  description=DESCRIPTION)]},
         )
     except OSError as e:
         log.debug("launch failed: %s", e)
@@ -232,6 +82,66 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
             "Choose another with --port."
         ) from e
     return app
+
+
+class LinkPreview:
+    """ASGI middleware: the page's own description and link-preview tags in ``GET /``'s HTML.
+
+    Gradio's page template starts with fixed tags ("Gradio", "Click to try out the app!") that
+    link previews show, and adds ``head`` only from a script, which crawlers do not run; the
+    template's tags are replaced by the page's own.
+    """
+
+    _TAG = re.compile(r'<meta\s+(?:property|name)="(?:og|twitter):[^"]*"[^>]*>\s*', re.DOTALL)
+
+    def __init__(self, app: Any, title: str, description: str) -> None:
+        self.app = app
+        self.tags = "\n".join([
+            f'<meta name="description" content="{html.escape(description)}" />',
+            f'<meta property="og:title" content="{html.escape(title)}" />',
+            f'<meta property="og:description" content="{html.escape(description)}" />',
+            '<meta property="og:type" content="website" />',
+            '<meta name="twitter:card" content="summary" />',
+            f'<meta name="twitter:title" content="{html.escape(title)}" />',
+            f'<meta name="twitter:description" content="{html.escape(description)}" />',
+        ])
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            await self._send(start, b"".join(body), send)
+
+        await self.app(scope, receive, capture)
+
+    async def _send(self, start: dict[str, Any], body: bytes, send: Any) -> None:
+        headers = [(k, v) for k, v in start.get("headers", [])]
+        types = [v for k, v in headers if k.lower() == b"content-type"]
+        encoded = [v for k, v in headers if k.lower() == b"content-encoding"]
+        if types and types[0].startswith(b"text/html") and not encoded:
+            text = body.decode("utf-8", "replace")
+            first = self._TAG.search(text)
+            if first:
+                text = self._TAG.sub("", text)
+                text = text[:first.start()] + self.tags + "\n" + text[first.start():]
+                body = text.encode("utf-8")
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860,
