@@ -8,6 +8,7 @@ browser tests are in ``test_browser.py``.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -373,6 +374,17 @@ def test_ask_api_keeps_the_conversation_and_explains_errors(page_url: str,
         "error": "Please type a question, for example: What does an AE do?"}
     refused = ask_json(client, "What is the boiling point of mercury?")
     assert refused["abstained"] is True and refused["sources"] == []
+
+
+def test_ask_api_over_plain_http(page_url: str) -> None:
+    """The README's curl calls: post the question, then read the result's event stream."""
+    call = httpx.post(page_url + "gradio_api/call/ask", json={"data": ["AE là gì?"]}, timeout=10)
+    assert call.status_code == 200
+    event = call.json()["event_id"]
+    stream = httpx.get(f"{page_url}gradio_api/call/ask/{event}", timeout=60).text
+    assert "event: complete" in stream
+    data = json.loads(stream.split("event: complete", 1)[1].split("data:", 1)[1].strip())
+    assert data[0]["language"] == "vi" and data[0]["sources"][0]["number"] == 1
 
 
 def test_page_has_its_own_title_description_and_link_preview(page_url: str) -> None:
