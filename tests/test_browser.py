@@ -309,7 +309,7 @@ def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url:
 
     page.locator("#new-conversation").click()
     page.wait_for_function("(sel) => document.querySelectorAll(sel).length === 0", arg=USER)
-    assert page.locator("#intro-text").is_visible()
+    page.locator("#intro-text").wait_for(state="visible", timeout=5_000)  # the intro is back
     page.reload(wait_until="load")
     _ready(page)
     assert page.locator(USER).count() == 0

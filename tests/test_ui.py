@@ -167,19 +167,20 @@ def test_streamed_text_blocks_images() -> None:
 
 # --- the page's handlers -------------------------------------------------------------------------
 def test_blank_question_and_second_send_post_nothing(bot: Assistant) -> None:
+    import gradio as gr
+
     handler = ChatHandler(bot)
     for blank in ("", "   \n ", None):
-        assert all(_skipped(x) for x in handler.accept(blank, [], False))
+        with pytest.raises(gr.Error) as stopped:
+            handler.accept(blank, [], False)
+        assert stopped.value.visible is False  # stops the page's chain without a message
     # While an answer is being made, another Enter changes nothing (the text stays in the box).
-    assert all(_skipped(x) for x in handler.accept(AE_QUESTION, [], True))
-    chat, box, send, pending, busy = handler.accept(AE_QUESTION, [], False)
+    with pytest.raises(gr.Error):
+        handler.accept(AE_QUESTION, [], True)
+    chat, box, send, pending, busy, intro = handler.accept(AE_QUESTION, [], False)
     assert [m["role"] for m in chat] == ["user"] and AE_QUESTION in chat[0]["content"]
     assert box == "" and send["interactive"] is False
     assert pending == AE_QUESTION and busy is True
-
-
-def _skipped(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
 
 
 def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
@@ -195,6 +196,10 @@ def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
     assert "5-6" in follow[len(chat)]["content"]
 
 
+def _skipped(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
+
+
 def test_restore_renders_kept_turns_again_and_drops_junk(bot: Assistant) -> None:
     handler = ChatHandler(bot)
     answer = bot.ask(AE_QUESTION).to_dict()
@@ -204,7 +209,7 @@ def test_restore_renders_kept_turns_again_and_drops_junk(bot: Assistant) -> None
     assert turns == kept[:1]
     assert "<script" not in chat[0]["content"] and "&lt;script&gt;" in chat[0]["content"]
     assert chat[1]["role"] == "assistant" and len(chat) >= 3
-    assert all(_skipped(x) for x in handler.restore(None))
+    assert all(_skipped(x) for x in handler.restore(None))  # nothing kept: nothing changes
     assert all(_skipped(x) for x in handler.restore("not a list"))
 
 

@@ -1,9 +1,9 @@
 """What the page's and the API's events do; they only call ``Assistant`` and render.
 
-``ChatHandler.respond`` streams ``/chat``'s Markdown; ``ask`` gives ``/ask``'s JSON; the
-``Page`` methods drive the chat page: ``accept`` posts the question (or nothing, for a blank
-one or while an answer is being made), ``answer`` streams the reply into the chat, ``restore``
-rebuilds a conversation kept in the browser's storage.
+``ChatHandler.respond`` streams ``/chat``'s Markdown and ``ask_api`` gives ``/ask``'s JSON.
+The page's methods: ``accept`` posts the question (or stops the page's event chain, for a
+blank box or while an answer is being made), ``answer`` streams the reply into the chat, and
+``restore`` rebuilds a conversation kept in the browser's storage.
 """
 
 from __future__ import annotations
@@ -134,14 +134,19 @@ class ChatHandler:
     # --- the page ------------------------------------------------------------------------------
     def accept(self, message: str | None, chat: list[Any] | None, busy: bool | None
                ) -> tuple[Any, ...]:
-        """Post the question, or nothing at all: for a blank box, and while an answer is
-        being made (a second Enter). Returns (chat, box, send, pending question, busy)."""
+        """Post the question: returns (chat, box, send, pending question, busy, intro).
+
+        Raises:
+            gradio.Error: silent (nothing shown), for a blank box and for a question sent
+                while an answer is being made (a second Enter): the page's event chain stops,
+                so nothing is posted and the text stays in the box.
+        """
         import gradio as gr
 
         if busy or not isinstance(message, str) or not message.strip():
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            raise gr.Error("nothing to send", visible=False, print_exception=False)
         chat = [*(chat or []), user_message(message)]
-        return chat, "", gr.update(interactive=False), message, True
+        return chat, "", gr.update(interactive=False), message, True, gr.Accordion(open=False)
 
     def answer(self, question: str | None, chat: list[Any] | None, turns: list[Any] | None
                ) -> Iterator[tuple[Any, Any]]:

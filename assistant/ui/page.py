@@ -4,10 +4,11 @@ Phone first: a title bar with "New conversation", a short intro that folds away 
 conversation starts (it keeps the example questions, so they stay reachable), the chat
 filling the rest of the screen, and the question box with its Send button at the bottom.
 
-Events: a question is posted once (``trigger_mode="once"``, and ``accept`` ignores a blank box
-and a question sent while an answer is being made); the reply streams into the chat; the
-turns go to a hidden JSON component that ``page.js`` keeps in the tab's ``sessionStorage``,
-and a reload rebuilds the conversation from it. "New conversation" is a ``gr.ClearButton``.
+Events: a question is posted once (``trigger_mode="once"``; ``accept`` stops the chain for a
+blank box and for a question sent while an answer is being made); the reply streams into the
+chat; the turns go to a hidden JSON component that ``page.js`` keeps in the tab's
+``sessionStorage``, and a reload rebuilds the conversation from it. "New conversation" is a
+``gr.ClearButton``.
 """
 
 from __future__ import annotations
@@ -95,20 +96,19 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
 
         def ask(trigger: Any) -> Any:
             """The chain a Send, an Enter or an example starts."""
+            # accept raises a silent gr.Error for a blank box or a second send, which stops
+            # the chain there: nothing is posted and nothing else runs.
             return trigger(
-                handler.accept, [box, chat, busy], [chat, box, send, pending, busy],
+                handler.accept, [box, chat, busy], [chat, box, send, pending, busy, intro],
                 queue=False, trigger_mode="once", show_progress="hidden",
                 js="(m, c, b) => { window.careerChat?.started(m); return [m, c, b]; }",
                 **private,
-            ).then(
+            ).success(
                 None, None, None, js="() => window.careerChat?.showQuestion()", **private,
-            ).then(
-                lambda: gr.Accordion(open=False), None,
-                intro, queue=False, show_progress="hidden", **private,
             )
 
         def answer_then_finish(dependency: Any) -> Any:
-            answering = dependency.then(
+            answering = dependency.success(
                 handler.answer, [pending, chat, turns], [chat, turns],
                 show_progress="hidden", **private)
             answering.then(
