@@ -263,6 +263,8 @@ def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str) 
     box.press("Enter")
     page.wait_for_timeout(800)
     assert page.locator(USER).count() == 0 and page.locator(BOT).count() == 0
+    assert page.locator("#intro-text").is_visible()  # the newcomer's intro stays
+    assert page.get_by_text("nothing to send").count() == 0  # and no error is shown
 
     box.fill(AM_QUESTION)
     assert send.is_enabled()
