@@ -189,6 +189,7 @@ def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_u
     # A newcomer sees what it is, examples to tap, the box and "New conversation".
     assert page.locator("#intro-text").is_visible()
     assert "I answer questions from" in page.locator("#intro-text").inner_text()
+    assert "tap an example above" in page.locator("#chat").inner_text()
     for control in ("#new-conversation", "#send", "#question textarea"):
         assert _in_view(page, page.locator(control)), control
     # Touch targets of at least 44 px; text that iOS does not zoom into.
@@ -346,6 +347,7 @@ def test_vietnamese_browser_gets_a_vietnamese_page(chromium: Any, page_url: str,
     assert page.locator("#send").inner_text() == "Gửi"
     assert page.locator("#new-conversation").inner_text() == "Cuộc trò chuyện mới"
     assert page.locator("#intro-text").inner_text().startswith("Tôi trả lời")
+    assert "chạm vào một câu hỏi mẫu" in page.locator("#chat").inner_text()
     examples = Catalog.load(corpus_index.corpus_dir).examples("vi")
     assert page.locator("#examples-vi").is_visible()
     assert not page.locator("#examples-en").is_visible()
@@ -397,7 +399,10 @@ PLACEHOLDER_CONTRAST = """() => {
     const box = document.querySelector('#question textarea');
     const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
     const lum = ([r, g, b]) => {
-        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        const f = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
         return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
     };
     let el = box, bg = null;

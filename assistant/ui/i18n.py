@@ -26,6 +26,7 @@ PAGE: dict[str, dict[str, str]] = {
         "new": "New conversation",
         "chat": "Conversation",
         "examples": "Try asking",
+        "empty_chat": "Ask a question below, or tap an example above.",
     },
     "vi": {
         "heading": "Trợ lý nghề nghiệp",
@@ -36,6 +37,7 @@ PAGE: dict[str, dict[str, str]] = {
         "new": "Cuộc trò chuyện mới",
         "chat": "Cuộc trò chuyện",
         "examples": "Thử hỏi",
+        "empty_chat": "Nhập câu hỏi bên dưới, hoặc chạm vào một câu hỏi mẫu ở trên.",
     },
 }
 

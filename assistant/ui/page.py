@@ -82,7 +82,8 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             label=words["chat"], show_label=False, elem_id="chat", scale=1, height="100%",
             min_height=200, autoscroll=False, sanitize_html=True, render_markdown=True,
             buttons=[], feedback_options=None, latex_delimiters=[],
-            group_consecutive_messages=True, layout="bubble", allow_tags=False)
+            group_consecutive_messages=True, layout="bubble", allow_tags=False,
+            placeholder=words["empty_chat"])
         with gr.Row(elem_id="composer", equal_height=True):
             box = gr.Textbox(label=words["question"], show_label=False,
                              placeholder=words["placeholder"], lines=1, max_lines=5, scale=1,
@@ -143,7 +144,7 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
                     gr.Accordion(label=said["about"]),
                     gr.update(value=intro_markdown(catalog, language)),
                     gr.update(value=documents_markdown(catalog, language)),
-                    gr.update(label=said["chat"]),
+                    gr.update(label=said["chat"], placeholder=said["empty_chat"]),
                     gr.update(label=said["question"], placeholder=said["placeholder"]),
                     gr.update(value=said["send"]),
                     *(gr.Dataset(visible=lang == language) for lang in examples))

@@ -159,9 +159,9 @@ def _document_message(doc: _Document, language: str, catalog: Catalog) -> dict[s
     elif kind == "note":
         article = catalog.document(info.based_on) if info and info.based_on else None
         if article is not None:
-            shown = html.escape(article.title)
+            shown, lang = html.escape(article.title), html.escape(article.language)
             link = f" — {_link(article.url)}" if article.url else ""
-            origin = (f'<p class="origin">{words["based_on"]} <cite lang="{article.language}">'
+            origin = (f'<p class="origin">{words["based_on"]} <cite lang="{lang}">'
                       f"{shown}</cite>{link}</p>")
         else:
             origin = f'<p class="origin">{words["note_about"]}</p>'
