@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -87,15 +88,21 @@ class Catalog:
 
     @classmethod
     def load(cls, corpus_dir: Path) -> Catalog:
-        """The catalog of ``corpus_dir``, read once and again only when a file changes."""
+        """The catalog of ``corpus_dir``, read once and again when a file has changed (the
+        files' times and sizes are looked at, at most every ``CHECK_EVERY`` seconds)."""
+        name = str(corpus_dir)
+        with _lock:
+            cached = _cache.get(name)
+            if cached is not None and time.monotonic() - _checked.get(name, 0.0) < CHECK_EVERY:
+                return cached[1]
         key = _signature(corpus_dir)
         with _lock:
-            cached = _cache.get(str(corpus_dir))
+            _checked[name] = time.monotonic()
             if cached is not None and cached[0] == key:
                 return cached[1]
         catalog = cls.read(corpus_dir)
         with _lock:
-            _cache[str(corpus_dir)] = (key, catalog)
+            _cache[name] = (key, catalog)
         return catalog
 
     @classmethod
@@ -152,7 +159,10 @@ class Catalog:
         return picked
 
 
+#: Seconds between two looks at the corpus files' times and sizes.
+CHECK_EVERY = 2.0
 _cache: dict[str, tuple[tuple[tuple[str, float, int], ...], Catalog]] = {}
+_checked: dict[str, float] = {}
 _lock = Lock()
 
 

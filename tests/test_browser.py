@@ -115,13 +115,19 @@ def slow_url(bot: Assistant) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def pitch_url(tmp_path_factory: pytest.TempPathFactory, e5: E5Embeddings) -> Iterator[str]:
-    """The chat page on a corpus whose one note holds a <script> and an onerror <img>."""
-    folder = tmp_path_factory.mktemp("pitch")
-    corpus = folder / "corpus"
+def pitch_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A corpus whose one note holds a <script> and an onerror <img>."""
+    corpus = tmp_path_factory.mktemp("pitch") / "corpus"
     (corpus / "notes").mkdir(parents=True)
     (corpus / "notes" / "pitch-day.md").write_text(PITCH_NOTE, "utf-8")
-    bot = Assistant(Settings(corpus_dir=corpus, index_dir=folder / "index"), embeddings=e5)
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def pitch_url(pitch_corpus: Path, e5: E5Embeddings) -> Iterator[str]:
+    """The chat page on that corpus."""
+    bot = Assistant(Settings(corpus_dir=pitch_corpus, index_dir=pitch_corpus.parent / "index"),
+                    embeddings=e5)
     bot.index()
     yield from _serve(bot)
 
@@ -490,4 +496,28 @@ def test_corpus_html_is_shown_as_text_and_never_runs(chromium: Any, pitch_url: s
     assert page.locator("#chat script, #chat img[src='x']").count() == 0
     assert page.locator("#chat mark").count() >= 2  # the quoted sentences, highlighted
     _shot(page, "pitch")
+    page.context.close()
+
+
+def test_intro_and_examples_follow_the_corpus(chromium: Any, pitch_url: str,
+                                              pitch_corpus: Path) -> None:
+    page, _ = _open(chromium, pitch_url, LAPTOP)
+    assert page.locator("#intro-text").inner_text().startswith("I answer questions from one note")
+    assert "Pitch day checklist" in page.locator("#documents").inner_text()
+    assert not page.locator("#examples-en").is_visible()  # the note offers no examples
+    added = pitch_corpus / "articles" / "brief.md"
+    added.parent.mkdir(exist_ok=True)
+    added.write_text("---\ntitle: Writing a brief\nlanguage: en\nkind: article\n"
+                     "source: https://example.com/brief\nexamples: [\"What is in a brief?\"]\n"
+                     "---\nA brief tells the agency the client's objectives.\n", "utf-8")
+    try:
+        time.sleep(2.1)  # the catalog looks at the files at most every 2 s
+        page.reload(wait_until="load")
+        _ready(page)
+        intro = page.locator("#intro-text").inner_text()
+        assert intro.startswith("I answer questions from one article and one note"), intro
+        assert "Writing a brief" in page.locator("#documents").inner_text()
+        assert page.locator("#examples-en button").all_inner_texts() == ["What is in a brief?"]
+    finally:
+        added.unlink()
     page.context.close()

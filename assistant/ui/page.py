@@ -52,12 +52,13 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
     Args:
         bot: the assistant the page asks.
         title: the page title.
-        catalog: what the intro and examples describe; read from the corpus when not given.
+        catalog: what the intro, the examples and the sources describe; when not given, read
+            from the corpus, and again when it changes (each page load shows the current one).
     """
     import gradio as gr
 
-    catalog = catalog or Catalog.load(bot.settings.corpus_dir)
     handler = ChatHandler(bot, catalog)
+    catalog = handler.catalog
     words = PAGE["en"]  # until the page loads and says which language the browser prefers
     private: dict[str, Any] = {"api_visibility": "private"}
 
@@ -71,12 +72,11 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             examples = {}
             for language in LANGUAGES:
                 questions = catalog.examples(language)
-                if questions:
-                    examples[language] = gr.Dataset(
-                        components=[gr.Textbox(visible=False)], samples=[[q] for q in questions],
-                        label=PAGE[language]["examples"], layout="gallery",
-                        elem_id=f"examples-{language}", visible=language == "en",
-                        elem_classes=["examples"])
+                examples[language] = gr.Dataset(
+                    components=[gr.Textbox(visible=False)], samples=[[q] for q in questions],
+                    label=PAGE[language]["examples"], layout="gallery",
+                    elem_id=f"examples-{language}", visible=language == "en" and bool(questions),
+                    elem_classes=["examples"])
             documents = gr.Markdown(documents_markdown(catalog, "en"), elem_id="documents")
         chat = gr.Chatbot(
             label=words["chat"], show_label=False, elem_id="chat", scale=1, height="100%",
@@ -139,7 +139,7 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
         def localize(language: str | None) -> tuple[Any, ...]:
             """The page in the browser's language (Gradio's own i18n knows no Vietnamese)."""
             language = language if language in LANGUAGES else "en"
-            said = PAGE[language]
+            said, catalog = PAGE[language], handler.catalog
             return (gr.update(value=f"# {said['heading']}"), gr.update(value=said["new"]),
                     gr.Accordion(label=said["about"]),
                     gr.update(value=intro_markdown(catalog, language)),
@@ -147,7 +147,9 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
                     gr.update(label=said["chat"], placeholder=said["empty_chat"]),
                     gr.update(label=said["question"], placeholder=said["placeholder"]),
                     gr.update(value=said["send"]),
-                    *(gr.Dataset(visible=lang == language) for lang in examples))
+                    *(gr.Dataset(samples=[[q] for q in catalog.examples(lang)],
+                                 visible=lang == language and bool(catalog.examples(lang)))
+                      for lang in examples))
 
         app.load(localize, [language_box],
                  [heading, new, intro, intro_text, documents, chat, box, send, *examples.values()],
