@@ -183,6 +183,15 @@ def test_blank_question_and_second_send_post_nothing(bot: Assistant) -> None:
     assert pending == AE_QUESTION and busy is True
 
 
+def test_an_example_is_asked_unless_an_answer_is_being_made(bot: Assistant) -> None:
+    import gradio as gr
+
+    handler = ChatHandler(bot)
+    assert handler.pick_example([AE_QUESTION], False) == AE_QUESTION
+    with pytest.raises(gr.Error):  # what the user typed meanwhile stays in the box
+        handler.pick_example([AE_QUESTION], True)
+
+
 def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
     handler = ChatHandler(bot)
     user = [{"role": "user", "content": AM_QUESTION}]

@@ -148,6 +148,18 @@ class ChatHandler:
         chat = [*(chat or []), user_message(message)]
         return chat, "", gr.update(interactive=False), message, True, gr.Accordion(open=False)
 
+    def pick_example(self, sample: Any, busy: bool | None) -> str:
+        """An example tapped: its question goes into the box (then ``accept`` posts it).
+
+        Raises:
+            gradio.Error: silent, while an answer is being made (what is typed stays).
+        """
+        import gradio as gr
+
+        if busy or not isinstance(sample, list) or not sample or not isinstance(sample[0], str):
+            raise gr.Error("not now", visible=False, print_exception=False)
+        return sample[0]
+
     def answer(self, question: str | None, chat: list[Any] | None, turns: list[Any] | None
                ) -> Iterator[tuple[Any, Any]]:
         """Stream the reply into the chat; the finished turn is added to ``turns`` (what the

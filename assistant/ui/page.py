@@ -47,7 +47,7 @@ def static_text(name: str) -> str:
 def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = None
               ) -> gr.Blocks:
     """The chat page. Launch it with ``launch_app`` (or ``serve``), which adds its script,
-    styles, translations and safe settings.
+    styles, link-preview tags and safe settings.
 
     Args:
         bot: the assistant the page asks.
@@ -120,9 +120,9 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
 
         answering = [answer_then_finish(ask(box.submit)), answer_then_finish(ask(send.click))]
         for dataset in examples.values():
-            picked = dataset.click(lambda sample: sample[0] if sample else "", [dataset], [box],
-                                   queue=False, show_progress="hidden", **private)
-            answering.append(answer_then_finish(ask(picked.then)))
+            picked = dataset.click(handler.pick_example, [dataset, busy], [box], queue=False,
+                                   show_progress="hidden", **private)
+            answering.append(answer_then_finish(ask(picked.success)))
 
         box.change(None, [box], [send], js="(t) => window.careerChat?.sendState(t)",
                    queue=False, show_progress="hidden", **private)
