@@ -11,8 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from .answer import Answer, Source
-from .app import AnswerStream, Assistant
+# First: sets the telemetry variables before anything imports gradio or chromadb.
+from . import _offline  # noqa: F401
+from .answer import Answer, AnswerStream, Source
+from .app import Assistant
 from .config import Settings
 from .errors import (
     AssistantError,

@@ -1,38 +1,38 @@
 """From a question and its passages to an Answer with numbered citations.
 
+One vocabulary throughout: a *passage* is a chunk of a document; a *hit* is a passage ranked
+for a question (``retrieval.Hit``); a *source* is a passage an answer cites (``Source``).
+
 The default answer is extractive: it quotes the sentences of the best passages that are
 closest to the question (sentence vectors are computed at index time), each followed by the
 [n] of its source, so it never states a fact, number or name that its source does not hold.
+
+A ``Generator`` (the LLM answerer, ``assistant.llm``) writes the answer instead. It gets an
+``AnswerRequest``, which holds all it may use: the question, the hits, the language, and two
+callables the Assistant makes, one to search again for a rewritten follow-up and one for the
+extractive answer to fall back on. It never sees the Assistant, so nothing imports back.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from .question import asks_definition, fact_kinds
 from .retrieval import Hit, Query, Searcher
+from .terms import roles_named
 from .text import content_words as text_content_words
 from .text import detect_language, fold
 
-REFUSAL = {
-    "en": ("I don't know: my sources do not cover that question. I can answer questions about "
-           "account management careers in advertising agencies: what an Account Executive (AE), "
-           "Account Manager (AM) or Account Director (AD) does, and how the career progresses."),
-    "vi": ("Tôi không biết: các nguồn của tôi không đề cập đến câu hỏi này. Tôi có thể trả lời "
-           "các câu hỏi về nghề account trong agency quảng cáo: Account Executive (AE), "
-           "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
-}
-#: The refusal when the question asks for a kind of fact no source gives ({about}: its name).
-REFUSAL_ABOUT = {
-    "en": ("I don't know: my sources say nothing about {about}. I can answer questions about "
-           "account management careers in advertising agencies: what an Account Executive (AE), "
-           "Account Manager (AM) or Account Director (AD) does, and how the career progresses."),
-    "vi": ("Tôi không biết: các nguồn của tôi không nói gì về {about}. Tôi có thể trả lời "
-           "các câu hỏi về nghề account trong agency quảng cáo: Account Executive (AE), "
-           "Account Manager (AM), Account Director (AD) làm gì và lộ trình thăng tiến."),
+#: What an answer says when it has no passage at all (``assistant.scope`` words the others).
+NO_PASSAGES = {
+    "en": "I don't know: my sources do not cover that question.",
+    "vi": "Tôi không biết: các nguồn của tôi không đề cập đến câu hỏi này.",
 }
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
 #: Sentences this similar say the same thing (often a note and its translation): quote one.
@@ -120,13 +120,100 @@ class Answer:
         return "\n\n".join(parts)
 
 
+class AnswerStream:
+    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
+
+    Args:
+        pieces: the text of the answer, in the pieces a reader is shown.
+        finish: gives the Answer once ``pieces`` is exhausted.
+
+    Example:
+        >>> stream = bot.stream("AE là gì?")
+        >>> for piece in stream:
+        ...     print(piece, end="")
+        >>> stream.result.sources
+    """
+
+    def __init__(self, pieces: Iterator[str], finish: Callable[[], Answer]) -> None:
+        self._pieces = pieces
+        self._finish = finish
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pieces
+        self.result = self._finish()
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """Everything a ``Generator`` may use to answer one question (never the Assistant).
+
+    Attributes:
+        question: the question as asked (cleaned).
+        hits: the passages retrieval found, best first; they cover the question (checked).
+        language: the question's language, "en" or "vi": the answer's language.
+        notice: a notice to keep on the answer (e.g. the question was cut), or None.
+        history: the user's earlier turns, oldest first.
+        search: searches again for a follow-up rewritten to stand alone; gives its hits, or
+            None when the sources would not cover it (then keep ``hits``).
+        fallback: the extractive answer to ``question`` (or to the rewrite ``search`` was
+            given, when its hits are used) from the given hits, without a notice.
+    """
+
+    question: str
+    hits: list[Hit]
+    language: str
+    notice: str | None
+    history: Sequence[str]
+    search: Callable[[str], list[Hit] | None]
+    fallback: Callable[[str, list[Hit]], Answer]
+
+
+class Generator(Protocol):
+    """Writes answers in place of the extractive answerer (``assistant.llm.LLMAnswerer``)."""
+
+    def stream(self, request: AnswerRequest) -> AnswerStream:
+        """The answer to ``request.question``, streamed."""
+        ...
+
+
 def content_words(text: str) -> set[str]:
     """Folded words of ``text`` that carry its topic."""
     return {fold(w) for w in text_content_words(text)}
 
 
+#: Weight of a passage's rank among the hits (best gets all of it, the last almost none).
+RANK_WEIGHT = 0.02
+#: Added to a sentence in the question's language: an answer should read in one language.
+SAME_LANGUAGE = 0.03
+#: Weight of the share of the question's words (and their aliases) a sentence has.
+WORD_OVERLAP_WEIGHT = 0.05
+#: Added to a sentence that gives the kind of fact the question asks for (a duration, an
+#: amount of money): "how long" is answered by the sentence with the years in it.
+KIND_BONUS = 0.04
+#: Added, for "what is X?", to a sentence that spells out the term X with its abbreviation:
+#: that is where a text defines it.
+DEFINITION_BONUS = 0.03
+#: Items of a list (or rows of a table) quoted with the one chosen, at most: "What tools...?"
+#: is answered by the list, not by its first item.
+LIST_ITEMS = 6
+
+
+class Scored(NamedTuple):
+    """A candidate sentence for the answer."""
+
+    score: float
+    chunk_id: str
+    text: str
+    vector: np.ndarray
+    n: int  # its position among its passage's sentences
+
+
 class ExtractiveAnswerer:
     """Quotes the sentences of the top passages that answer the question best.
+
+    The best sentence comes first (it answers the question); the others follow in the order
+    their documents give them. Each ends with the [n] of its source, before its full stop.
 
     Args:
         searcher: gives the sentence vectors stored at index time.
@@ -139,69 +226,148 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.margin = margin
 
-    def answer(self, query: Query, hits: list[Hit], language: str | None = None) -> Answer:
-        """Compose the answer from ``hits`` (best first)."""
+    def answer(self, query: Query, hits: list[Hit], language: str | None = None,
+               kind: str | None = None) -> Answer:
+        """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked."""
         language = language or detect_language(query.text)
         if not hits:
-            return Answer(REFUSAL[language], [], abstained=True, language=language)
+            return Answer(NO_PASSAGES.get(language, NO_PASSAGES["en"]), [], abstained=True,
+                          language=language)
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         question = query.standalone
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
-        # The job titles the question is about; a sentence about only other titles is off.
-        titles = aliases.entities(question)
-        scored: list[tuple[float, str, str, np.ndarray, int]] = []
+        # Rare words weigh more: "SEO" tells an SEO salary row from a sales one, "executive"
+        # does not.
+        rarity = self.searcher.index.lexical.rarity
+        weights = {w: rarity(w) for w in asked}
+        total = sum(weights.values()) or 1.0
+        # The roles the question is about; a sentence about only other roles is off.
+        titles = aliases.entities(question) & aliases.titles
+        roles = self.searcher.index.lexical.roles
+        asked_roles = set(roles_named(question, roles))
+        defined = ([t for g in titles for t in aliases.groups[g]]
+                   if asks_definition(question) else [])
+        scored: list[Scored] = []
+        items: dict[str, dict[int, str]] = {}
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
+            if meta.get("item"):
+                items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
             score = float(vec @ query.vector)
-            score += 0.02 * (len(hits) - rank[chunk_id]) / len(hits)
+            score += RANK_WEIGHT * (len(hits) - rank[chunk_id]) / len(hits)
             if meta.get("language") == language:
-                score += 0.03
+                score += SAME_LANGUAGE
             if asked:
-                score += 0.05 * len(asked & content_words(text)) / len(asked)
+                shared = asked & content_words(text)
+                score += WORD_OVERLAP_WEIGHT * sum(weights[w] for w in shared) / total
+            if kind and kind in fact_kinds(text):
+                score += KIND_BONUS
+            if defined and sum(fold(t) in fold(text) for t in defined) >= 2:
+                score += DEFINITION_BONUS
             if titles:
-                named = aliases.entities(text)
+                named = aliases.entities(text) & aliases.titles
                 if named and not named & titles:
                     score -= OTHER_TITLE_PENALTY
-            scored.append((score, chunk_id, text, vec, int(meta.get("n", 0))))
+            elif asked_roles:
+                named_roles = set(roles_named(text, roles))
+                if named_roles and not named_roles & asked_roles:
+                    score -= OTHER_TITLE_PENALTY
+            scored.append(Scored(score, chunk_id, text, vec, int(meta.get("n", 0))))
         if not scored:  # passages with no quotable sentence: quote the best passage itself
             best = hits[0]
-            return Answer(f"{best.document.page_content.strip()} [1]", [Source.from_hit(best)],
-                          language=language)
-        scored.sort(key=lambda s: s[0], reverse=True)
-        chosen: list[tuple[float, str, str, np.ndarray, int]] = []
+            return Answer(_cited(best.document.page_content.strip(), 1),
+                          [Source.from_hit(best)], language=language)
+        scored.sort(key=lambda s: s.score, reverse=True)
+        chosen: list[Scored] = []
         for item in scored:
-            if len(chosen) == self.max_sentences or item[0] < scored[0][0] - self.margin:
+            if len(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
                 break
             # Skip a sentence that says what a chosen one says (often its translation).
-            if any(float(item[3] @ c[3]) > REDUNDANT or item[2] == c[2] for c in chosen):
+            if any(float(item.vector @ c.vector) > REDUNDANT or item.text == c.text
+                   for c in chosen):
                 continue
             chosen.append(item)
         by_id = {str(h.document.id): h for h in hits}
-        chosen = _reading_order(chosen, by_id)
+        chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
         numbers: dict[str, int] = {}
         pieces: list[str] = []
-        for _, chunk_id, text, _, _ in chosen:
-            n = numbers.setdefault(chunk_id, len(numbers) + 1)
-            pieces.append(f"{text} [{n}]")
         quoted: dict[str, list[str]] = {}
-        for _, chunk_id, text, _, _ in chosen:
-            quoted.setdefault(chunk_id, []).append(text)
+        said: set[tuple[str, int]] = set()
+        for item in chosen:
+            if (item.chunk_id, item.n) in said:
+                continue  # already quoted as part of its list
+            run = _list_run(items.get(item.chunk_id, {}), item.n)
+            said.update((item.chunk_id, n) for n, _ in run)
+            text = " ".join(t for _, t in run) if run else item.text
+            n = numbers.setdefault(item.chunk_id, len(numbers) + 1)
+            pieces.append(_cited(text, n))
+            quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
 
 
-def _reading_order(chosen: list[tuple[float, str, str, np.ndarray, int]],
-                   by_id: dict[str, Hit]) -> list[tuple[float, str, str, np.ndarray, int]]:
+def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
+    """The list a list item belongs to, from its first item, at most ``LIST_ITEMS`` of them
+    (the chosen one always among them); empty for a sentence that is not an item."""
+    if n not in items:
+        return []
+    first = n
+    while first - 1 in items and n - (first - 1) < LIST_ITEMS:
+        first -= 1
+    run: list[tuple[int, str]] = []
+    at = first
+    while at in items and len(run) < LIST_ITEMS:
+        run.append((at, items[at]))
+        at += 1
+    return run
+
+
+def _cited(text: str, n: int) -> str:
+    """The sentence with its marker before the closing punctuation: "It takes 2 years [1]."."""
+    body = text.rstrip()
+    end = len(body)
+    while end and body[end - 1] in ".!…:;":
+        end -= 1
+    return f"{body[:end]} [{n}]{body[end:]}" if end else f"{body} [{n}]"
+
+
+def combine(answers: list[Answer], language: str) -> Answer:
+    """One answer from the answers to the parts of a question, sources renumbered (a passage
+    two parts cite is listed once, with the sentences both quote)."""
+    sources: list[Source] = []
+    texts: list[str] = []
+    for answer in answers:
+        numbers: dict[str, str] = {}
+        for n, source in enumerate(answer.sources, 1):
+            same = next((i for i, s in enumerate(sources)
+                         if (s.path, s.chunk) == (source.path, source.chunk)), None)
+            if same is None:
+                sources.append(source)
+                same = len(sources) - 1
+            else:
+                quotes = tuple(dict.fromkeys(sources[same].quotes + source.quotes))
+                sources[same] = replace(sources[same], quotes=quotes)
+            numbers[str(n)] = str(same + 1)
+        texts.append(_MARKER.sub(lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
+                                 answer.answer))
+    return Answer(" ".join(texts), sources, abstained=all(a.abstained for a in answers),
+                  language=language)
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _reading_order(chosen: list[Scored], by_id: dict[str, Hit]) -> list[Scored]:
     """Sentences of one document in the order the document gives them; documents in the order
     of their best sentence, so the answer reads as the sources do."""
     documents: list[str] = []
     for item in chosen:
-        path = str(by_id[item[1]].document.metadata.get("path", ""))
+        path = str(by_id[item.chunk_id].document.metadata.get("path", ""))
         if path not in documents:
             documents.append(path)
 
-    def key(item: tuple[float, str, str, np.ndarray, int]) -> tuple[int, int, int]:
-        meta = by_id[item[1]].document.metadata
-        return (documents.index(str(meta.get("path", ""))), int(meta.get("chunk", 0)), item[4])
+    def key(item: Scored) -> tuple[int, int, int]:
+        meta = by_id[item.chunk_id].document.metadata
+        return (documents.index(str(meta.get("path", ""))), int(meta.get("chunk", 0)), item.n)
 
     return sorted(chosen, key=key)

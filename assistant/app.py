@@ -7,44 +7,29 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .answer import REFUSAL, REFUSAL_ABOUT, Answer, ExtractiveAnswerer, Source
+from .answer import (
+    Answer,
+    AnswerRequest,
+    AnswerStream,
+    ExtractiveAnswerer,
+    Generator,
+    Source,
+    combine,
+)
 from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
+from .question import Question, sides, with_subject
 from .retrieval import Hit, Query, Searcher
-from .scope import Topics
-from .store import Store, connect
-from .text import detect_language, normalize
+from .scope import Scope
+from .store import Store
+from .text import normalize
 
 log = logging.getLogger(__name__)
 
 History = Sequence[dict[str, Any] | str]
 
-#: Below this cosine similarity (multilingual-e5-small) no passage is about the question.
-E5_COVERAGE = 0.80
-#: A question this much closer to an out-of-scope example than to any passage is refused.
-OUTSIDE_MARGIN = -0.045
-
-
-class AnswerStream:
-    """The pieces of an answer as they are made; ``result`` holds the whole Answer at the end.
-
-    Example:
-        >>> stream = bot.stream("AE là gì?")
-        >>> for piece in stream:
-        ...     print(piece, end="")
-        >>> stream.result.sources
-    """
-
-    def __init__(self, pieces: Iterator[str], finish: Any) -> None:
-        self._pieces = pieces
-        self._finish = finish
-        self.result: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._pieces
-        self.result = self._finish()
 
 
 class Assistant:
@@ -55,7 +40,8 @@ class Assistant:
         embeddings: the embedding model; defaults to the one ``settings.embeddings`` names.
         store: the Chroma store; defaults to the one the settings point at.
         generator: an LLM answerer (see ``assistant.llm``); defaults to the one
-            ``settings.llm`` names, or none (extractive answers).
+            ``settings.llm`` names, or none (extractive answers). It is given an
+            ``AnswerRequest`` per question, never the Assistant.
         build_if_missing: build the index on first use when none exists.
 
     Example:
@@ -65,7 +51,7 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings | None = None, *, embeddings: Embedder | None = None,
-                 store: Store | None = None, generator: Any = None,
+                 store: Store | None = None, generator: Generator | None = None,
                  build_if_missing: bool = True) -> None:
         self.settings = settings or Settings()
         self.embeddings = embeddings or make_embeddings(self.settings.embeddings)
@@ -74,7 +60,7 @@ class Assistant:
         self._generator_made = generator is not None
         self.build_if_missing = build_if_missing
         self._searcher: Searcher | None = None
-        self._topics: Topics | None = None
+        self._scope: Scope | None = None
         self._lock = threading.RLock()
 
     # --- parts, made on first use so that start-up stays fast ------------------------------
@@ -82,7 +68,7 @@ class Assistant:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store(connect(self.settings), self.settings.collection)
+                self._store = Store.from_settings(self.settings)
             return self._store
 
     @property
@@ -96,14 +82,15 @@ class Assistant:
             return self._searcher
 
     @property
-    def topics(self) -> Topics:
+    def scope(self) -> Scope:
         with self._lock:
-            if self._topics is None:
-                self._topics = Topics.load()
-            return self._topics
+            if self._scope is None:
+                self._scope = Scope(self.searcher, self.settings.min_relevance)
+            return self._scope
 
     @property
-    def generator(self) -> Any:
+    def generator(self) -> Generator | None:
+        """The LLM answerer, or None for extractive answers; settable (None: extractive)."""
         with self._lock:
             if not self._generator_made:
                 if self.settings.llm != "none":
@@ -114,10 +101,15 @@ class Assistant:
                 self._generator_made = True
             return self._generator
 
+    @generator.setter
+    def generator(self, generator: Generator | None) -> None:
+        with self._lock:
+            self._generator, self._generator_made = generator, True
+
     def warm_up(self) -> None:
         """Load the model and the index now rather than at the first question."""
         self.searcher.index  # noqa: B018 - loads the index
-        self.searcher.out_of_scope_similarity(self.searcher.prepare("warm up"))
+        self.scope.out_of_scope_similarity(self.searcher.prepare("warm up"))
 
     # --- the three uses -------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:
@@ -130,7 +122,8 @@ class Assistant:
 
     def search(self, question: str, history: History | None = None, k: int = 10) -> list[Source]:
         """The ``k`` passages that best match the question, best first."""
-        query = self._prepare(question, history)[0]
+        text, _ = self._clean(question)
+        query = self.searcher.prepare(text, _user_turns(history))
         return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
 
     def ask(self, question: str, history: History | None = None) -> Answer:
@@ -142,67 +135,94 @@ class Assistant:
         return stream.result
 
     def stream(self, question: str, history: History | None = None) -> AnswerStream:
-        """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end."""
-        query, notice = self._prepare(question, history)
-        language = detect_language(query.text)
-        hits = self.searcher.search(query, k=self.settings.top_k)
-        refusal = self.refusal(query, hits, language)
-        if refusal is not None:
-            answer = Answer(refusal, [], abstained=True, notice=notice, language=language)
-            return AnswerStream(iter([answer.answer]), lambda: answer)
-        generator = self.generator
-        if generator is not None:
-            return generator.stream(self, query, hits, language, notice, _user_turns(history))
-        answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-            query, hits, language)
+        """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end.
+
+        A question that joins several ("What does an AE do, and how long until AM?") is
+        answered part by part, each from its own search, and the parts' answers are joined;
+        so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?").
+        """
+        text, notice = self._clean(question)
+        turns = _user_turns(history)
+        read = Question.read(text, turns)
+        parts = with_subject(read.parts)
+        if len(parts) == 1:  # a comparison of two roles: each side searched for alone
+            parts = sides(text, self.searcher.aliases.mentions(text))
+        if len(parts) > 1:
+            answers = [self._answer(Question.read(part, turns)) for part in parts]
+            answer = combine(answers, read.language)
+        else:
+            query, hits, refusal = self._search(read)
+            if refusal is None and self.generator is not None:
+                return self.generator.stream(self._request(query, hits, read.language, notice,
+                                                           turns))
+            answer = self._answer(read, (query, hits, refusal))
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 
     # --- helpers --------------------------------------------------------------------------
+    def _search(self, question: Question) -> tuple[Query, list[Hit], str | None]:
+        """The question's query, its passages, and the refusal if they do not answer it."""
+        query = self.searcher.prepare(question.text, question.history)
+        question.standalone = query.standalone
+        hits = self.searcher.search(query, k=self.settings.top_k)
+        return query, hits, self.scope.refusal(question, query, hits)
+
+    def _answer(self, question: Question,
+                found: tuple[Query, list[Hit], str | None] | None = None) -> Answer:
+        """The extractive answer to one question (or the refusal)."""
+        query, hits, refusal = found or self._search(question)
+        if refusal is not None:
+            return Answer(refusal, [], abstained=True, language=question.language)
+        return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+            query, hits, question.language, kind=question.kind)
+
     def covers(self, query: Query, hits: list[Hit]) -> bool:
         """Whether the sources cover the question (else the assistant abstains)."""
         return self.refusal(query, hits) is None
 
-    def refusal(self, query: Query, hits: list[Hit], language: str = "en") -> str | None:
-        """The answer that says the sources do not cover the question, or None if they do.
+    def refusal(self, query: Query, hits: list[Hit], language: str | None = None) -> str | None:
+        """The answer that says the sources do not cover the question, or None if they do
+        (see ``assistant.scope``)."""
+        question = Question.read(query.text)
+        question.standalone = query.standalone
+        if language:
+            question.language = language
+        return self.scope.refusal(question, query, hits)
 
-        Three tests. Two on cosine similarity: the best passage must be close enough to the
-        question, and not clearly farther than the closest of a set of questions the corpus
-        does not answer (``assistant/data/out_of_scope.txt``: weather, recipes, salaries...).
-        And a question that names a kind of fact (pay, hiring, interviews...; see
-        ``assistant.scope``) needs a passage that names it too.
-        """
-        generic = REFUSAL.get(language, REFUSAL["en"])
-        if not hits:
-            return generic
-        best = max(h.dense for h in hits)
-        if self.embeddings.name == "e5" and best < E5_COVERAGE + self.settings.min_relevance:
-            return generic
-        nearest_outside = self.searcher.out_of_scope_similarity(query)
-        if best - nearest_outside < OUTSIDE_MARGIN + self.settings.min_relevance:
-            return generic
-        passages = (f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
-                    for h in hits)
-        missing = sorted(self.topics.unsupported(query.standalone, passages))
-        if not missing:
-            return None
-        log.info("no passage names %s: abstaining", ", ".join(missing))
-        about = ", ".join(
-            self.topics.label(name, language) for name in missing)
-        return REFUSAL_ABOUT.get(language, REFUSAL_ABOUT["en"]).format(about=about)
-
-    def _prepare(self, question: str, history: History | None) -> tuple[Query, str | None]:
+    def _clean(self, question: str) -> tuple[str, str | None]:
+        """The question cleaned and cut to the length limit, and a notice if it was cut."""
         if not isinstance(question, str):
             raise QuestionError("The question must be text.")
         cleaned = normalize(question)
         if not cleaned:
-            raise QuestionError("Please type a question, for example: What does an AE do?")
+            raise QuestionError("Please type a question.")
         notice = None
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:
             notice = (f"Your question was {len(cleaned):,} characters long; only the first "
                       f"{limit:,} were used.")
-        return self.searcher.prepare(cleaned, _user_turns(history)), notice
+        return cleaned[:limit], notice
+
+
+    def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
+                 turns: list[str]) -> AnswerRequest:
+        """What the generator gets: the question, its hits and the two calls it may make."""
+        prepared = {query.text: query}  # the text of each search made -> its Query
+
+        def search(question: str) -> list[Hit] | None:
+            again = self.searcher.prepare(question)
+            found = self.searcher.search(again, k=self.settings.top_k)
+            if not self.covers(again, found):
+                return None
+            prepared[question] = again
+            return found
+
+        def fallback(question: str, passages: list[Hit]) -> Answer:
+            asked = prepared.get(question) or self.searcher.prepare(question)
+            return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+                asked, passages, language)
+
+        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback)
 
 
 def _user_turns(history: History | None) -> list[str]:

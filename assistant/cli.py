@@ -65,14 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--allow-public", action="store_true",
                       help="allow a non-loopback --host without --auth")
 
-    ev = sub.add_parser("eval", help="measure answer quality on a question set",
-                        description="Print hit@1, hit@5, MRR@10, fact coverage, abstention and "
-                        "latency for a JSONL question set (see assistant/evaluation.py).")
-    ev.add_argument("file", type=Path, help="the JSONL question set, e.g. tests/eval/dev.jsonl")
+    ev = sub.add_parser("eval", help="measure answer quality on question sets",
+                        description="Print hit@1, hit@5, MRR@10, fact coverage, refusals and "
+                        "latency for JSONL question sets (see assistant/evaluation.py). A set "
+                        "X.jsonl with a folder X/ beside it is asked of the corpus plus the "
+                        "articles in X/, indexed into a temporary index.")
+    ev.add_argument("files", type=Path, nargs="+", metavar="file",
+                    help="JSONL question sets, e.g. tests/eval/dev.jsonl")
     ev.add_argument("--compare", action="store_true",
                     help="also score the baselines (tutorial MiniLM recipe, dense e5, BM25)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--failures", action="store_true", help="list the questions that failed")
+    cal = sub.add_parser("calibrate", help="fit the refusal thresholds of the embedding model",
+                         description="Measure how close labelled questions (JSONL sets as for "
+                         "eval, with unanswerable ones) come to the corpus, and keep the "
+                         "thresholds below which the assistant says its sources do not cover a "
+                         "question in the index folder (calibration.json). Needed once for a "
+                         "model other than the bundled one.")
+    cal.add_argument("files", type=Path, nargs="+", metavar="file",
+                     help="JSONL question sets on the indexed corpus, e.g. tests/eval/dev.jsonl")
     return parser
 
 
@@ -113,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "eval":
         return _eval(settings, args)
+    if args.command == "calibrate":
+        return _calibrate(Assistant(settings), args)
     raise AssertionError(args.command)
 
 
@@ -157,33 +170,46 @@ def _ask(bot: Any, args: argparse.Namespace) -> int:
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
-    from .app import Assistant
-    from .evaluation import (
-        baseline_assistants,
-        evaluate_assistant,
-        evaluate_baseline,
-        format_table,
-        load_cases,
-    )
+    from .evaluation import evaluate_suite, format_table
 
-    if not args.file.is_file():
-        raise QuestionError(f"No question set at {args.file}.")
-    cases = load_cases(args.file)
-    reports = [evaluate_assistant(Assistant(settings), cases)]
-    if args.compare:
-        with baseline_assistants(settings) as baselines:
-            reports += [evaluate_baseline(bot, cases, name) for name, bot in baselines]
+    for file in args.files:
+        if not file.is_file():
+            raise QuestionError(f"No question set at {file}.")
+    results = [(file, evaluate_suite(settings, file, compare=args.compare))
+               for file in args.files]
     if args.json:
-        print(json.dumps([r.to_dict(failures=args.failures) for r in reports],
+        print(json.dumps({str(file): [r.to_dict(failures=args.failures) for r in reports]
+                          for file, reports in results} if len(results) > 1 else
+                         [r.to_dict(failures=args.failures) for r in results[0][1]],
                          ensure_ascii=False, indent=2))
         return 0
-    print(f"{len(cases)} questions from {args.file}\n")
-    print(format_table(reports))
-    if args.failures:
-        for report in reports[:1]:
-            print(f"\nfailures of {report.name}:")
-            for failure in report.failures:
+    for file, reports in results:
+        print(f"{reports[0].questions} questions from {file}\n")
+        print(format_table(reports) + "\n")
+        if args.failures:
+            print(f"failures of {reports[0].name}:")
+            for failure in reports[0].failures:
                 print("  " + json.dumps(failure, ensure_ascii=False)[:300])
+            print()
+    return 0
+
+
+def _calibrate(bot: Any, args: argparse.Namespace) -> int:
+    from .evaluation import load_cases, signals_of
+    from .scope import fit_calibration
+
+    labelled = []
+    for file in args.files:
+        if not file.is_file():
+            raise QuestionError(f"No question set at {file}.")
+        labelled += [(signals_of(bot, case), not case.unanswerable) for case in load_cases(file)]
+    try:
+        calibration = fit_calibration(bot.embeddings.name, labelled)
+    except ValueError as e:
+        raise QuestionError(f"Cannot calibrate: {e}.") from e
+    path = calibration.save(bot.settings.index_dir)
+    print(f"{calibration.model}: coverage {calibration.coverage}, out-of-scope margin "
+          f"{calibration.outside_margin} from {calibration.questions} questions; kept in {path}")
     return 0
 
 

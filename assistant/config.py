@@ -21,7 +21,8 @@ class Settings(BaseSettings):
 
     # --- corpus and index -------------------------------------------------------------
     corpus_dir: Path = Field(
-        Path("corpus"), description="Folder of articles and notes (.md, .txt, .html)."
+        Path("corpus"),
+        description="Folder of articles and notes (.md, .txt, .html, .pdf, .docx).",
     )
     index_dir: Path = Field(
         Path("index"),
@@ -75,6 +76,15 @@ class Settings(BaseSettings):
         description=(
             "Expand questions with the alias table (corpus/aliases.yaml) and restore the "
             "diacritics of Vietnamese typed without them."
+        ),
+    )
+    reranker: str | None = Field(
+        None,
+        description=(
+            "Optional reranker of the best retrieved passages: unset or 'none' (the default) "
+            "or 'cross-encoder:<model name or path>' (needs the [st] extra and a model on "
+            "disk or the hub, e.g. 'cross-encoder:cross-encoder/mmarco-mMiniLMv2-L12-H384-v1' "
+            "or 'cross-encoder:BAAI/bge-reranker-v2-m3' for Vietnamese and English)."
         ),
     )
     top_k: int = Field(4, ge=1, le=20, description="Passages an answer is built from.")

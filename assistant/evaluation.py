@@ -1,4 +1,9 @@
-"""``assistant eval``: retrieval and answer quality on a JSONL question set, beside baselines.
+"""``assistant eval``: retrieval and answer quality on JSONL question sets, beside baselines.
+
+A *suite* is one JSONL file of questions. When a folder with the same name stands beside it
+(``tests/eval/sealed/articles.jsonl`` and ``tests/eval/sealed/articles/``), the folder holds
+new articles: they are added to a temporary copy of the corpus, indexed into a temporary index,
+and the questions are asked of that (the shipped corpus and index are never touched).
 
 Each line: ``{"id", "question", "history": [earlier user turns], "expect": [[regex, ...], ...],
 "relevant": [substring, ...], "unanswerable": bool}``. A passage is relevant when it contains
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -23,6 +29,8 @@ from .answer import Answer, Source
 from .app import Assistant
 from .config import Settings
 from .errors import ConfigError
+from .question import Question
+from .scope import Signals
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Report:
     false_abstentions: int  # answerable questions abstained on
     p50_ms: float
     p95_ms: float
+    unanswerable: int = 0  # questions the sources do not answer
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, failures: bool = False) -> dict[str, Any]:
@@ -126,12 +135,20 @@ def evaluate(name: str, cases: list[Case], search: Searcher, answer: Answerer) -
         hit_at_5=round(hit5 / n, 3), mrr_at_10=round(rr / n, 3),
         fact_coverage=round(covered / n, 3),
         abstention=round(abstained / len(unanswerable), 3) if unanswerable else 1.0,
-        false_abstentions=false_abstentions,
+        false_abstentions=false_abstentions, unanswerable=len(unanswerable),
         p50_ms=round(statistics.median(latencies), 1) if latencies else 0.0,
         p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1)
         if latencies else 0.0,
         failures=failures,
     )
+
+
+def signals_of(bot: Assistant, case: Case) -> Signals:
+    """What the refusal checks measure for one question (for ``assistant calibrate``)."""
+    question = Question.read(case.question, case.history)
+    query = bot.searcher.prepare(case.question, case.history)
+    hits = bot.searcher.search(query, k=bot.settings.top_k)
+    return bot.scope.signals(question, query, hits)
 
 
 def evaluate_assistant(bot: Assistant, cases: list[Case], name: str = "assistant") -> Report:
@@ -178,12 +195,56 @@ def baseline_assistants(settings: Settings) -> Iterator[list[tuple[str, Assistan
         yield bots
 
 
+def articles_of(suite: Path) -> Path | None:
+    """The folder of new articles that goes with a question file, if there is one."""
+    folder = suite.with_suffix("")
+    return folder if folder.is_dir() else None
+
+
+@contextmanager
+def suite_settings(settings: Settings, suite: Path) -> Iterator[Settings]:
+    """Settings to answer ``suite`` with: as given, or, when the suite brings articles, a
+    temporary corpus (the corpus plus the articles) and a temporary index for it."""
+    articles = articles_of(suite)
+    if articles is None:
+        yield settings
+        return
+    with tempfile.TemporaryDirectory(prefix="assistant-suite-") as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(settings.corpus_dir, corpus)
+        shutil.copytree(articles, corpus / "articles" / f"eval-{articles.parent.name}")
+        yield settings.model_copy(update={"corpus_dir": corpus, "index_dir": Path(tmp) / "index",
+                                          "chroma_host": None})
+
+
+def evaluate_suite(settings: Settings, suite: Path, compare: bool = False) -> list[Report]:
+    """The assistant (and with ``compare`` the baselines) on one suite."""
+    cases = load_cases(suite)
+    with suite_settings(settings, suite) as custom:
+        reports = [evaluate_assistant(Assistant(custom), cases)]
+        if compare:
+            with baseline_assistants(custom) as baselines:
+                reports += [evaluate_baseline(bot, cases, name) for name, bot in baselines]
+    return reports
+
+
 def format_table(reports: list[Report]) -> str:
-    """The reports side by side, one row each."""
-    head = ("system", "hit@1", "hit@5", "MRR@10", "facts", "abstain", "false abst.",
+    """The reports side by side, one row each.
+
+    ``refused`` is the share of unanswerable questions the system declined to answer;
+    ``false ref.`` counts answerable questions it declined (and their share).
+    """
+    head = ("system", "hit@1", "hit@5", "MRR@10", "facts", "refused", "false ref.",
             "p50 ms", "p95 ms")
+
+    def false_refusals(r: Report) -> str:
+        answerable = r.questions - r.unanswerable
+        share = r.false_abstentions / answerable if answerable else 0.0
+        return f"{r.false_abstentions} ({share:.0%})"
+
     rows = [head] + [(r.name, f"{r.hit_at_1:.3f}", f"{r.hit_at_5:.3f}", f"{r.mrr_at_10:.3f}",
-                      f"{r.fact_coverage:.3f}", f"{r.abstention:.3f}", str(r.false_abstentions),
+                      f"{r.fact_coverage:.3f}",
+                      f"{r.abstention:.3f}" if r.unanswerable else "-", false_refusals(r),
                       f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}") for r in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)

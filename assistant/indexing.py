@@ -34,25 +34,21 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from .chunking import passages, plain_markdown, quotable_sentences
 from .config import Settings
 from .corpus import CorpusFile, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
-from .errors import CorpusError, IndexMismatchError, StoreError
+from .errors import CorpusError, StoreError
 from .lexical import LexicalIndex
-from .store import FORMAT, Manifest, Store
-from .text import sentences as split_sentences
+from .store import FORMAT, IndexVersion, Kind, Manifest, Record, Store, version_age, where
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +56,9 @@ Embedder = E5Embeddings | SentenceTransformerEmbeddings
 #: Makes a progress bar: ``(total, description) -> object with update(n) and close()``.
 ProgressFactory = Callable[[int, str], Any]
 
-MIN_SENTENCE_CHARS = 20
 #: Chunks embedded (with their sentences) and written per step; a crash loses one step.
 BATCH_CHUNKS = 16
-#: Records read from the store per request.
+#: Chunks whose vectors are reused, written per step (nothing to embed: large steps).
 PAGE = 1000
 LOCK_FILE = ".build.lock"
 
@@ -145,7 +140,11 @@ def _hash(*parts: object) -> str:
 
 
 def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) -> list[Chunk]:
-    """Split documents into chunks with stable ids, offsets and metadata."""
+    """Split documents into chunks with stable ids, offsets, sections and metadata.
+
+    What is embedded is the document's title, the section the passage stands in and the
+    passage: a list item or a table row under "Salary" is then found by salary questions.
+    """
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=settings.chunk_size,
         chunk_overlap=min(settings.chunk_overlap, settings.chunk_size // 2),
@@ -157,17 +156,18 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     chunks: list[Chunk] = []
     for file in files:
         meta = file.document.metadata
-        text = file.document.page_content
-        pieces = (passages(text, splitter, settings.chunk_size) if settings.chunk_paragraphs else
-                  [(int(d.metadata.get("start_index", 0)), d.page_content)
-                   for d in splitter.create_documents([text])])
-        for n, (start, text) in enumerate(pieces):
-            embed_text = f"{meta['title']}\n{text}"
+        plain = plain_markdown(file.document.page_content)
+        for n, passage in enumerate(passages(plain, str(meta["title"]), splitter,
+                                             settings.chunk_size, settings.chunk_paragraphs)):
+            text = passage.text
+            heading = f"{meta['title']}\n{passage.section}" if passage.section else meta["title"]
+            embed_text = f"{heading}\n{text}"
             metadata = {
                 **meta,
                 "chunk": n,
-                "start": start,
-                "end": start + len(text),
+                "start": passage.start,
+                "end": passage.start + len(text),
+                "section": passage.section,
                 "file_sha": file.sha256,
             }
             chunk_id = _hash(json.dumps(metadata, sort_keys=True, ensure_ascii=False),
@@ -178,55 +178,15 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     return chunks
 
 
-#: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
-SHORT_PARAGRAPH = 100
-_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
-
-
-def passages(text: str, splitter: RecursiveCharacterTextSplitter,
-             chunk_size: int) -> list[tuple[int, str]]:
-    """(start, text) of each passage: a paragraph, a short one joined to the next, one longer
-    than ``chunk_size`` split by ``splitter``.
-
-    Notes are written one idea per paragraph, so a paragraph is the unit a question should
-    find; merging neighbours up to the chunk size would dilute it with the next idea.
-    """
-    out: list[tuple[int, str]] = []
-    start: int | None = None
-    for match in _PARAGRAPH.finditer(text):
-        start = match.start() if start is None else start
-        block = text[start:match.end()].strip()
-        if len(block) < SHORT_PARAGRAPH and match.end() < len(text.rstrip()):
-            continue  # joined to the next paragraph
-        offset = start + (len(text[start:]) - len(text[start:].lstrip()))
-        start = None
-        if len(block) <= chunk_size:
-            out.append((offset, block))
-            continue
-        for piece in splitter.create_documents([block]):
-            out.append((offset + int(piece.metadata.get("start_index", 0)), piece.page_content))
-    return out
-
-
 def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     """The quotable sentences of each chunk (no headings or fragments)."""
     out: list[Sentence] = []
     for chunk in chunks:
-        lead = ""  # a short fragment that names what the next sentence is about ("Brief.")
-        for n, text in enumerate(split_sentences(chunk.text)):
-            text = text.lstrip("-*• ").strip()
-            # Headings and questions make poor answers; a fragment is quoted with what follows.
-            if text.startswith("#") or text.endswith("?"):
-                lead = ""
-                continue
-            text = f"{lead} {text}".strip()
-            if len(text) < MIN_SENTENCE_CHARS or len(text.split()) < 4:
-                lead = text
-                continue
-            lead = ""
-            key = _hash(model, "sentence", text)
-            out.append(Sentence(f"{chunk.id}:{n}", text, key,
-                                {"chunk_id": chunk.id, "n": n, "key": key,
+        for quotable in quotable_sentences(chunk.text):
+            key = _hash(model, "sentence", quotable.text)
+            out.append(Sentence(f"{chunk.id}:{quotable.n}", quotable.text, key,
+                                {"chunk_id": chunk.id, "n": quotable.n, "key": key,
+                                 "item": quotable.item,
                                  "language": chunk.metadata["language"]}))
     return out
 
@@ -249,14 +209,6 @@ def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[i:i + size]
 
 
-def _age(version: str) -> int:
-    """Milliseconds since the epoch at which ``version`` was started (0 if not ours)."""
-    try:
-        return int(version[1:], 16)
-    except ValueError:
-        return 0
-
-
 class Indexer:
     """Builds versions of the index from the corpus (see the module docstring).
 
@@ -268,7 +220,7 @@ class Indexer:
         batch_size: chunks embedded and written per step.
 
     Example:
-        >>> report = Indexer(settings, E5Embeddings(), Store(connect(settings), "kb")).run()
+        >>> report = Indexer(settings, E5Embeddings(), Store.from_settings(settings)).run()
         >>> report.to_dict()
         {'added': 15, 'updated': 0, 'removed': 0, 'unchanged': 0, 'chunks_embedded': 56,
          'skipped': []}
@@ -282,29 +234,6 @@ class Indexer:
         self.store = store
         self.progress = progress
         self.batch_size = max(1, batch_size)
-        self._max_batch: int | None = None
-
-    def lexical_dir(self, version: str) -> Path:
-        """The local folder of the BM25 index of ``version``."""
-        return self.settings.index_dir / "lexical" / f"{self.store.prefix}-{version}"
-
-    def check_compatible(self, manifest: Manifest) -> None:
-        """Raise IndexMismatchError when the index was built with other settings."""
-        wanted = (self.embeddings.name, self.settings.chunk_size, self.settings.chunk_overlap)
-        built = (manifest.embeddings, manifest.chunk_size, manifest.chunk_overlap)
-        if wanted != built:
-            raise IndexMismatchError(
-                f"The index in {self._where()} was built with {manifest.settings_text()}, "
-                f"but the settings ask for embeddings={wanted[0]}, chunk_size={wanted[1]}, "
-                f"chunk_overlap={wanted[2]}. Rebuild it with `assistant index --rebuild` "
-                "(or set ASSISTANT_EMBEDDINGS / ASSISTANT_CHUNK_SIZE / "
-                "ASSISTANT_CHUNK_OVERLAP back)."
-            )
-
-    def _where(self) -> str:
-        s = self.settings
-        return (f"the Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host
-                else str(s.index_dir))
 
     # --- the build ----------------------------------------------------------------------
     def run(self, rebuild: bool = False) -> IndexReport:
@@ -339,7 +268,7 @@ class Indexer:
                               ((s.id, s.key) for s in sentences))
         current = self.store.manifest()
         if current is not None and not rebuild:
-            self.check_compatible(current)
+            current.check_compatible(self.settings, model)
             if self._up_to_date(current, content):
                 log.info("index is up to date (%d files, %d chunks)", len(files), len(chunks))
                 return IndexReport(unchanged=len(files), skipped=skipped, chunks=len(chunks),
@@ -347,12 +276,9 @@ class Indexer:
                                    version=current.version)
 
         versions = self.store.versions()
-        version = self._new_version(versions, current)
-        chunk_col, sentence_col = self.store.create(version, {
-            "embeddings": model, "chunk_size": self.settings.chunk_size,
-            "chunk_overlap": self.settings.chunk_overlap, "rebuild": rebuild,
-            "format": FORMAT,
-        })
+        target = self.store.create(embeddings=model, chunk_size=self.settings.chunk_size,
+                                   chunk_overlap=self.settings.chunk_overlap, rebuild=rebuild)
+        version = target.name
         log.info("building index version %s from %d files", version, len(files))
 
         chunk_cache: dict[str, np.ndarray] = {}
@@ -362,15 +288,14 @@ class Indexer:
         previous_files: dict[str, str] = {}
         if current is not None:
             reuse = not rebuild and current.embeddings == model
-            self._scan(self.store.chunks_name(current.version), chunk_keys, chunk_cache,
+            self._scan(current.version, "chunks", chunk_keys, chunk_cache,
                        files=previous_files, vectors=reuse)
             if reuse:
-                self._scan(self.store.sentences_name(current.version), sentence_keys,
-                           sentence_cache)
+                self._scan(current.version, "sentences", sentence_keys, sentence_cache)
         for leftover in self._leftovers(versions, current, rebuild, model):
             log.info("reusing the vectors of the interrupted build %s", leftover)
-            self._scan(self.store.chunks_name(leftover), chunk_keys, chunk_cache)
-            self._scan(self.store.sentences_name(leftover), sentence_keys, sentence_cache)
+            self._scan(leftover, "chunks", chunk_keys, chunk_cache)
+            self._scan(leftover, "sentences", sentence_keys, sentence_cache)
 
         report = IndexReport(skipped=skipped, chunks=len(chunks), version=version)
         for file in files:
@@ -384,23 +309,16 @@ class Indexer:
         report.removed = sum(p not in paths for p in previous_files)
 
         before = len(sentence_cache)
-        report.chunks_embedded = self._fill(version, chunk_col, sentence_col, chunks,
-                                            sentences, chunk_cache, sentence_cache)
+        report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache,
+                                            sentence_cache)
         report.sentences_embedded = len(sentence_cache) - before
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
-            self.lexical_dir(version))
-        self._check_complete(version, chunk_col, sentence_col, len(chunks), len(sentences))
+            target.lexical_dir)
+        self._check_complete(target, len(chunks), len(sentences))
 
-        manifest = Manifest(
-            version=version, embeddings=model,
-            dimension=int(len(chunk_cache[chunks[0].key])),
-            chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
-            files=len(files), chunks=len(chunks), sentences=len(sentences),
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"), fingerprint=content,
-        )
-        self.store.switch(manifest, previous=current.version if current else None)
+        manifest = self.store.publish(target, files=len(files), fingerprint=content)
         self._write_manifest_copy(manifest)
-        self._clean(keep={version} | ({current.version} if current else set()))
+        self.store.keep_only({version} | ({current.version} if current else set()))
         report.seconds = time.perf_counter() - started
         log.info("indexed %d files, %d chunks (%d embedded) in %.1fs", len(files), len(chunks),
                  report.chunks_embedded, report.seconds)
@@ -416,58 +334,41 @@ class Indexer:
                 self.store.switch(replace(current, fingerprint=content),
                                   previous=self.store.previous_version())
         # A version named by the manifest but gone from the store is rebuilt, not trusted.
-        return same and self.store.open_one(self.store.chunks_name(current.version)) is not None
+        return same and self.store.find(current.version) is not None
 
     def _stored_fingerprint(self, manifest: Manifest) -> str | None:
         try:
-            chunk_col, sentence_col = self.store.open(manifest.version)
-            chunks = self._read(chunk_col, ["metadatas"])
-            sentences = self._read(sentence_col, ["metadatas"])
+            version = self.store.open(manifest.version)
+            chunks = list(version.records("chunks", texts=False))
+            sentences = list(version.records("sentences", texts=False))
         except Exception as e:  # unreadable: not up to date
             log.info("cannot fingerprint version %s: %s", manifest.version, e)
             return None
         return fingerprint(manifest.embeddings,
-                           (f"{i}={(m or {}).get('key', '')}" for i, m, _ in chunks),
-                           ((i, (m or {}).get("key", "")) for i, m, _ in sentences))
+                           (f"{r.id}={r.metadata.get('key', '')}" for r in chunks),
+                           ((r.id, r.metadata.get("key", "")) for r in sentences))
 
-    @staticmethod
-    def _read(collection: Any, include: list[str]) -> list[tuple[str, Any, Any]]:
-        """Every record of a collection as ``(id, metadata, embedding)``, page by page."""
-        out: list[tuple[str, Any, Any]] = []
-        offset = 0
-        while True:
-            got = collection.get(include=include, limit=PAGE, offset=offset)
-            ids = got["ids"]
-            metas = got.get("metadatas") if "metadatas" in include else None
-            vecs = got.get("embeddings") if "embeddings" in include else None
-            for i, record_id in enumerate(ids):
-                out.append((record_id, metas[i] if metas is not None else None,
-                            vecs[i] if vecs is not None else None))
-            offset += len(ids)
-            if len(ids) < PAGE:
-                return out
-
-    def _scan(self, name: str, keys: set[str], cache: dict[str, np.ndarray],
+    def _scan(self, version: str, kind: Kind, keys: set[str], cache: dict[str, np.ndarray],
               files: dict[str, str] | None = None, vectors: bool = True) -> None:
-        """Put the vectors of collection ``name`` whose key is in ``keys`` into ``cache``.
+        """Put the vectors of ``version``'s chunks (or sentences) whose key is in ``keys`` into
+        ``cache``.
 
         With ``files``, also collect the ``path -> file hash`` of its chunks. A missing or
         unreadable collection is only a lost cache.
         """
         try:
-            collection = self.store.open_one(name)
-            if collection is None:
+            found = self.store.find(version)
+            if found is None:
                 return
-            include = ["metadatas"] + (["embeddings"] if vectors else [])
-            for _, meta, vec in self._read(collection, include):
-                meta = meta or {}
+            for record in found.records(kind, texts=False, vectors=vectors):
+                meta = record.metadata
                 if files is not None and "path" in meta:
                     files[meta["path"]] = str(meta.get("file_sha", ""))
                 key = meta.get("key")
-                if vectors and key in keys and key not in cache and vec is not None:
-                    cache[key] = np.asarray(vec, dtype=np.float32)
+                if vectors and key in keys and key not in cache and record.vector is not None:
+                    cache[key] = record.vector
         except Exception as e:
-            log.warning("could not reuse the vectors of %s: %s", name, e)
+            log.warning("could not reuse the vectors of %s %s: %s", version, kind, e)
 
     def _leftovers(self, versions: dict[str, dict[str, Any]], current: Manifest | None,
                    rebuild: bool, model: str) -> list[str]:
@@ -478,27 +379,20 @@ class Indexer:
         """
         previous = self.store.previous_version() if current is not None else None
         out = []
-        for version, meta in sorted(versions.items(), key=lambda kv: _age(kv[0]),
+        for version, meta in sorted(versions.items(), key=lambda kv: version_age(kv[0]),
                                     reverse=True):
             if meta.get("embeddings") != model or version == previous:
                 continue
             if current is not None and version == current.version:
                 continue
             if rebuild and not (meta.get("rebuild") and (
-                    current is None or _age(version) > _age(current.version))):
+                    current is None or version_age(version) > version_age(current.version))):
                 continue
             out.append(version)
         return out
 
-    @staticmethod
-    def _new_version(versions: dict[str, dict[str, Any]], current: Manifest | None) -> str:
-        # Later than every version present, even when the clock went back.
-        floor = max([_age(v) for v in versions] + [_age(current.version) if current else 0])
-        return "v" + format(max(int(time.time() * 1000), floor + 1), "x")
-
-    def _fill(self, version: str, chunk_col: Any, sentence_col: Any, chunks: list[Chunk],
-              sentences: list[Sentence], chunk_cache: dict[str, np.ndarray],
-              sentence_cache: dict[str, np.ndarray]) -> int:
+    def _fill(self, version: IndexVersion, chunks: list[Chunk], sentences: list[Sentence],
+              chunk_cache: dict[str, np.ndarray], sentence_cache: dict[str, np.ndarray]) -> int:
         """Write every chunk and sentence into the new version; returns chunks embedded."""
         by_chunk: dict[str, list[Sentence]] = {}
         for sentence in sentences:
@@ -506,7 +400,7 @@ class Indexer:
         ready = [c for c in chunks if c.key in chunk_cache]
         todo = [c for c in chunks if c.key not in chunk_cache]
         for batch in _batches(ready, PAGE):
-            self._write(chunk_col, sentence_col, batch, by_chunk, chunk_cache, sentence_cache)
+            self._write(version, batch, by_chunk, chunk_cache, sentence_cache)
         if not todo:
             return 0
         embedded = 0
@@ -516,10 +410,9 @@ class Indexer:
             for done, batch in enumerate(_batches(todo, self.batch_size)):
                 embedded += self._embed_missing(((c.key, c.embed_text) for c in batch),
                                                 chunk_cache)
-                self._write(chunk_col, sentence_col, batch, by_chunk, chunk_cache,
-                            sentence_cache)
+                self._write(version, batch, by_chunk, chunk_cache, sentence_cache)
                 log.info("embedded %d of %d new chunks into %s",
-                         min(len(todo), (done + 1) * self.batch_size), len(todo), version)
+                         min(len(todo), (done + 1) * self.batch_size), len(todo), version.name)
                 if bar is not None:
                     bar.update(len(batch))
         finally:
@@ -539,35 +432,23 @@ class Indexer:
             cache.update(zip(missing, vecs, strict=True))
         return len(missing)
 
-    def _write(self, chunk_col: Any, sentence_col: Any, batch: Sequence[Chunk],
+    def _write(self, version: IndexVersion, batch: Sequence[Chunk],
                by_chunk: dict[str, list[Sentence]], chunk_cache: dict[str, np.ndarray],
                sentence_cache: dict[str, np.ndarray]) -> None:
         """Embed the batch's missing sentences, then write its sentences and chunks."""
         own = [s for c in batch for s in by_chunk.get(c.id, [])]
         self._embed_missing(((s.key, s.text) for s in own), sentence_cache)
         # Sentences first: a crash between the two writes then costs a chunk, not sentences.
-        self._add(sentence_col, [s.id for s in own], [sentence_cache[s.key] for s in own],
-                  [s.text for s in own], [s.metadata for s in own])
-        self._add(chunk_col, [c.id for c in batch], [chunk_cache[c.key] for c in batch],
-                  [c.text for c in batch], [c.metadata for c in batch])
+        version.add("sentences", [Record(s.id, s.text, s.metadata, sentence_cache[s.key])
+                                  for s in own])
+        version.add("chunks", [Record(c.id, c.text, c.metadata, chunk_cache[c.key])
+                               for c in batch])
 
-    def _add(self, collection: Any, ids: list[str], vecs: list[np.ndarray], docs: list[str],
-             metas: list[dict[str, Any]]) -> None:
-        if not ids:
-            return
-        if self._max_batch is None:
-            self._max_batch = max(1, min(5000, self.store.client.get_max_batch_size()))
-        step = self._max_batch
-        for i in range(0, len(ids), step):
-            collection.add(ids=ids[i:i + step], embeddings=np.vstack(vecs[i:i + step]),
-                           documents=docs[i:i + step], metadatas=metas[i:i + step])
-
-    def _check_complete(self, version: str, chunk_col: Any, sentence_col: Any, chunks: int,
-                        sentences: int) -> None:
-        stored = (chunk_col.count(), sentence_col.count())
+    def _check_complete(self, version: IndexVersion, chunks: int, sentences: int) -> None:
+        stored = version.counts()
         if stored != (chunks, sentences):
             raise StoreError(
-                f"The new index version {version} holds {stored[0]} chunks and {stored[1]} "
+                f"The new index version {version.name} holds {stored[0]} chunks and {stored[1]} "
                 f"sentences instead of {chunks} and {sentences}; the previous index still "
                 "answers. Run `assistant index` again."
             )
@@ -581,22 +462,6 @@ class Indexer:
         tmp.write_text(json.dumps(json.loads(manifest.to_json()), indent=2, ensure_ascii=False)
                        + "\n", encoding="utf-8")
         tmp.replace(path)
-
-    def _clean(self, keep: set[str]) -> None:
-        """Drop every version but ``keep``, and their BM25 folders (failures only logged)."""
-        try:
-            for version in self.store.versions():
-                if version not in keep:
-                    log.info("dropping index version %s", version)
-                    self.store.drop(version)
-        except Exception as e:  # the new version answers already; leftovers go next time
-            log.warning("could not drop old index versions: %s", e)
-        lexical_root = self.settings.index_dir / "lexical"
-        if lexical_root.is_dir():
-            wanted = {self.lexical_dir(v).name for v in keep}
-            for folder in lexical_root.iterdir():
-                if folder.name.startswith(self.store.prefix + "-") and folder.name not in wanted:
-                    shutil.rmtree(folder, ignore_errors=True)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -616,7 +481,7 @@ class Indexer:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as e:
                 raise StoreError(
-                    f"Another `assistant index` is updating the index in {self._where()} "
+                    f"Another `assistant index` is updating the index in {where(self.settings)} "
                     "(it holds " + str(path) + "). Wait for it to finish, then run again."
                 ) from e
             try:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .terms import learn_terms, role_heads, role_phrases
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,15 @@ class LexicalIndex:
     """BM25 over passages; ``scores`` gives one score per passage, in ``ids`` order."""
 
     def __init__(self, ids: list[str], bm25: object | None,
-                 accents: dict[str, str] | None = None) -> None:
+                 accents: dict[str, str] | None = None,
+                 terms: list[list[str]] | None = None,
+                 roles: list[str] | None = None) -> None:
         self.ids = ids
         self._bm25 = bm25
+        #: the abbreviations the corpus defines, with their long forms (``assistant.terms``)
+        self.terms = terms or []
+        #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
+        self.roles = frozenset(roles or [])
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}
@@ -42,13 +49,27 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
-        bm25s = _bm25s()
-
+        """BM25 over ``texts`` (one per id), with the accent table of their words."""
         if not ids:
             return cls([], None)
-        bm25 = bm25s.BM25()
-        bm25.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
-        return cls(ids, bm25, _accent_table(texts))
+        lexical = cls.from_tokens(ids, [lexical_tokens(t) for t in texts], _accent_table(texts))
+        lexical.terms = learn_terms(texts)
+        lexical.roles = frozenset(role_phrases(texts, role_heads(texts)))
+        return lexical
+
+    @classmethod
+    def from_tokens(cls, ids: list[str], tokens: list[list[str]],
+                    accents: dict[str, str] | None = None) -> LexicalIndex:
+        """BM25 over passages already split into ``lexical_tokens`` (one list per id).
+
+        Without ``accents``, unaccented questions get no diacritics back (``build`` makes the
+        table from the texts, and learns the corpus's terms and roles from them).
+        """
+        if not ids:
+            return cls([], None, accents)
+        bm25 = _bm25s().BM25()
+        bm25.index([t or [""] for t in tokens], show_progress=False)
+        return cls(ids, bm25, accents)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -79,6 +100,9 @@ class LexicalIndex:
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (tmp / "accents.json").write_text(json.dumps(self.accents, ensure_ascii=False),
                                           encoding="utf-8")
+        (tmp / "terms.json").write_text(json.dumps(
+            {"groups": self.terms, "roles": sorted(self.roles)}, ensure_ascii=False),
+            encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -89,7 +113,24 @@ class LexicalIndex:
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
         accents = json.loads((folder / "accents.json").read_text(encoding="utf-8"))
-        return cls(ids, bm25, accents)
+        # An index from before terms were learned has no terms.json: the OSError makes the
+        # caller build the lexical side again from the stored passages.
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        if not isinstance(terms, dict):
+            raise ValueError(f"{folder / 'terms.json'} is from an older version")
+        return cls(ids, bm25, accents, terms.get("groups"), terms.get("roles"))
+
+    def rarity(self, word: str) -> float:
+        """How rare ``word`` (folded) is among the passages: log(N / passages holding it),
+        the smoothed inverse document frequency (a word no passage holds counts as one)."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        matrix = getattr(self._bm25, "scores", None)
+        held = 0
+        token = vocab.get(fold(word.lower()))
+        if token is not None and isinstance(matrix, dict):
+            indptr = matrix["indptr"]
+            held = int(indptr[token + 1] - indptr[token])
+        return float(np.log((len(self.ids) + 1) / (held + 1)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens (zeros when none match)."""

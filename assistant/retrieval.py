@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma, through langchain-chroma) plus BM25, fused by rank.
+"""Hybrid retrieval: dense (Chroma, through ``store.IndexVersion``) plus BM25, fused by rank.
 
 The question is cleaned, expanded with the alias table (abbreviations, translations, the
 article's spun words) and, for a follow-up, blended with the earlier turns of the
@@ -7,16 +7,12 @@ conversation. Near-duplicate passages are dropped from the ranking.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.resources import files
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -28,10 +24,14 @@ from .config import Settings
 from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
 from .errors import IndexMissingError, StoreError
-from .indexing import Embedder, Indexer
 from .lexical import LexicalIndex
-from .store import Manifest, Store
+from .rerank import Reranker, make_reranker
+from .store import IndexVersion, Manifest, Store
+from .terms import roles_named, with_terms
 from .text import Aliases, detect_language, fold, lexical_tokens, normalize
+
+if TYPE_CHECKING:  # the type only: retrieval reads the index through the store, not indexing
+    from .indexing import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ SENTENCE_WEIGHT = 0.2
 OTHER_SUBJECT_PENALTY = 0.015
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
+#: Passages (best first) an optional cross-encoder reranker orders again: it reads every
+#: (question, passage) pair in full, about 0.1 s each on two cores.
+RERANK_DEPTH = 10
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
@@ -85,10 +88,10 @@ class LoadedIndex:
     """One version of the index, ready to search."""
 
     manifest: Manifest
-    chunks: Any  # langchain_chroma.Chroma over the chunk collection
-    chunk_collection: Any
-    sentence_collection: Any
+    version: IndexVersion  # its passages and sentences in the store
     lexical: LexicalIndex
+    #: the alias table with the terms learned from this version's passages
+    aliases: Aliases = field(default_factory=Aliases)
 
 
 class Searcher:
@@ -98,24 +101,26 @@ class Searcher:
         settings: index location and retrieval mode.
         embeddings: the model the index was built with.
         store: the Chroma store holding the index.
-        aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default).
+        aliases: groups of equivalent terms (read from ``corpus/aliases.yaml`` by default);
+            the terms the index learned from the corpus are added to them.
         check_seconds: how often the manifest is read to notice a rebuild.
+        reranker: orders the best passages again (``ASSISTANT_RERANKER``; none by default).
     """
 
     def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
                  aliases: Aliases | None = None,
-                 check_seconds: float = MANIFEST_CHECK_SECONDS) -> None:
+                 check_seconds: float = MANIFEST_CHECK_SECONDS,
+                 reranker: Reranker | None = None) -> None:
         self.settings = settings
         self.check_seconds = check_seconds
+        self.reranker = reranker if reranker is not None else make_reranker(settings.reranker)
         self.embeddings = embeddings
         self.store = store
-        self.aliases = aliases if aliases is not None else Aliases.load(
+        self._aliases = aliases if aliases is not None else Aliases.load(
             settings.corpus_dir / ALIASES_FILE)
-        self._indexer = Indexer(settings, embeddings, store)
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._outside: tuple[str, np.ndarray] | None = None  # (index version, vectors)
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -143,29 +148,29 @@ class Searcher:
             self._checked = float("-inf")
 
     def _load(self, manifest: Manifest) -> LoadedIndex:
-        from langchain_chroma import Chroma
-
-        self._indexer.check_compatible(manifest)
-        chunk_col, sentence_col = self.store.open(manifest.version)
-        chunks = Chroma(client=self.store.client, collection_name=chunk_col.name,
-                        embedding_function=self.embeddings)
-        folder = self._indexer.lexical_dir(manifest.version)
-        lexical = self._lexical(folder, chunk_col)
+        manifest.check_compatible(self.settings, self.embeddings.name)
+        version = self.store.open(manifest.version)
+        lexical = self._lexical(version)
         log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
-        return LoadedIndex(manifest, chunks, chunk_col, sentence_col, lexical)
+        return LoadedIndex(manifest, version, lexical, with_terms(self._aliases, lexical.terms))
+
+    @property
+    def aliases(self) -> Aliases:
+        """The alias table and the terms learned from the answering version's corpus."""
+        return self.index.aliases
 
     @staticmethod
-    def _lexical(folder: Path, chunk_col: Any) -> LexicalIndex:
+    def _lexical(version: IndexVersion) -> LexicalIndex:
+        folder = version.lexical_dir
         try:
             return LexicalIndex.load(folder)
         except (OSError, ValueError):
             # A server-backed index read from another machine: build the lexical side once
             # from the stored passages and keep it beside the local settings.
             log.info("building the lexical index from the store into %s", folder)
-            got = chunk_col.get(include=["documents", "metadatas"])
-            texts = [f"{m.get('title', '')}\n{d}" for d, m in
-                     zip(got["documents"], got["metadatas"], strict=True)]
-            lexical = LexicalIndex.build(list(got["ids"]), texts)
+            records = list(version.records("chunks"))
+            texts = [f"{r.metadata.get('title', '')}\n{r.text}" for r in records]
+            lexical = LexicalIndex.build([r.id for r in records], texts)
             try:
                 lexical.save(folder)
             except OSError as e:
@@ -269,6 +274,13 @@ class Searcher:
         ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
         if mode == "hybrid" and SENTENCE_WEIGHT:
             ranked = self._by_best_sentence(ranked, query)
+        if self.reranker is not None and len(ranked) > 1:
+            head = ranked[:RERANK_DEPTH]
+            scores = self.reranker.rerank(query.standalone, [
+                f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
+                for h in head])
+            order = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
+            ranked = [head[i] for i in order] + ranked[RERANK_DEPTH:]
         return _without_near_duplicates(ranked, k)
 
     def _by_best_sentence(self, ranked: list[Hit], query: Query) -> list[Hit]:
@@ -279,17 +291,21 @@ class Searcher:
         for chunk_id, _, _, vector in self.sentences([str(h.document.id) for h in top]):
             best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.vector))
         titles = self.aliases.entities(query.standalone)
+        roles = self.index.lexical.roles
+        asked_roles = set(roles_named(query.standalone, roles))
         for hit in top:
+            text = hit.document.page_content
             hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
-            if titles and self.aliases.first_title(hit.document.page_content) not in titles:
+            if titles and self.aliases.first_title(text) not in titles:
                 hit.score -= OTHER_SUBJECT_PENALTY
+            elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):
+                hit.score -= OTHER_SUBJECT_PENALTY  # "SEO executive" asked, "sales executive" here
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
-        found = index.chunks.similarity_search_by_vector_with_relevance_scores(
-            query.vector.tolist(), k=n)
-        return {doc.id: Hit(doc, 0.0, dense=1.0 - float(distance)) for doc, distance in found}
+        return {str(doc.id): Hit(doc, 0.0, dense=similarity)
+                for doc, similarity in index.version.nearest(query.vector, n)}
 
     def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
@@ -303,84 +319,16 @@ class Searcher:
     @staticmethod
     def _fetch(index: LoadedIndex, query: Query, ids: list[str]) -> dict[str, Hit]:
         """Passages found by BM25 alone, with their cosine similarity to the question."""
-        got = index.chunk_collection.get(ids=ids, include=["documents", "metadatas",
-                                                           "embeddings"])
         return {
-            doc_id: Hit(Document(page_content=text, metadata=meta, id=doc_id), 0.0,
-                        dense=float(np.asarray(vec, dtype=np.float32) @ query.vector))
-            for doc_id, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"],
-                                               got["embeddings"], strict=True)
+            r.id: Hit(Document(page_content=r.text, metadata=r.metadata, id=r.id), 0.0,
+                      dense=float(np.asarray(r.vector) @ query.vector))
+            for r in index.version.by_ids(ids)
         }
-
-    def out_of_scope_similarity(self, query: Query) -> float:
-        """Cosine similarity of the question to the closest example of what the corpus does
-        not cover (``assistant/data/out_of_scope.txt``)."""
-        index = self.index
-        with self._lock:
-            if self._outside is None or self._outside[0] != index.manifest.version:
-                restore = index.lexical.restore_accents if self.settings.query_expansion else None
-                self._outside = (index.manifest.version, _out_of_scope_vectors(
-                    self.embeddings, self.settings.index_dir, restore))
-            vectors = self._outside[1]
-        return float((vectors @ query.vector).max())
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
-        if not chunk_ids:
-            return []
-        got = self.index.sentence_collection.get(
-            where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas",
-                                                           "embeddings"])
-        return [(m["chunk_id"], d, m, np.asarray(e, dtype=np.float32)) for d, m, e in
-                zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)]
-
-
-_OUTSIDE_CACHE: dict[str, np.ndarray] = {}
-_OUTSIDE_LOCK = threading.Lock()
-
-
-def _out_of_scope_vectors(embeddings: Embedder, cache_dir: Path | None = None,
-                          restore: Callable[[str], str] | None = None) -> np.ndarray:
-    """The out-of-scope examples embedded as queries: once per model and process, and kept in
-    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
-
-    Vietnamese examples are also embedded without diacritics, as people type them, and, with
-    ``restore``, with the diacritics that restoration gives them back: an unaccented question
-    is searched with its diacritics restored from the corpus's spelling, which can pull an
-    off-topic question ("bi dau dau" -> "bị đầu đầu") towards the corpus, so it is compared
-    with examples that went through the same restoration.
-    """
-    text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
-    examples = [line.strip() for line in text.splitlines()
-                if line.strip() and not line.startswith("#")]
-    plain = [fold(e) for e in examples if detect_language(e) == "vi"]
-    restored = [restore(p) for p in plain] if restore else []
-    examples = list(dict.fromkeys(examples + plain + restored))
-    key = hashlib.sha256("\n".join([embeddings.name, *examples]).encode()).hexdigest()[:16]
-    with _OUTSIDE_LOCK:
-        if key in _OUTSIDE_CACHE:
-            return _OUTSIDE_CACHE[key]
-        cached = cache_dir / f"out-of-scope-{key}.npy" if cache_dir else None
-        try:
-            if cached is not None and cached.is_file():
-                _OUTSIDE_CACHE[key] = np.load(cached)
-                return _OUTSIDE_CACHE[key]
-        except (OSError, ValueError) as e:
-            log.warning("ignoring a broken cache %s: %s", cached, e)
-        vectors = embeddings.encode_queries(examples)
-        _OUTSIDE_CACHE[key] = vectors
-        if cached is not None:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-                tmp = cached.with_suffix(".tmp.npy")
-                np.save(tmp, vectors)
-                tmp.replace(cached)
-                for stale in cached.parent.glob("out-of-scope-*.npy"):
-                    if stale != cached:  # an earlier corpus's or examples' vectors
-                        stale.unlink(missing_ok=True)
-            except OSError as e:
-                log.warning("could not cache the out-of-scope examples: %s", e)
-        return vectors
+        return [(r.metadata["chunk_id"], r.text, r.metadata, np.asarray(r.vector))
+                for r in self.index.version.sentences_of(chunk_ids)]
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

@@ -1,23 +1,343 @@
-"""Topics a question asks about that the passages found for it must name.
+"""Whether the sources answer a question, and what to say when they do not: one home.
 
-Embedding similarity tells a question about pay from one about the weather, but not from one
-about the duties of the same job: "How much does an AE earn?" is as close to the passages about
-AEs as "What does an AE do?". So a question that names a kind of fact (pay, hiring, interviews,
-schooling, working hours, benefits; ``assistant/data/topics.yaml``) is answered only if one of
-its passages names that kind of fact too. The check adapts to the corpus: once an article about
-salaries is indexed, its passages name pay and such questions are answered from it.
+``Scope.refusal`` runs four checks, cheapest first, on what retrieval found:
+
+1. **Words the corpus knows.** A question none of whose words occurs in the corpus ("12345",
+   "asdfghjkl", "hello") is not about anything the sources hold.
+2. **Similarity.** The best passage must be close enough to the question, and not clearly
+   farther from it than the closest of a few generic questions no career corpus answers
+   (weather, recipes, homework: ``assistant/data/out_of_scope.txt``). The two thresholds are
+   the embedding model's (``Calibration``): measured with ``assistant calibrate`` on labelled
+   questions and stored with the index; the bundled model's are shipped.
+3. **The kind of fact.** A question that asks for a duration or an amount of money
+   (``assistant.question``) needs a sentence in its passages that gives one: "How much does
+   an AE earn?" is close to every passage about AEs, but none of them gives a salary.
+4. **About the right thing.** When it names a role or term the corpus defines (learned by
+   ``assistant.terms``), a sentence giving that kind of fact must be about it: a salary table
+   for media planners does not give an art director's pay. The refusal then says which ones
+   the sources do give it for.
+5. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
+   schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
+   needs a passage that names it too. Once an article about interviews is indexed, its
+   passages name them, and such questions are answered from it.
+
+Every domain word comes from the corpus; the cues here are how people ask, in English and
+Vietnamese.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from importlib.resources import files
+from pathlib import Path
 
+import numpy as np
 import yaml
 
-from .text import fold
+from .question import DURATION, MONEY, Question, fact_kinds, time_units
+from .retrieval import Hit, Query, Searcher
+from .text import STOPWORDS, content_words, detect_language, fold
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_FILE = "calibration.json"
+#: Roles or terms named in a refusal's "what I can answer", at most.
+NAMED_IN_REFUSAL = 6
+#: Passages whose sentences are looked at for the kind of fact asked (best first).
+KIND_PASSAGES = 12
+
+#: How every refusal starts, so that a reader (or a test) can tell one at a glance.
+REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
+_CAN_ANSWER = {
+    "en": "I can answer questions about what my sources cover{about}.",
+    "vi": "Tôi có thể trả lời các câu hỏi về những gì các nguồn của tôi đề cập{about}.",
+}
+_ABOUT = {"en": ", such as {names}", "vi": ", ví dụ {names}"}
+_NOT_COVERED = {
+    "en": "I don't know: my sources do not cover that question.",
+    "vi": "Tôi không biết: các nguồn của tôi không đề cập đến câu hỏi này.",
+}
+_KIND_NAMES = {
+    MONEY: {"en": "pay or salaries", "vi": "lương hay thu nhập"},
+    DURATION: {"en": "how long it takes", "vi": "thời gian bao lâu"},
+}
+_NO_KIND = {
+    "en": "I don't know: my sources say nothing about {kind} for that.",
+    "vi": "Tôi không biết: các nguồn của tôi không nói gì về {kind} cho trường hợp này.",
+}
+_NO_TOPIC = {
+    "en": "I don't know: my sources say nothing about {about}.",
+    "vi": "Tôi không biết: các nguồn của tôi không nói gì về {about}.",
+}
+_KIND_ELSEWHERE = {
+    "en": "I don't know: my sources give {kind} for {given}, but not for {asked}.",
+    "vi": "Tôi không biết: các nguồn của tôi có {kind} cho {given}, nhưng không có cho {asked}.",
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The refusal thresholds of one embedding model.
+
+    Attributes:
+        model: the embedding model's name (``Embedder.name``).
+        coverage: below this cosine similarity of the best passage, nothing is about the
+            question.
+        outside_margin: a question this much closer to an out-of-scope example than to the
+            best passage (best minus nearest example below it) is refused.
+        questions: how many labelled questions it was measured on (0: set by hand).
+    """
+
+    model: str
+    coverage: float
+    outside_margin: float
+    questions: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps([asdict(self)], indent=2) + "\n"
+
+    def save(self, index_dir: Path) -> Path:
+        """Keep these thresholds with the index (``index_dir/calibration.json``)."""
+        index_dir.mkdir(parents=True, exist_ok=True)
+        path = index_dir / CALIBRATION_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, model: str, index_dir: Path | None) -> Calibration | None:
+        """The model's thresholds: measured for this index (``index_dir/calibration.json``),
+        else shipped with the package (``assistant/data/calibration.json``), else None."""
+        candidates: list[str] = []
+        if index_dir is not None and (index_dir / CALIBRATION_FILE).is_file():
+            candidates.append((index_dir / CALIBRATION_FILE).read_text("utf-8"))
+        candidates.append((files("assistant") / "data" / CALIBRATION_FILE).read_text("utf-8"))
+        for text in candidates:
+            try:
+                data = json.loads(text)
+            except ValueError as e:
+                log.warning("ignoring a broken calibration file: %s", e)
+                continue
+            for entry in data if isinstance(data, list) else [data]:
+                if entry.get("model") == model:
+                    return cls(**{k: entry[k] for k in cls.__dataclass_fields__ if k in entry})
+        return None
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the checks measured for one question (also what ``assistant calibrate`` fits)."""
+
+    best: float  # cosine similarity of the best passage
+    outside: float  # cosine similarity of the closest out-of-scope example
+    known_words: int  # content words of the question the corpus has
+    words: int  # content words of the question
+
+
+#: Share of answerable questions the fitted thresholds may refuse, at most.
+FIT_FALSE_REFUSALS = 0.01
+
+
+def fit_calibration(model: str, labelled: list[tuple[Signals, bool]]) -> Calibration:
+    """The thresholds that refuse the most unanswerable questions while refusing at most
+    ``FIT_FALSE_REFUSALS`` of the answerable ones (``labelled``: signals, answerable).
+
+    What ``assistant calibrate`` runs; the thresholds are kept a little below the answerable
+    questions they would refuse, so that a question worded slightly differently is not.
+    """
+    answerable = [s for s, ok in labelled if ok]
+    unanswerable = [s for s, ok in labelled if not ok]
+    if not answerable:
+        raise ValueError("calibration needs answerable questions")
+    allowed = int(FIT_FALSE_REFUSALS * len(answerable))
+    best_sims = sorted(s.best for s in answerable)
+    margins = sorted(s.best - s.outside for s in answerable)
+    # Lowest threshold refusing no more than `allowed` answerable questions, minus a step.
+    step = 0.005
+    coverage = round(best_sims[min(allowed, len(best_sims) - 1)] - step, 3)
+    margin = round(margins[min(allowed, len(margins) - 1)] - step, 3)
+    refused = sum(s.best < coverage or s.best - s.outside < margin for s in unanswerable)
+    log.info("calibrated %s on %d questions: refuses %d of %d unanswerable", model,
+             len(labelled), refused, len(unanswerable))
+    return Calibration(model, coverage, margin, len(labelled))
+
+
+def _name(group: tuple[str, ...]) -> str:
+    """How a refusal names a learned term: its long form ("Art Director")."""
+    return group[1] if len(group) > 1 else group[0]
+
+
+class Scope:
+    """Decides whether and why to refuse a question (see the module docstring).
+
+    Args:
+        searcher: gives the passages' sentences, the corpus's words and learned terms.
+        min_relevance: shift of the similarity thresholds (positive: refuse more often).
+    """
+
+    def __init__(self, searcher: Searcher, min_relevance: float = 0.0,
+                 topics: Topics | None = None) -> None:
+        self.searcher = searcher
+        self.min_relevance = min_relevance
+        self.topics = topics if topics is not None else Topics.load()
+        self._lock = threading.Lock()
+        self._outside: tuple[str, np.ndarray] | None = None
+        self._calibration: tuple[str, Calibration | None] | None = None
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The thresholds for the index's model (None: only the relative check runs)."""
+        version = self.searcher.index.manifest.version
+        with self._lock:
+            if self._calibration is None or self._calibration[0] != version:
+                self._calibration = (version, Calibration.load(
+                    self.searcher.embeddings.name, self.searcher.settings.index_dir))
+            return self._calibration[1]
+
+    # --- the decision ---------------------------------------------------------------------
+    def signals(self, question: Question, query: Query, hits: list[Hit]) -> Signals:
+        """The similarity and vocabulary measurements the checks use."""
+        words = [w for w in content_words(query.standalone)]
+        lexical = self.searcher.index.lexical
+        known = sum(lexical.knows(w) or lexical.knows(fold(w)) for w in words)
+        best = max((h.dense for h in hits), default=0.0)
+        return Signals(best, self.out_of_scope_similarity(query), known, len(words))
+
+    def refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
+        """The answer that says the sources do not answer the question, or None if they do."""
+        language = question.language
+        if not hits:
+            return self.not_covered(language)
+        signals = self.signals(question, query, hits)
+        if not signals.known_words and (signals.words or not question.history):
+            # "12345", "asdfghjkl", "hello", "ok": nothing the corpus could be about.
+            log.info("no word of the question is in the corpus: refusing")
+            return self.not_covered(language)
+        calibration = self.calibration
+        margin = calibration.outside_margin if calibration else 0.0
+        if calibration and signals.best < calibration.coverage + self.min_relevance:
+            log.info("best passage %.3f below coverage %.3f: refusing", signals.best,
+                     calibration.coverage)
+            return self.not_covered(language)
+        if signals.best - signals.outside < margin + self.min_relevance:
+            log.info("closer to an out-of-scope example (%.3f vs %.3f): refusing",
+                     signals.outside, signals.best)
+            return self.not_covered(language)
+        if question.kind in (MONEY, DURATION):
+            refusal = self._kind_refusal(question, query, hits)
+            if refusal is not None:
+                return refusal
+        passages = (f"{h.document.metadata.get('title', '')}\n"
+                    f"{h.document.metadata.get('section', '')}\n{h.document.page_content}"
+                    for h in hits)
+        missing = sorted(self.topics.unsupported(query.standalone, passages))
+        if missing:
+            log.info("no passage names %s: refusing", ", ".join(missing))
+            about = ", ".join(self.topics.label(name, language) for name in missing)
+            return (f"{_NO_TOPIC.get(language, _NO_TOPIC['en']).format(about=about)} "
+                    f"{self.can_answer(language)}")
+        return None
+
+    def _kind_refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
+        """None when a passage gives the kind of fact asked, about what is asked.
+
+        "About what is asked": when the question names roles or terms the corpus defines, a
+        passage that names one of them (a salary table for media planners does not give an
+        art director's pay).
+        """
+        kind = question.kind
+        assert kind is not None
+        language = question.language
+        aliases = self.searcher.aliases
+        asked = aliases.entities(query.standalone) & aliases.titles
+        unknown = self.unknown_roles(query.standalone)
+        top = self.searcher.search(query, k=KIND_PASSAGES)
+        by_id = {str(h.document.id): h for h in [*hits, *top]}
+        units = time_units(query.standalone) if kind == DURATION else set()
+        holders: list[Hit] = []
+        for chunk_id, text, _, _ in self.searcher.sentences(list(by_id)):
+            if units and not units & time_units(text):
+                continue  # "how many hours a week" is not answered by "2-3 years"
+            if kind in fact_kinds(text) and by_id[chunk_id] not in holders:
+                holders.append(by_id[chunk_id])
+        name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
+        no_kind = (f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
+                   f"{self.can_answer(language)}")
+        if not holders:
+            log.info("no passage gives %s: refusing", kind)
+            return no_kind
+        about: list[int] = []
+        if unknown:  # "UX designer" where the corpus names only graphic designers
+            asked = set()
+        for hit in holders:
+            meta = hit.document.metadata
+            context = (f"{meta.get('title', '')}\n{meta.get('section', '')}\n"
+                       f"{hit.document.page_content}")
+            named = aliases.entities(context) & aliases.titles
+            if not unknown and (not asked or named & asked):
+                return None
+            about.extend(g for g in named if g not in about)
+        given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
+        wanted = ", ".join(dict.fromkeys(
+            [_name(aliases.groups[g]) for g in sorted(asked)] + unknown))
+        log.info("%s is given only for other things than %s: refusing", kind, wanted)
+        if not given or not wanted:
+            return no_kind
+        return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
+            kind=name, given=", ".join(given), asked=wanted)
+
+    def unknown_roles(self, text: str) -> list[str]:
+        """Roles ``text`` names that the corpus never does: a word before a role's head word
+        ("UX designer", "product manager") where no passage has that pair."""
+        lexical = self.searcher.index.lexical
+        heads = {r.split()[1] for r in lexical.roles}
+        words = [m.group() for m in re.finditer(r"\w+", text)]
+        folded = [re.sub(r"s$", "", fold(w)) for w in words]
+        found = []
+        for i in range(1, len(words)):
+            before = folded[i - 1]
+            if (folded[i] in heads and before not in STOPWORDS and not before.isdigit()
+                    and f"{before} {folded[i]}" not in lexical.roles):
+                found.append(f"{words[i - 1]} {words[i]}")
+        return found
+
+    # --- texts ----------------------------------------------------------------------------
+    def not_covered(self, language: str) -> str:
+        """The plain refusal, with what the sources do cover."""
+        return f"{_NOT_COVERED.get(language, _NOT_COVERED['en'])} {self.can_answer(language)}"
+
+    def can_answer(self, language: str) -> str:
+        """What the assistant can answer, named from the corpus's own terms."""
+        try:
+            terms = self.searcher.index.lexical.terms
+        except Exception:  # no index yet: say it without names
+            terms = []
+        names = list(dict.fromkeys(
+            f"{g[1]} ({g[0]})" for g in terms if len(g) > 1))[:NAMED_IN_REFUSAL]
+        about = _ABOUT.get(language, _ABOUT["en"]).format(names=", ".join(names)) if names else ""
+        return _CAN_ANSWER.get(language, _CAN_ANSWER["en"]).format(about=about)
+
+    # --- the out-of-scope examples ----------------------------------------------------------
+    def out_of_scope_similarity(self, query: Query) -> float:
+        """Cosine similarity of the question to the closest example of what no career corpus
+        covers (``assistant/data/out_of_scope.txt``)."""
+        searcher = self.searcher
+        index = searcher.index
+        with self._lock:
+            if self._outside is None or self._outside[0] != index.manifest.version:
+                restore = (index.lexical.restore_accents if searcher.settings.query_expansion
+                           else None)
+                self._outside = (index.manifest.version, out_of_scope_vectors(
+                    searcher.embeddings, searcher.settings.index_dir, restore))
+            vectors = self._outside[1]
+        return float((vectors @ query.vector).max())
 
 
 @dataclass(frozen=True)
@@ -64,7 +384,7 @@ class Topics:
 
     @classmethod
     def load(cls) -> Topics:
-        """The topics shipped in ``assistant/data/topics.yaml``."""
+        """The generic kinds of fact shipped in ``assistant/data/topics.yaml``."""
         data = yaml.safe_load((files("assistant") / "data" / "topics.yaml").read_text("utf-8"))
         entries = data.get("topics") or {}
         topics = {str(name): [str(t) for t in entry.get("terms") or []]
@@ -99,3 +419,52 @@ class Topics:
     def _prepare(self, text: str) -> str:
         text = text.lower()
         return self._exceptions.for_text(text).sub(" ", text)
+
+
+_OUTSIDE_CACHE: dict[str, np.ndarray] = {}
+_OUTSIDE_LOCK = threading.Lock()
+
+
+def out_of_scope_vectors(embeddings: object, cache_dir: Path | None = None,
+                         restore: Callable[[str], str] | None = None) -> np.ndarray:
+    """The out-of-scope examples embedded as queries: once per model and process, and kept in
+    ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
+
+    Vietnamese examples are also embedded without diacritics, as people type them, and, with
+    ``restore``, with the diacritics that restoration gives them back: an unaccented question
+    is searched with its diacritics restored from the corpus's spelling, which can pull an
+    off-topic question ("bi dau dau" -> "bị đầu đầu") towards the corpus, so it is compared
+    with examples that went through the same restoration.
+    """
+    text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
+    examples = [line.strip() for line in text.splitlines()
+                if line.strip() and not line.startswith("#")]
+    plain = [fold(e) for e in examples if detect_language(e) == "vi"]
+    restored = [restore(p) for p in plain] if restore else []
+    examples = list(dict.fromkeys(examples + plain + restored))
+    name = str(getattr(embeddings, "name", ""))
+    key = hashlib.sha256("\n".join([name, *examples]).encode()).hexdigest()[:16]
+    with _OUTSIDE_LOCK:
+        if key in _OUTSIDE_CACHE:
+            return _OUTSIDE_CACHE[key]
+        cached = cache_dir / f"out-of-scope-{key}.npy" if cache_dir else None
+        try:
+            if cached is not None and cached.is_file():
+                _OUTSIDE_CACHE[key] = np.load(cached)
+                return _OUTSIDE_CACHE[key]
+        except (OSError, ValueError) as e:
+            log.warning("ignoring a broken cache %s: %s", cached, e)
+        vectors = embeddings.encode_queries(examples)  # type: ignore[attr-defined]
+        _OUTSIDE_CACHE[key] = vectors
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(".tmp.npy")
+                np.save(tmp, vectors)
+                tmp.replace(cached)
+                for stale in cached.parent.glob("out-of-scope-*.npy"):
+                    if stale != cached:  # an earlier corpus's or examples' vectors
+                        stale.unlink(missing_ok=True)
+            except OSError as e:
+                log.warning("could not cache the out-of-scope examples: %s", e)
+        return vectors

@@ -1,4 +1,11 @@
-"""The Chroma store: on disk (``PersistentClient``) or a server (``HttpClient``).
+"""The storage boundary: the Chroma store, on disk (``PersistentClient``) or a server
+(``HttpClient``), and each version's lexical (BM25) folder.
+
+Only this module touches chromadb and Chroma collections: the rest of the package reads and
+writes through ``Store`` (versions, the manifest) and ``IndexVersion`` (one version's
+*passages* — chunks of documents — and their quotable sentences, as ``Record``). Users who want
+LangChain's own search (metadata filters, MMR) get a ``langchain_chroma.Chroma`` view with
+``IndexVersion.as_langchain``.
 
 An index is a *version*: two collections, ``<prefix>-<version>-chunks`` (passages with their
 embeddings) and ``<prefix>-<version>-sentences`` (sentence embeddings for extractive answers),
@@ -26,8 +33,6 @@ The index folder (``ASSISTANT_INDEX_DIR``, ``index/`` by default)::
 With a Chroma server (``ASSISTANT_CHROMA_HOST``) the collections live on the server and the
 folder keeps only ``lexical/`` and the lock; a machine whose ``lexical/`` lacks the answering
 version rebuilds it once from the passages stored on the server.
-
-Only this module and ``retrieval`` import chromadb.
 """
 
 from __future__ import annotations
@@ -35,16 +40,35 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from langchain_core.documents import Document
 
 from .config import Settings
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, IndexMismatchError, StoreError
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
 #: Bumped when the layout of a version changes; part of the no-op fingerprint.
-FORMAT = 1
+FORMAT = 3
+#: Records read from Chroma per request.
+PAGE = 1000
+#: Most records written per request, whatever more the server allows: bounds one request's
+#: size (and memory) when a large batch is written.
+MAX_WRITE = 5000
+
+Kind = Literal["chunks", "sentences"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
 
@@ -86,6 +110,24 @@ class Manifest:
         return (f"embeddings={self.embeddings}, chunk_size={self.chunk_size}, "
                 f"chunk_overlap={self.chunk_overlap}")
 
+    def check_compatible(self, settings: Settings, embeddings: str) -> None:
+        """Raise IndexMismatchError when the index was built with other settings.
+
+        Args:
+            settings: the settings that want to open the index (chunking, where it is).
+            embeddings: the name of the embedding model that wants to open it.
+        """
+        wanted = (embeddings, settings.chunk_size, settings.chunk_overlap)
+        built = (self.embeddings, self.chunk_size, self.chunk_overlap)
+        if wanted != built:
+            raise IndexMismatchError(
+                f"The index in {where(settings)} was built with {self.settings_text()}, "
+                f"but the settings ask for embeddings={wanted[0]}, chunk_size={wanted[1]}, "
+                f"chunk_overlap={wanted[2]}. Rebuild it with `assistant index --rebuild` "
+                "(or set ASSISTANT_EMBEDDINGS / ASSISTANT_CHUNK_SIZE / "
+                "ASSISTANT_CHUNK_OVERLAP back)."
+            )
+
     def to_json(self) -> str:
         """The manifest as stored in the manifest collection's metadata."""
         return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True)
@@ -95,6 +137,20 @@ class Manifest:
         """Read a stored manifest; unknown keys are ignored, missing optional ones default."""
         data = json.loads(text)
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def where(settings: Settings) -> str:
+    """Where the index of ``settings`` is, as errors name it."""
+    return (f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host else str(settings.index_dir))
+
+
+def version_age(version: str) -> int:
+    """Milliseconds since the epoch at which ``version`` was started (0 if not ours)."""
+    try:
+        return int(version[1:], 16)
+    except ValueError:
+        return 0
 
 
 def connect(settings: Settings) -> Any:
@@ -147,18 +203,183 @@ def _not_found(error: Exception) -> bool:
         isinstance(error, ValueError) and "does not exist" in str(error))
 
 
+@dataclass(frozen=True)
+class Record:
+    """A passage (a chunk of a document) or one of its sentences, as a version stores it.
+
+    Attributes:
+        id: the record's id (a chunk's hash; ``<chunk id>:<n>`` for a sentence).
+        text: the passage or the sentence.
+        metadata: what the index keeps with it (``path``, ``title``, ``chunk``, ``key``...; a
+            sentence's ``chunk_id``, ``n``, ``language``, ``key``).
+        vector: its embedding (None when it was not read).
+    """
+
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    vector: np.ndarray | None = None
+
+
+class IndexVersion:
+    """One version of the index: its chunk and sentence collections and its BM25 folder.
+
+    Made by ``Store.create`` (a new, empty version), ``Store.open`` (an existing one; both
+    collections must be there) or ``Store.find`` (one that may be partly there: a leftover).
+
+    Example:
+        >>> version = store.open(store.manifest().version)
+        >>> for document, similarity in version.nearest(embeddings.encode_query("AE"), k=3):
+        ...     print(round(similarity, 3), document.metadata["path"])
+    """
+
+    def __init__(self, store: Store, name: str, chunks: Any | None,
+                 sentences: Any | None) -> None:
+        self.store = store
+        self.name = name
+        self._collections: dict[str, Any | None] = {"chunks": chunks, "sentences": sentences}
+
+    def __repr__(self) -> str:
+        return f"IndexVersion({self.store.prefix!r}, {self.name!r})"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """The local folder of this version's BM25 index."""
+        return self.store.lexical_root / f"{self.store.prefix}-{self.name}"
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the version was created with (``embeddings``, ``chunk_size``...)."""
+        return dict(self._collection("chunks").metadata or {})
+
+    # --- writing ------------------------------------------------------------------------
+    def add(self, kind: Kind, records: Sequence[Record]) -> None:
+        """Write records (each with its vector) into the chunk or the sentence collection."""
+        if not records:
+            return
+        collection = self._collection(kind)
+        step = self.store.max_write()
+        for i in range(0, len(records), step):
+            batch = records[i:i + step]
+            collection.add(ids=[r.id for r in batch],
+                           embeddings=np.vstack([_vector(r) for r in batch]),
+                           documents=[r.text for r in batch],
+                           metadatas=[r.metadata for r in batch])
+
+    # --- reading ------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        """How many chunks and sentences the version holds."""
+        return (self._count("chunks"), self._count("sentences"))
+
+    def dimension(self) -> int:
+        """The length of the vectors (0 while the version holds none)."""
+        got = self._collection("chunks").get(limit=1, include=["embeddings"])
+        vectors = got.get("embeddings")
+        return int(len(vectors[0])) if vectors is not None and len(vectors) else 0
+
+    def records(self, kind: Kind, *, texts: bool = True,
+                vectors: bool = False) -> Iterator[Record]:
+        """Every chunk (or sentence), page by page; text and vector only when asked for.
+
+        A collection missing from a leftover version (``Store.find``) reads as empty.
+        """
+        collection = self._collections[kind]
+        if collection is None:
+            return
+        include = ["metadatas"] + (["documents"] if texts else []) + (
+            ["embeddings"] if vectors else [])
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=PAGE, offset=offset)
+            yield from _records(got, texts, vectors)
+            offset += len(got["ids"])
+            if len(got["ids"]) < PAGE:
+                return
+
+    def by_ids(self, ids: Sequence[str]) -> list[Record]:
+        """The chunks with these ids, with their vectors (in no particular order)."""
+        if not ids:
+            return []
+        got = self._collection("chunks").get(
+            ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return list(_records(got, True, True))
+
+    def sentences_of(self, chunk_ids: Sequence[str]) -> list[Record]:
+        """The quotable sentences of these chunks, with their vectors."""
+        if not chunk_ids:
+            return []
+        got = self._collection("sentences").get(
+            where={"chunk_id": {"$in": list(chunk_ids)}},
+            include=["documents", "metadatas", "embeddings"])
+        return list(_records(got, True, True))
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[Document, float]]:
+        """The ``k`` chunks closest to ``vector``, closest first, with cosine similarity."""
+        found = self._collection("chunks").query(
+            query_embeddings=[np.asarray(vector).tolist()], n_results=k,
+            include=["documents", "metadatas", "distances"])
+        return [(Document(page_content=text, metadata=meta or {}, id=record_id),
+                 1.0 - float(distance))
+                for text, meta, record_id, distance in zip(
+                    found["documents"][0], found["metadatas"][0], found["ids"][0],
+                    found["distances"][0], strict=False)
+                if text is not None]
+
+    def as_langchain(self, embeddings: Embeddings) -> Chroma:
+        """The chunk collection as a ``langchain_chroma.Chroma`` vector store (read it only):
+        for metadata filters, MMR, or ``as_retriever()``."""
+        from langchain_chroma import Chroma
+
+        return Chroma(client=self.store.client, collection_name=self.store.chunks_name(self.name),
+                      embedding_function=embeddings)
+
+    def _collection(self, kind: Kind) -> Any:
+        collection = self._collections[kind]
+        if collection is None:
+            raise StoreError(f"The index version {self.name} has no {kind} collection. "
+                             "Rebuild it with `assistant index --rebuild`.")
+        return collection
+
+    def _count(self, kind: Kind) -> int:
+        collection = self._collections[kind]
+        return 0 if collection is None else int(collection.count())
+
+
+def _vector(record: Record) -> np.ndarray:
+    if record.vector is None:
+        raise ValueError(f"record {record.id} has no vector to store")
+    return record.vector
+
+
+def _records(got: dict[str, Any], texts: bool, vectors: bool) -> Iterator[Record]:
+    """The records of one Chroma ``get`` answer."""
+    metas = got.get("metadatas")
+    docs = got.get("documents") if texts else None
+    vecs = got.get("embeddings") if vectors else None
+    for i, record_id in enumerate(got["ids"]):
+        yield Record(record_id, docs[i] if docs is not None else "",
+                     dict((metas[i] if metas is not None else None) or {}),
+                     np.asarray(vecs[i], dtype=np.float32) if vecs is not None else None)
+
+
 class Store:
     """Versions of the index in one Chroma client, and the manifest that picks one.
 
     Args:
         client: a chromadb client (``connect`` makes one).
         prefix: the start of every collection name (``Settings.collection``).
+        index_dir: the index folder, which holds each version's BM25 index under ``lexical/``
+            (``Settings.index_dir``).
 
     Raises:
         ConfigError: the prefix cannot start a Chroma collection name.
+
+    Example:
+        >>> store = Store.from_settings(Settings())
+        >>> store.manifest().chunks
     """
 
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str, index_dir: Path) -> None:
         if not _NAME.fullmatch(prefix) or len(prefix) > 200:
             raise ConfigError(
                 f"ASSISTANT_COLLECTION={prefix!r} cannot name Chroma collections: use 3-200 "
@@ -166,7 +387,19 @@ class Store:
             )
         self.client = client
         self.prefix = prefix
+        self.index_dir = Path(index_dir)
         self._manifest_name = f"{prefix}-manifest"
+        self._max_write: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings point at (``connect``, ``collection``, ``index_dir``)."""
+        return cls(connect(settings), settings.collection, settings.index_dir)
+
+    @property
+    def lexical_root(self) -> Path:
+        """The folder that holds one BM25 folder per version."""
+        return self.index_dir / "lexical"
 
     # --- manifest -----------------------------------------------------------------------
     def _manifest_meta(self) -> dict[str, Any] | None:
@@ -200,6 +433,34 @@ class Store:
         )
         col.modify(metadata=meta)
 
+    def publish(self, version: IndexVersion, *, files: int, fingerprint: str = "") -> Manifest:
+        """Make ``version`` the answering one; its manifest says what it holds.
+
+        The model and chunking come from what the version was created with, the counts and
+        the vector length from what it holds; the version answering until now is kept as
+        ``previous`` (one round, for readers that still hold it).
+
+        Args:
+            version: a complete version (``Store.create``, then filled).
+            files: the documents it was built from.
+            fingerprint: the hash of its content (``indexing.fingerprint``), or "".
+        """
+        meta = version.metadata
+        chunks, sentences = version.counts()
+        current = self.manifest()
+        previous = (current.version if current is not None and current.version != version.name
+                    else self.previous_version())
+        manifest = Manifest(
+            version=version.name, embeddings=str(meta.get("embeddings", "")),
+            dimension=version.dimension(),
+            chunk_size=int(meta.get("chunk_size", 0)),
+            chunk_overlap=int(meta.get("chunk_overlap", 0)), files=files, chunks=chunks,
+            sentences=sentences, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            fingerprint=fingerprint,
+        )
+        self.switch(manifest, previous=previous)
+        return manifest
+
     # --- versions -----------------------------------------------------------------------
     def chunks_name(self, version: str) -> str:
         """Name of the chunk collection of ``version``."""
@@ -209,25 +470,45 @@ class Store:
         """Name of the sentence collection of ``version``."""
         return f"{self.prefix}-{version}-sentences"
 
-    def create(self, version: str, metadata: dict[str, Any]) -> tuple[Any, Any]:
-        """New, empty chunk and sentence collections for ``version`` (cosine space)."""
+    def create(self, *, embeddings: str, chunk_size: int, chunk_overlap: int,
+               rebuild: bool = False) -> IndexVersion:
+        """A new, empty version (cosine space), named later than every version present.
+
+        Args:
+            embeddings: the name of the model its vectors come from.
+            chunk_size: ``Settings.chunk_size`` of its passages.
+            chunk_overlap: ``Settings.chunk_overlap`` of its passages.
+            rebuild: made by ``assistant index --rebuild`` (whose leftovers a later rebuild
+                may reuse).
+        """
+        name = self._new_name()
+        metadata = {"embeddings": embeddings, "chunk_size": chunk_size,
+                    "chunk_overlap": chunk_overlap, "rebuild": rebuild, "format": FORMAT}
         config = {"hnsw": {"space": "cosine"}}
         chunks, sentences = (
             self.client.create_collection(
-                name, embedding_function=None, configuration=config, metadata=metadata
+                collection, embedding_function=None, configuration=config, metadata=metadata
             )
-            for name in (self.chunks_name(version), self.sentences_name(version))
+            for collection in (self.chunks_name(name), self.sentences_name(name))
         )
-        return chunks, sentences
+        return IndexVersion(self, name, chunks, sentences)
 
-    def open(self, version: str) -> tuple[Any, Any]:
-        """The chunk and sentence collections of ``version``.
+    def _new_name(self) -> str:
+        # Later than every version present, even when the clock went back.
+        current = self.manifest()
+        floor = max([version_age(v) for v in self.versions()]
+                    + [version_age(current.version) if current else 0])
+        return "v" + format(max(int(time.time() * 1000), floor + 1), "x")
+
+    def open(self, version: str) -> IndexVersion:
+        """The version named ``version``.
 
         Raises:
-            StoreError: either collection is missing.
+            StoreError: either of its collections is missing.
         """
         try:
-            return (
+            return IndexVersion(
+                self, version,
                 self.client.get_collection(self.chunks_name(version), embedding_function=None),
                 self.client.get_collection(self.sentences_name(version), embedding_function=None),
             )
@@ -237,7 +518,15 @@ class Store:
                 f"({e}). Rebuild it with `assistant index --rebuild`."
             ) from e
 
-    def open_one(self, name: str) -> Any | None:
+    def find(self, version: str) -> IndexVersion | None:
+        """The version named ``version`` as far as it exists (a leftover may lack its
+        sentences), or None when its chunk collection does not exist."""
+        chunks = self._open_one(self.chunks_name(version))
+        if chunks is None:
+            return None
+        return IndexVersion(self, version, chunks, self._open_one(self.sentences_name(version)))
+
+    def _open_one(self, name: str) -> Any | None:
         """One collection by name, or None when it does not exist."""
         try:
             return self.client.get_collection(name, embedding_function=None)
@@ -268,3 +557,24 @@ class Store:
                 if not _not_found(e):
                     raise
                 log.debug("collection %s already gone", name)
+
+    def keep_only(self, keep: set[str]) -> None:
+        """Drop every version but ``keep``, and their BM25 folders (failures only logged)."""
+        try:
+            for version in self.versions():
+                if version not in keep:
+                    log.info("dropping index version %s", version)
+                    self.drop(version)
+        except Exception as e:  # the new version answers already; leftovers go next time
+            log.warning("could not drop old index versions: %s", e)
+        if self.lexical_root.is_dir():
+            wanted = {f"{self.prefix}-{v}" for v in keep}
+            for folder in self.lexical_root.iterdir():
+                if folder.name.startswith(self.prefix + "-") and folder.name not in wanted:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def max_write(self) -> int:
+        """Most records one write request may carry here."""
+        if self._max_write is None:
+            self._max_write = max(1, min(MAX_WRITE, self.client.get_max_batch_size()))
+        return self._max_write

@@ -50,7 +50,7 @@ down during each else even ever every few for from further get gets getting give
 going gone got had has have having he her here hers herself him himself his how however i if in
 into is isn it its itself just know like ll make makes many may me might more most much must my
 myself need no nor not now of off often on once one only or other ought our ours ourselves out
-over own please re really same say says she should so some something someone such take tell
+over own per please re really same say says she should so some something someone such take tell
 than that the their theirs them themselves then there these they thing things think this those
 through to too under until up us usually ve very want was way we well were what when where
 which while who whom whose why will with without would yes yet you your yours yourself
@@ -59,6 +59,7 @@ ai anh ay ba bao bi bo cac cach cai can cho chi chu chua co con cua cung da dang
 deu di do duoc gi gio ha hay hai het hoac hoi ko khi khong la lai lam len luc ma may minh mot
 muon nao ne neu nhe nhi nhieu nhu nhung nua o oi phai qua ra rang rat roi sao se su ta tai
 the thi thoi thuc toi tu tung va vao vay ve vi voi xin
+dc dk ko k j vd ntn nha nhe nhen a e mn bt thui hok hem ak uh uk ok oki okay bn bnh
 """.split())
 
 
@@ -138,8 +139,8 @@ class Aliases:
                     titles: Iterable[str] | None = None) -> Aliases:
         """Args:
             groups: terms that mean the same thing, one group each.
-            titles: terms naming the job titles; by default every group with an abbreviation
-                (a term of at most four capitals) is one.
+            titles: terms naming the job titles (none by default: they are learned from the
+                corpus, see ``with_terms``).
         """
         clean = tuple(tuple(str(t).strip() for t in g if str(t).strip()) for g in groups)
         clean = tuple(g for g in clean if len(g) > 1)
@@ -147,11 +148,8 @@ class Aliases:
             re.compile(r"\b(?:" + "|".join(re.escape(fold(t)) for t in g) + r")\b")
             for g in clean
         )
-        if titles is None:
-            named = {i for i, g in enumerate(clean) if any(t.isupper() and len(t) <= 4 for t in g)}
-        else:
-            wanted = {fold(str(t)) for t in titles}
-            named = {i for i, g in enumerate(clean) if wanted & {fold(t) for t in g}}
+        wanted = {fold(str(t)) for t in titles or []}
+        named = {i for i, g in enumerate(clean) if wanted & {fold(t) for t in g}}
         return cls(clean, patterns, frozenset(named))
 
     @classmethod

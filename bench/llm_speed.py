@@ -41,16 +41,6 @@ QUESTIONS = [
 ]
 
 
-class Switch:
-    """One Assistant (one searcher) for both back-ends."""
-
-    answerer: LLMAnswerer | None = None
-
-    def stream(self, *args: Any) -> Any:
-        assert self.answerer is not None
-        return self.answerer.stream(*args)
-
-
 def measure(bot: Assistant, answerer: LLMAnswerer, runs: int) -> list[dict[str, Any]]:
     rows = []
     for _ in range(runs):
@@ -94,8 +84,8 @@ def main() -> int:
         index_dir = args.index_dir or Path(tmp) / "index"
         base = Settings(corpus_dir=ROOT / "corpus", index_dir=index_dir, llm_timeout=300,
                         llm_max_tokens=args.max_tokens)
-        switch = Switch()
-        bot = Assistant(base, generator=switch, build_if_missing=args.index_dir is None)
+        # One Assistant (one searcher) for both back-ends.
+        bot = Assistant(base, build_if_missing=args.index_dir is None)
         bot.warm_up()
         bot.search(QUESTIONS[0])  # loads what retrieval loads on first use
         server = start_server(gguf, Path(tmp) / "server.log")
@@ -109,7 +99,7 @@ def main() -> int:
             lines = []
             for name, settings in backends.items():
                 answerer = make_generator(settings)
-                switch.answerer = answerer
+                bot.generator = answerer
                 started = time.perf_counter()
                 bot.ask(QUESTIONS[0])  # warm: loads the model (in process) or the server's
                 print(f"{name}: first answer (cold) {time.perf_counter() - started:.2f} s",

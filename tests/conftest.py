@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from assistant import _offline
+
+_offline.apply()  # offline and quiet, before a test imports gradio or chromadb
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.embeddings import E5Embeddings  # noqa: E402

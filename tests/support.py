@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from assistant import _offline
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -22,11 +24,8 @@ def free_port() -> int:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"})
-    env.update(extra)
-    return env
+    return _offline.environment(
+        {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}, **extra)
 
 
 def wait_until_served(url: str, process: subprocess.Popen[Any] | None = None,

@@ -21,7 +21,7 @@ import pytest
 from support import free_port
 
 from assistant import Assistant, Settings
-from assistant.app import AnswerStream
+from assistant.answer import AnswerStream
 from assistant.catalog import Catalog
 from assistant.embeddings import E5Embeddings
 from assistant.ui import serve

@@ -88,8 +88,7 @@ def server_settings(corpus: Path, index_dir: Path, port: int, name: str,
 def stored_paths(store: Store) -> set[str]:
     manifest = store.manifest()
     assert manifest is not None
-    chunks, _ = store.open(manifest.version)
-    return {m["path"] for m in chunks.get(include=["metadatas"])["metadatas"]}
+    return {r.metadata["path"] for r in store.open(manifest.version).records("chunks")}
 
 
 def test_index_ask_update_and_delete_on_the_server(
@@ -154,7 +153,7 @@ def test_a_failed_build_on_the_server_leaves_the_old_index_answering(
         chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings) -> None:
     write(make_corpus, TOPICS[:2])
     config = server_settings(make_corpus, tmp_path / "index", chroma_server, "kb-crash")
-    store = Store(connect(config), config.collection)
+    store = Store(connect(config), config.collection, config.index_dir)
     Indexer(config, e5, store).run()
     old = store.manifest()
     write(make_corpus, TOPICS[2:12])

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_help_reads_like_docs() -> None:
         assert word in out
 
 
-def test_missing_corpus_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(corpus_dir=tmp_path / "nowhere", index_dir=tmp_path / "index")
     out = run(settings, "index")
     assert out.returncode == 1

@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.conversation import looks_like_follow_up, standalone_question
+from assistant.terms import learn_terms, with_terms
 from assistant.text import Aliases
 
-ALIASES = Aliases.load(Path(__file__).resolve().parent.parent / "corpus" / "aliases.yaml")
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+ALIASES = with_terms(Aliases.load(CORPUS / "aliases.yaml"),
+                     learn_terms(p.read_text("utf-8") for p in CORPUS.rglob("*.md")))
 
 
 @pytest.mark.parametrize(("question", "earlier", "standalone"), [

@@ -41,9 +41,10 @@ from pydantic import Field
 from support import clean_env, free_port, wait_until_served
 
 from assistant import Answer, Assistant, QuestionError, Settings
-from assistant.answer import REFUSAL, REFUSAL_ABOUT
 from assistant.embeddings import E5Embeddings
-from assistant.llm import SYSTEM_PROMPT, LLMAnswerer
+from assistant.llm import LLMAnswerer
+from assistant.prompts import SYSTEM_PROMPT
+from assistant.scope import REFUSAL_START
 from assistant.ui import reply_markdown, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ CORPUS = ROOT / "corpus"
 AE_QUESTION = "What does an account executive do?"
 AM_QUESTION = "What does an account manager do?"
 AE_NOTES = ("corpus/notes/account-executive-en.md", "corpus/notes/account-executive-vi.md")
-PROMPT_LIMIT = "Please type a question, for example: What does an AE do?"
+PROMPT_LIMIT = "Please type a question."
 FIFTY_K = 50_000
 #: Written into a file outside the corpus; no answer may ever show it.
 CANARY = "CANARY-7f3a91-do-not-show"
@@ -99,8 +100,7 @@ def assert_from_corpus_or_refused(answer: Answer, corpus: Path = CORPUS) -> None
     """The answer is the refusal, or only quotes sentences of its sources, which are files of
     ``corpus``: nothing else can be shown."""
     if answer.abstained:
-        refusals = (*REFUSAL.values(), *(r.split("{about}")[0] for r in REFUSAL_ABOUT.values()))
-        assert answer.answer.startswith(refusals) and answer.sources == []
+        assert answer.answer.startswith(tuple(REFUSAL_START.values())) and answer.sources == []
         return
     assert answer.sources
     for source in answer.sources:

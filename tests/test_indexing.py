@@ -23,8 +23,9 @@ import pytest
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant import Assistant, IndexMismatchError, Settings, StoreError, indexing
+from assistant.chunking import paragraphs
 from assistant.embeddings import E5Embeddings, SentenceTransformerEmbeddings
-from assistant.indexing import Embedder, Indexer, IndexReport, passages, split_corpus
+from assistant.indexing import Embedder, Indexer, IndexReport, split_corpus
 from assistant.retrieval import Searcher
 from assistant.store import Store, connect
 
@@ -130,7 +131,7 @@ class Recording(E5Embeddings):
 
 def setup(corpus: Path, tmp_path: Path, **settings: Any) -> tuple[Settings, Store]:
     config = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **settings)
-    return config, Store(connect(config), config.collection)
+    return config, Store(connect(config), config.collection, config.index_dir)
 
 
 def run(config: Settings, store: Store, embeddings: Embedder, rebuild: bool = False,
@@ -149,8 +150,7 @@ def chunk_count(config: Settings, *stems: str) -> int:
 def stored_paths(store: Store) -> set[str]:
     manifest = store.manifest()
     assert manifest is not None
-    chunks, _ = store.open(manifest.version)
-    return {m["path"] for m in chunks.get(include=["metadatas"])["metadatas"]}
+    return {r.metadata["path"] for r in store.open(manifest.version).records("chunks")}
 
 
 def embedded_files(recording: Recording) -> set[str]:
@@ -580,7 +580,7 @@ def test_passages_are_paragraphs_with_their_offsets() -> None:
     second = "Second idea: the account person presents the agency's work. " * 3
     long = "The account person keeps every project on time and on budget. " * 8
     text = f"# A title\n\n{first}\n\nShort.\n\n{second}\n\n{long}\n"
-    pieces = passages(text, splitter, 300)
+    pieces = paragraphs(text, splitter, 300)
     for start, piece in pieces:
         assert text[start:start + len(piece)] == piece
     assert pieces[0][1] == f"# A title\n\n{first.strip()}"  # a heading joins the next

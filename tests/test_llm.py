@@ -29,16 +29,11 @@ from llm_server import LlamaServer, free_port, llama_cpp_installed, smollm2_gguf
 from pydantic import Field
 
 from assistant import Assistant, ConfigError, Settings
-from assistant.answer import REFUSAL, Answer, Source
-from assistant.llm import (
-    SEPARATOR,
-    CitationFilter,
-    LLMAnswerer,
-    answer_messages,
-    clean_citations,
-    make_chat_model,
-    make_generator,
-)
+from assistant.answer import Answer, Source
+from assistant.chat_models import make_chat_model
+from assistant.citations import CitationFilter, clean_citations
+from assistant.llm import SEPARATOR, LLMAnswerer, make_generator
+from assistant.prompts import answer_messages
 from assistant.retrieval import Hit
 
 AE_QUESTION = "What does an account executive do?"
@@ -87,30 +82,17 @@ def refusing(error: Exception) -> ScriptedChat:
     return ScriptedChat(messages=replies())
 
 
-class Switch:
-    """The generator of the module's LLM assistant: hands each question to the test's answerer.
+@pytest.fixture(scope="module")
+def use(bot: Assistant) -> Callable[..., Assistant]:
+    """``use(model_or_answerer, **LLMAnswerer options)``: the LLM assistant answering with it.
 
     One Assistant for all the unit tests, so that its searcher is made only once.
     """
-
-    def __init__(self) -> None:
-        self.answerer: LLMAnswerer | None = None
-
-    def stream(self, *args: Any) -> Any:
-        assert self.answerer is not None
-        return self.answerer.stream(*args)
-
-
-@pytest.fixture(scope="module")
-def use(bot: Assistant) -> Callable[..., Assistant]:
-    """``use(model_or_answerer, **LLMAnswerer options)``: the LLM assistant answering with it."""
-    switch = Switch()
-    llm_bot = Assistant(bot.settings, embeddings=bot.embeddings, store=bot.store,
-                        generator=switch)
+    llm_bot = Assistant(bot.settings, embeddings=bot.embeddings, store=bot.store)
 
     def use_(model: Any, **kwargs: Any) -> Assistant:
-        switch.answerer = model if isinstance(model, LLMAnswerer) else LLMAnswerer(model,
-                                                                                  **kwargs)
+        llm_bot.generator = model if isinstance(model, LLMAnswerer) else LLMAnswerer(model,
+                                                                                    **kwargs)
         return llm_bot
 
     return use_
@@ -235,7 +217,7 @@ def test_out_of_scope_question_is_refused_without_a_model_call(
         bot: Assistant, use: Callable[..., Assistant]) -> None:
     model = scripted("Paris is the capital of France [1].")
     reply = use(model).ask(OUT_OF_SCOPE)
-    assert reply.abstained and reply.answer == REFUSAL["en"] and reply.sources == []
+    assert reply.abstained and reply.answer == bot.scope.not_covered("en") and reply.sources == []
     assert model.calls == []
 
 
@@ -394,7 +376,9 @@ def test_server_answer_streams_with_valid_markers(server_bot: Assistant,
     before = llama_server.chat_requests()
     pieces, reply = streamed(server_bot, AE_QUESTION)
     assert llama_server.chat_requests() == before + 1
-    stats = server_bot.generator.answerer.last_stats
+    answerer = server_bot.generator
+    assert isinstance(answerer, LLMAnswerer)
+    stats = answerer.last_stats
     assert stats is not None and stats.first_token_s is not None and stats.tokens > 1
     assert reply.notice is None, reply.notice  # the model's answer, not the fall-back
     assert not reply.abstained and reply.sources
@@ -408,7 +392,7 @@ def test_server_is_not_called_for_an_out_of_scope_question(server_bot: Assistant
                                                            llama_server: LlamaServer) -> None:
     before = llama_server.chat_requests()
     reply = server_bot.ask(OUT_OF_SCOPE)
-    assert reply.answer == REFUSAL["en"] and reply.sources == []
+    assert reply.answer == server_bot.scope.not_covered("en") and reply.sources == []
     assert llama_server.chat_requests() == before
 
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from langchain_core.documents import Document
 
-from assistant import Assistant, HybridRetriever
+from assistant import Assistant, HybridRetriever, Settings
+from assistant.embeddings import E5Embeddings
 from assistant.text import fold
 
 
@@ -43,7 +44,7 @@ def test_no_near_duplicates_in_the_results(bot: Assistant) -> None:
                 assert len(a & b) / len(a | b) < 0.6
 
 
-def test_retrieval_modes_for_comparison(corpus_index, e5) -> None:  # type: ignore[no-untyped-def]
+def test_retrieval_modes_for_comparison(corpus_index: Settings, e5: E5Embeddings) -> None:
     for mode in ("dense", "bm25"):
         bot = Assistant(corpus_index.model_copy(update={"retrieval": mode}), embeddings=e5)
         assert bot.search("Account manager làm gì?", k=3)
@@ -68,3 +69,17 @@ def test_a_passage_about_another_title_ranks_below(bot: Assistant) -> None:
     top = bot.search("Does an account executive make strategic decisions?", k=2)
     assert any(re.search(r"few (or no )?strategic decisions", s.text) for s in top), \
         [s.text[:80] for s in top]
+
+
+def test_a_reranker_orders_the_best_passages_again(bot: Assistant) -> None:
+    from assistant.rerank import FunctionReranker
+    from assistant.retrieval import Searcher
+
+    plain = bot.search("What does an account executive do?", k=10)
+    # A reranker that prefers the shortest passage puts it first, whatever retrieval said.
+    searcher = Searcher(bot.settings, bot.embeddings, bot.store,
+                        reranker=FunctionReranker(lambda q, p: -len(p)))
+    reranked = [h.document.page_content for h in
+                searcher.search("What does an account executive do?", k=4)]
+    assert len(reranked[0]) == min(len(s.text) for s in plain)
+    assert len(reranked[0]) < len(plain[0].text)  # not the order retrieval gave

@@ -1,5 +1,6 @@
 """Near-topic questions the sources do not answer (pay, hiring, interviews...) are refused, and
-answered as soon as the corpus holds a passage about them."""
+answered as soon as the corpus holds a passage about them; what a refusal says comes from the
+corpus."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answer import REFUSAL
 from assistant.embeddings import E5Embeddings
-from assistant.scope import Topics
+from assistant.scope import Calibration, Signals, Topics, fit_calibration
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,12 +24,7 @@ def topics() -> Topics:
 @pytest.mark.parametrize(("text", "topic"), [
     ("Is being an account executive stressful?", "stress"),
     ("Can I become an AE with no experience?", "entry requirements"),
-    ("What's the career path for a copywriter?", "other roles"),
     ("AE có phải làm cuối tuần không?", "working conditions"),
-    ("How much does an account executive earn per month?", "pay"),
-    ("What are AE salaries like in Hanoi?", "pay"),
-    ("Lương AE bao nhiêu?", "pay"),
-    ("luong account director khoang bao nhieu", "pay"),
     ("Which agencies are hiring account executives?", "hiring"),
     ("Công ty nào đang tuyển AE?", "hiring"),
     ("What do they ask in the interview for an AE role?", "interview"),
@@ -54,16 +49,20 @@ def test_topics_named_in_questions(topics: Topics, text: str, topic: str) -> Non
     "How does an AE earn a promotion?",
     "Does learning marketing pay off?",
     "What is the time frame from AE to AM?",
+    "AE quản lý ngân sách của khách hàng không?",  # "sách" inside "ngân sách" is no book
+    "Is AE a good first job for a fresh graduate?",
+    "How many years to become a senior data analyst?",
 ])
 def test_words_in_other_senses_name_no_topic(topics: Topics, text: str) -> None:
     assert topics.named(text) == set()
 
 
 def test_a_topic_is_supported_only_by_a_passage_that_names_it(topics: Topics) -> None:
-    question = "Lương AE bao nhiêu?"
-    assert topics.unsupported(question, ["AE phục vụ khách hàng."]) == {"pay"}
+    question = "Công ty nào đang tuyển AE?"
+    assert topics.unsupported(question, ["AE phục vụ khách hàng."]) == {"hiring"}
     assert topics.unsupported(question, ["AE phục vụ khách hàng.",
-                                         "Mức lương khởi điểm của AE là 8 triệu đồng."]) == set()
+                                         "Các agency lớn thường tuyển dụng AE vào tháng 3."]) \
+        == set()
     assert topics.unsupported("What does an AE do?", []) == set()
 
 
@@ -87,7 +86,23 @@ def test_the_refusal_names_what_the_sources_lack(bot: Assistant) -> None:
     assert vietnamese.answer.startswith("Tôi không biết: các nguồn của tôi không nói gì về lương")
     both = bot.ask("Làm AE có phải tăng ca không, lương có cao không?")
     assert "lương" in both.answer and "giờ giấc" in both.answer, both.answer
-    assert bot.ask("What is the capital of Australia?").answer == REFUSAL["en"]  # not a topic
+    plain = bot.ask("What is the capital of Australia?").answer  # not a kind of career fact
+    assert plain == bot.scope.not_covered("en")
+    # What it can answer is named from the corpus's own terms.
+    assert "Account Executive (AE)" in plain, plain
+
+
+@pytest.mark.parametrize("question", ["12345", "asdfghjkl", "hello", "ok", "???"])
+def test_input_with_nothing_the_corpus_could_be_about_is_refused(bot: Assistant,
+                                                                   question: str) -> None:
+    reply = bot.ask(question)
+    assert reply.abstained and reply.sources == [], reply.answer
+
+
+def test_a_duration_question_needs_the_unit_it_asks_for(bot: Assistant) -> None:
+    # The AE passages give years (2-3 years to AM); they say nothing about hours a week.
+    assert bot.ask("AE 1 tuần làm mấy tiếng?").abstained
+    assert not bot.ask("Bao nhiêu năm thì AE lên được AM?").abstained
 
 
 def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
@@ -132,3 +147,77 @@ def test_a_salary_article_makes_salary_questions_answerable(tmp_path: Path,
     assert not reply.abstained
     assert "9 to 14 million VND" in reply.answer
     assert reply.sources[0].path.endswith("salaries-en.md")
+
+
+def _write_article(corpus: Path, name: str, text: str) -> None:
+    (corpus / "articles" / name).write_text(text, "utf-8")
+
+
+MEDIA_PLANNER = """---
+title: Media planner salaries
+language: en
+kind: article
+---
+# What a Media Planner (MP) earns
+
+## Salary by level
+
+| Level | Years | Salary (USD per year) |
+|---|---|---|
+| Media Planner (MP) | 0-2 | $40,000-$50,000 |
+| Senior Media Planner | 2-5 | $55,000-$70,000 |
+
+## Working with the creative team
+
+A Media Planner (MP) briefs the Art Director (AD) on the sizes each channel needs, and the
+Art Director (AD) leads the visuals of the campaign.
+"""
+
+
+def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(tmp_path: Path,
+                                                                    e5: E5Embeddings) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    _write_article(corpus, "media-planner.md", MEDIA_PLANNER)
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    planner = bot.ask("How much does a media planner earn?")
+    assert not planner.abstained and "$40,000-$50,000" in planner.answer, planner.answer
+    art = bot.ask("How much does an Art Director earn?")
+    assert art.abstained, art.answer
+    assert "Media Planner" in art.answer and "Art Director" in art.answer, art.answer
+    # A role the corpus never names is not answered with the roles it does name.
+    radio = bot.ask("How much does a radio planner earn per year?")
+    assert radio.abstained and "radio planner" in radio.answer, radio.answer
+    # "AD" is an Account Director in the seed's notes and an Art Director here: both kept.
+    meanings = {g[1] for g in bot.searcher.aliases.groups if g[0] == "AD"}
+    assert {"Account Director", "Art Director"} <= meanings
+
+
+def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(tmp_path: Path,
+                                                             e5: E5Embeddings) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "articles").mkdir(parents=True)
+    _write_article(corpus, "media-planner.md", MEDIA_PLANNER)
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    reply = bot.ask("What is the capital of Australia?")
+    assert reply.abstained
+    assert "Media Planner (MP)" in reply.answer and "Account Executive" not in reply.answer
+
+
+def test_calibration_is_fitted_from_labelled_questions_and_kept_with_the_index(
+        tmp_path: Path) -> None:
+    answerable = [Signals(0.85 + i / 1000, 0.80, 3, 3) for i in range(100)]
+    unanswerable = [Signals(0.78, 0.88, 1, 3), Signals(0.84, 0.90, 2, 3)]
+    fitted = fit_calibration("some-model", [(s, True) for s in answerable]
+                             + [(s, False) for s in unanswerable])
+    # At most 1% of the answerable questions fall below the thresholds; both others do.
+    refused = [s for s in answerable
+               if s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin]
+    assert len(refused) <= 1
+    assert all(s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin
+               for s in unanswerable)
+    fitted.save(tmp_path)
+    assert Calibration.load("some-model", tmp_path) == fitted
+    assert Calibration.load("another-model", tmp_path) is None
+    assert Calibration.load("e5", tmp_path) is not None  # shipped for the bundled model

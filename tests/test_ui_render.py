@@ -140,7 +140,7 @@ def test_catalog_reads_titles_links_and_examples() -> None:
     assert note is not None and note.based_on == ARTICLE
     assert catalog.examples("en") and catalog.examples("vi")
     assert all(q.endswith("?") for q in catalog.examples("en") + catalog.examples("vi"))
-    assert "pay" in catalog.uncovered  # no document names pay or salaries
+    assert "hiring" in catalog.uncovered  # no document names hiring or job openings
 
 
 def test_intro_comes_from_the_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,17 +149,18 @@ def test_intro_comes_from_the_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyP
     before = Catalog.load(tmp_path / "corpus")
     intro = intro_markdown(before, "en")
     assert intro.startswith("I answer questions from one article and 7 notes")
-    assert "pay or salaries" in documents_markdown(before, "en")
+    assert "hiring or job openings" in documents_markdown(before, "en")
     assert "What an Account Executive \\(AE\\) does" in documents_markdown(before, "en")
     assert "Account Executive \\(AE\\) làm gì?" in documents_markdown(before, "vi")
-    # An article about salaries is added: the intro counts it, names it, and no longer says
-    # that pay is beyond it; its example questions are offered.
-    (tmp_path / "corpus" / "articles" / "salaries.md").write_text(
-        "---\ntitle: Salaries in agencies\nlanguage: en\nkind: article\n"
-        "source: https://example.com/salaries\nexamples: [\"How much does an AE earn?\"]\n---\n"
-        "An account executive's salary depends on the agency.\n", "utf-8")
+    # An article about hiring is added: the intro counts it, names it, and no longer says
+    # that hiring is beyond it; its example questions are offered.
+    (tmp_path / "corpus" / "articles" / "hiring.md").write_text(
+        "---\ntitle: Hiring in agencies\nlanguage: en\nkind: article\n"
+        "source: https://example.com/hiring\nexamples: [\"How do agencies hire an AE?\"]\n"
+        "---\nAgencies post a job opening for each account executive they are hiring.\n",
+        "utf-8")
     after = Catalog.load(tmp_path / "corpus")
     assert intro_markdown(after, "en").startswith("I answer questions from 2 articles and 7 notes")
-    assert "pay or salaries" not in documents_markdown(after, "en")
-    assert "Salaries in agencies" in documents_markdown(after, "en")
-    assert "How much does an AE earn?" in after.examples("en", limit=20)
+    assert "hiring or job openings" not in documents_markdown(after, "en")
+    assert "Hiring in agencies" in documents_markdown(after, "en")
+    assert "How do agencies hire an AE?" in after.examples("en", limit=20)

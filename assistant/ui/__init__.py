@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import os
 
-# Gradio reads these when it is imported: no analytics, no model-hub look-ups.
+from .. import _offline
+
+# Gradio reads these when it is imported: no model-hub look-ups, and no analytics even when
+# the environment asks for them (the page promises none).
+_offline.apply()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from .handlers import FAILURE, ChatHandler, error_markdown  # noqa: E402
 from .page import DESCRIPTION, TITLE, build_app  # noqa: E402

@@ -1,0 +1,222 @@
+"""From a document's text to passages and quotable sentences.
+
+Vocabulary (the same in every module): a *document* is one corpus file; a *passage* (stored
+as a chunk) is a paragraph-sized piece of a document; a *sentence* is a quotable sentence of
+a passage; a *hit* is a passage ranked for a question; a *source* is a passage an answer cites.
+
+Articles come as Markdown with headings, lists, bold text and tables. Before splitting, the
+text is made plain (``plain_markdown``): list markers, emphasis, links and code marks go, and
+each table row becomes one sentence that names its columns ("Level: Junior; Salary: 10-15
+triệu"), so a row quoted alone still says what its numbers are. Heading lines stay in the
+plain text (they mark sections); a passage records the headings above it as its ``section``,
+which is embedded with it and shown with it, so a list item under "Career path" is known to be
+about the career path. Heading lines are never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .text import sentences as split_sentences
+
+#: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
+SHORT_PARAGRAPH = 100
+#: A sentence shorter than this (characters or four words) is a fragment: it leads the next.
+MIN_SENTENCE_CHARS = 20
+#: What a list item starts with in plain text.
+BULLET = "•"
+
+_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LIST_MARK = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+_QUOTE_MARK = re.compile(r"^\s*>\s?")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+
+
+def inline_plain(text: str) -> str:
+    """One line without Markdown emphasis, code marks, links or images."""
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    for _ in range(2):  # **bold *italic* inside**
+        text = _EMPHASIS.sub(r"\2", text)
+    return text
+
+
+def _cells(line: str) -> list[str]:
+    match = _TABLE_ROW.match(line)
+    inner = match.group(1) if match else line.strip().strip("|")
+    return [inline_plain(c.strip()) for c in inner.split("|")]
+
+
+def _table_sentences(rows: list[list[str]]) -> list[str]:
+    """Each body row of a table as a sentence naming its columns."""
+    header, body = rows[0], rows[1:]
+    out = []
+    for row in body:
+        pairs = [f"{name}: {value}" if name else value
+                 for name, value in zip(header, row, strict=False) if value]
+        if pairs:
+            out.append("; ".join(pairs) + ".")
+    return out
+
+
+def plain_markdown(text: str) -> str:
+    """The text with Markdown syntax turned into plain lines (headings kept as ``#`` lines).
+
+    Plain text without Markdown comes back unchanged, line for line.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        # A table: a row of cells, then a rule line (|---|---|), then rows.
+        if (_TABLE_ROW.match(line) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1])):
+            rows = [_cells(line)]
+            i += 2
+            while i < len(lines) and _TABLE_ROW.match(lines[i]):
+                rows.append(_cells(lines[i]))
+                i += 1
+            out.extend(_table_sentences(rows))
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            out.append(f"{heading.group(1)} {inline_plain(heading.group(2))}")
+        else:
+            line = _QUOTE_MARK.sub("", line)
+            line = _LIST_MARK.sub(rf"\1{BULLET} ", line)
+            out.append(inline_plain(line))
+        i += 1
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of a document: where it starts in the plain text, its text without heading
+    lines, and the headings above it (outermost first, the document's title left out)."""
+
+    start: int
+    text: str
+    section: str
+
+
+def paragraphs(text: str, splitter: RecursiveCharacterTextSplitter,
+               chunk_size: int) -> list[tuple[int, str]]:
+    """(start, text) of each paragraph: a short one joined to the next, one longer than
+    ``chunk_size`` cut between lines (a list keeps its lead-in line), a line longer than
+    that by ``splitter``.
+
+    Notes are written one idea per paragraph, so a paragraph is the unit a question should
+    find; merging neighbours up to the chunk size would dilute it with the next idea.
+    """
+    out: list[tuple[int, str]] = []
+    start: int | None = None
+    for match in _PARAGRAPH.finditer(text):
+        start = match.start() if start is None else start
+        block = text[start:match.end()].strip()
+        if len(block) < SHORT_PARAGRAPH and match.end() < len(text.rstrip()):
+            continue  # joined to the next paragraph
+        offset = start + (len(text[start:]) - len(text[start:].lstrip()))
+        start = None
+        if len(block) <= chunk_size:
+            out.append((offset, block))
+            continue
+        out.extend(_cut_between_lines(block, offset, splitter, chunk_size))
+    return out
+
+
+def _cut_between_lines(block: str, offset: int, splitter: RecursiveCharacterTextSplitter,
+                       chunk_size: int) -> list[tuple[int, str]]:
+    """A long block as pieces of whole lines, each at most ``chunk_size`` long."""
+    pieces: list[tuple[int, str]] = []
+    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*\S[^\n]*", block)]
+    first: int | None = None
+    last = 0
+    for at, line in lines:
+        if len(line) > chunk_size:  # a line too long on its own: the splitter cuts it
+            if first is not None:
+                pieces.append((offset + first, block[first:last]))
+                first = None
+            for doc in splitter.create_documents([line]):
+                pieces.append((offset + at + int(doc.metadata.get("start_index", 0)),
+                               doc.page_content))
+            continue
+        if first is not None and at + len(line) - first > chunk_size:
+            pieces.append((offset + first, block[first:last]))
+            first = None
+        first = at if first is None else first
+        last = at + len(line)
+    if first is not None:
+        pieces.append((offset + first, block[first:last]))
+    return pieces
+
+
+def passages(text: str, title: str, splitter: RecursiveCharacterTextSplitter,
+             chunk_size: int, by_paragraph: bool = True) -> list[Passage]:
+    """The passages of a document's (plain) text, each with the section it stands in."""
+    if by_paragraph:
+        pieces = paragraphs(text, splitter, chunk_size)
+    else:
+        pieces = [(int(d.metadata.get("start_index", 0)), d.page_content)
+                  for d in splitter.create_documents([text])]
+    headings = [(m.start(), len(m.group(1)), m.group(2).strip())
+                for m in re.finditer(r"^(#{1,6})[ \t]+(.*)$", text, re.MULTILINE)]
+    out: list[Passage] = []
+    for start, piece in pieces:
+        body = "\n".join(line for line in piece.split("\n") if not _HEADING.match(line)).strip()
+        if not body:
+            continue  # a heading alone at the end of a document
+        end = start + len(piece)
+        # The headings in force at the passage's last heading line, or at its start.
+        stack: dict[int, str] = {}
+        for at, level, name in headings:
+            if at >= end:
+                break
+            stack = {lv: n for lv, n in stack.items() if lv < level}
+            stack[level] = name
+        path = [name for _, name in sorted(stack.items())
+                if name.strip().lower() != title.strip().lower()]
+        out.append(Passage(start, body, " > ".join(path)))
+    return out
+
+
+@dataclass(frozen=True)
+class Quotable:
+    """A sentence fit to quote, with its position among the passage's sentences, and whether
+    it is an item of a list (or a row of a table)."""
+
+    n: int
+    text: str
+    item: bool = False
+
+
+def quotable_sentences(text: str) -> list[Quotable]:
+    """The sentences of a passage that can be quoted: no headings or questions; a short
+    fragment ("Brief.", "Typical duties include:") is quoted with the sentence it leads."""
+    out: list[Quotable] = []
+    lead = ""
+    for n, sentence in enumerate(split_sentences(text)):
+        item = sentence.startswith(BULLET) or _ROW.match(sentence) is not None
+        sentence = sentence.lstrip("-*• ").strip()
+        # Headings and questions make poor answers; a fragment is quoted with what follows.
+        if sentence.startswith("#") or sentence.endswith("?"):
+            lead = ""
+            continue
+        sentence = f"{lead} {sentence}".strip()
+        if len(sentence) < MIN_SENTENCE_CHARS or len(sentence.split()) < 4:
+            lead = sentence
+            continue
+        lead = ""
+        out.append(Quotable(n, sentence, item))
+    return out
+
+
+#: A table row as ``plain_markdown`` writes it: "Column: value; Column: value."
+_ROW = re.compile(r"^[^:;\n]{1,40}: [^;\n]+(?:; [^:;\n]{1,40}: [^;\n]+)+\.?$")

@@ -1,0 +1,191 @@
+"""What a question asks for, read once at the top and passed down.
+
+Nothing here knows a career: the cues are how English and Vietnamese speakers ask for a
+duration or an amount of money, and how they join two questions into one. What a question is
+*about* (its job titles and jargon) comes from the corpus (``assistant.terms``).
+
+- ``answer_kind``: the kind of fact expected. ``duration`` ("how long", "bao lâu", "mấy năm")
+  and ``money`` ("salary", "lương", "bao nhiêu tiền") are the kinds a sentence visibly holds
+  or not (``fact_kinds``: a number with a unit of time, or with a currency), so an answer can
+  prefer the sentences that hold one, and say so plainly when no source gives one.
+- ``split_parts``: "What does an AE do, and how long until AM?" is two questions, each
+  answered with its own search and citations. A comparison ("X khác Y chỗ nào?") stays whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import content_words, detect_language, fold
+
+DURATION = "duration"
+MONEY = "money"
+
+# Cues matched on folded text (lower case, no diacritics), as whole words.
+_KIND_CUES = {
+    DURATION: (r"how long|how many (?:more )?(?:years?|months?|weeks?)|how much time|"
+               r"how soon|how quickly|how fast|bao lau|may nam|bao nhieu nam|may thang|"
+               r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
+               r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"),
+    MONEY: (r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
+            r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
+            r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
+            r"muc luong|luong bong"),
+}
+# "lương" without diacritics is "luong", also the end of these words.
+_NOT_MONEY = re.compile(r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
+                        r"\bpay (?:attention|off)\b|\bpays off\b|\bearn(?:s|ed|ing)? (?:\S+ ){0,3}?"
+                        r"(?:promotion|reputation|place|trust|respect)")
+_KIND_PATTERNS = {kind: re.compile(rf"\b(?:{cues})\b") for kind, cues in _KIND_CUES.items()}
+
+_NUMBER = (r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|"
+           r"mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
+_TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|yrs?|nam|thang|tuan|ngay|gio|tieng)"
+_FACT_PATTERNS = {
+    DURATION: re.compile(
+        rf"{_NUMBER}\s*\+?\s*(?:(?:-|–|to|den|toi|or|hoac)\s*{_NUMBER}\s*\+?\s*)?{_TIME_UNIT}\b"),
+    MONEY: re.compile(
+        r"[$€£]\s?\d|\d\s?(?:[$€£]|usd|vnd|vnđ|đ\b|d\b|k\b|tr\b|trieu|nghin|ngan|million|"
+        r"thousand|/\s?(?:thang|month|year|nam)|per (?:month|year|hour))|"
+        r"(?:salary|luong|thu nhap)[^.;]{0,40}\d"),
+}
+
+# Question cues that make one side of "and" / "và" a question of its own (folded text).
+_EN_QUESTION = re.compile(r"^(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
+                          r"could|should|would|will|must)\b")
+_VI_QUESTION = re.compile(r"\b(?:gi|nao|bao lau|bao nhieu|may|khong|ko|hok|sao|the nao|ai|"
+                          r"o dau|lam sao|co phai|chua)\b")
+_COMPARISON = re.compile(r"\b(?:difference|differ|different|compare|compared|comparison|versus|"
+                         r"vs|khac|khac nhau|khac biet|so sanh|giong|hon)\b")
+_JOINS = re.compile(r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|also|plus|va|con|voi lai|sau do)\s+|,\s+)",
+                    re.IGNORECASE)
+
+
+_DEFINITION = re.compile(r"\b(?:what (?:is|are|does) .{1,40}(?:mean|stand for)|stands? for|"
+                         r"what(?: is|'s| are) (?:an? |the )?\S+(?: \S+)?\??$|meaning of|"
+                         r"define|definition|la gi|nghia la gi|viet tat|la viet tat|nghia la)\b")
+
+
+def asks_definition(text: str) -> bool:
+    """Whether ``text`` asks what a term means ("KPI là gì?", "what does CRM stand for")."""
+    return _DEFINITION.search(fold(text).strip(" ?!.")) is not None
+
+
+def is_comparison(text: str) -> bool:
+    """Whether ``text`` compares things ("AE khác AM chỗ nào?", "junior vs senior")."""
+    return _COMPARISON.search(fold(text)) is not None
+
+
+def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """A comparison of two named things asked of each alone: "AE khác AM chỗ nào?" with the
+    spans of "AE" and "AM" -> ["AE khác chỗ nào?", "khác AM chỗ nào?"] (the question itself
+    when it does not name exactly two)."""
+    if len(spans) != 2 or not is_comparison(text):
+        return [text]
+    out = []
+    for keep in (0, 1):
+        start, end = spans[1 - keep]
+        out.append(re.sub(r"\s+", " ", f"{text[:start]} {text[end:]}").strip())
+    return out
+
+
+def answer_kind(text: str) -> str | None:
+    """``duration``, ``money`` or None: the kind of fact ``text`` asks for."""
+    folded = _NOT_MONEY.sub(" ", fold(text))
+    if _KIND_PATTERNS[DURATION].search(folded):
+        return DURATION
+    if _KIND_PATTERNS[MONEY].search(folded):
+        return MONEY
+    return None
+
+
+def fact_kinds(sentence: str) -> set[str]:
+    """The kinds of fact a sentence holds: a duration, an amount of money."""
+    folded = fold(sentence)
+    return {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
+
+
+_UNITS = {  # folded words -> the unit of time they name; years and months answer each other
+    "short": re.compile(r"\b(?:hours?|gio|tieng|days?|ngay|weeks?|tuan)\b"),
+    "long": re.compile(r"\b(?:years?|yrs?|months?|nam|thang)\b"),
+}
+
+
+def time_units(text: str) -> set[str]:
+    """``short`` (hours, days, weeks) and/or ``long`` (months, years): the units ``text``
+    names; a question that names none ("how long") takes any."""
+    folded = fold(text)
+    return {unit for unit, pattern in _UNITS.items() if pattern.search(folded)}
+
+
+def focus_words(text: str) -> list[str]:
+    """The folded content words of a question other than its cues for a kind of fact and
+    its units and numbers: what the fact is asked about ("ux designer" in "How much does a UX
+    designer earn per year?")."""
+    folded = _NOT_MONEY.sub(" ", fold(text))
+    for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
+        folded = pattern.sub(" ", folded)
+    return [w for w in (fold(w) for w in content_words(folded)) if not w.isdigit()]
+
+
+def with_subject(parts: list[str]) -> list[str]:
+    """The parts of a question, each later part that names nothing of its own ("and what do
+    they do?") given the subject of the first ("seo manager luong bao nhieu, lam nhung gi" ->
+    "seo manager lam nhung gi")."""
+    subject = " ".join(focus_words(parts[0]))
+    return [part if i == 0 or len(focus_words(part)) >= 2 or not subject
+            else f"{subject} {part}" for i, part in enumerate(parts)]
+
+
+def _asks(part: str) -> bool:
+    folded = fold(part).strip()
+    return bool(_EN_QUESTION.search(folded) or _VI_QUESTION.search(folded)
+                or answer_kind(part))
+
+
+def split_parts(text: str) -> list[str]:
+    """The questions in ``text``: several when it joins questions that each ask something
+    ("AE làm gì và bao lâu thì lên AM?"), one for a comparison or a single question."""
+    folded = fold(text)
+    if _COMPARISON.search(folded) or len(folded) != len(text):
+        return [text]
+    pieces: list[str] = []
+    last = 0
+    for match in _JOINS.finditer(folded):
+        left, right = text[last:match.start()], text[match.end():]
+        if (len(left.split()) >= 2 and len(right.split()) >= 2 and _asks(left)
+                and _asks(right)):
+            pieces.append(left)
+            last = match.end()
+    pieces.append(text[last:])
+    parts = [p.strip(" ,;") for p in pieces if p.strip(" ,;?")]
+    return parts if len(parts) > 1 else [text]
+
+
+@dataclass
+class Question:
+    """A question as the assistant reads it.
+
+    Attributes:
+        text: the question, cleaned (see ``text.normalize``) and cut to the length limit.
+        language: ``en`` or ``vi``.
+        history: the user's earlier turns, oldest first, cleaned the same way.
+        standalone: the question made to stand alone when it leans on an earlier turn
+            ("What about an AD?" -> the previous question asked of the AD), else ``text``.
+        kind: the kind of fact expected (``duration``, ``money``) or None.
+        parts: the questions it joins (itself alone for a single question).
+    """
+
+    text: str
+    language: str = "en"
+    history: list[str] = field(default_factory=list)
+    standalone: str = ""
+    kind: str | None = None
+    parts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, text: str, history: list[str] | None = None) -> Question:
+        """Read a cleaned question (and the earlier turns) once."""
+        return cls(text, detect_language(text), list(history or []), text, answer_kind(text),
+                   split_parts(text))

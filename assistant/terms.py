@@ -1,0 +1,170 @@
+"""Terms learned from the corpus: the abbreviations its documents define, and what they stand for.
+
+Career articles define their titles and jargon as they go: "Account Executive (AE)",
+"Assistant Brand Manager (ABM)", "CI (Corporate Identity)". Each such definition becomes a
+group of equivalent terms, learned when the index is built and stored with it, so a question
+that says "ABM" also searches for "Assistant Brand Manager", and a follow-up's "they" can stand
+for the role asked about before. Nothing about any one career is written here: a maintainer who
+adds articles about data analysts gets their terms the same way.
+
+An abbreviation defined in two ways ("AD" for Account Director in one document and Art
+Director in another) keeps both meanings as two groups; a question that names it matches both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from .text import Aliases, fold
+
+#: Words skipped when the initials of a long form are matched with an abbreviation.
+_MINOR = frozenset("of and the for to in on a an & de du la và của".split())
+#: An abbreviation: a capital, then capitals, digits or "&" ("AE", "KAM", "B2B", "R&D").
+_ABBR = r"[A-Z][A-Z0-9&]{1,5}"
+_AFTER = re.compile(rf"\(\s*({_ABBR})s?\s*\)")  # "... Long Form (LF)"
+_BEFORE = re.compile(rf"\b({_ABBR})s?\s*\(([^()\n]{{3,80}})\)")  # "LF (Long Form)"
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+#: Most words a long form has.
+LONGEST = 6
+
+
+def _initials(words: list[str]) -> str:
+    letters: list[str] = []
+    for word in words:
+        if word.lower() in _MINOR:
+            continue
+        parts = [p for p in re.split(r"[-’']", word) if p]
+        letters.extend(p[0] for p in parts)
+    return "".join(letters).upper()
+
+
+def _long_form_before(text: str, end: int, abbr: str) -> str | None:
+    """The words just before ``end`` whose initials spell ``abbr``, if any."""
+    words = list(_WORD.finditer(text[max(0, end - 120):end]))[-(LONGEST + 3):]
+    letters = re.sub(r"[^A-Z]", "", abbr.upper())
+    for n in range(1, len(words) + 1):
+        chosen = [m.group() for m in words[-n:]]
+        if chosen[0].lower() in _MINOR:
+            continue
+        got = _initials(chosen)
+        if got == letters and chosen[0][0].isupper():
+            return " ".join(chosen)
+        if len(got) > len(letters):
+            break
+    return None
+
+
+def _long_form_inside(inner: str, abbr: str) -> str | None:
+    """The parenthesised text when its initials spell ``abbr`` ("dots per inch" for DPI;
+    "Key Performance Indicator" in "KPI (Key Performance Indicator – chỉ số ...)")."""
+    inner = re.split(r"\s[–—-]\s|[,;:]", inner)[0]
+    words = [m.group() for m in _WORD.finditer(inner)]
+    if not words or len(words) > LONGEST + 2:
+        return None
+    return " ".join(words) if _initials(words) == re.sub(r"[^A-Z]", "", abbr.upper()) else None
+
+
+def definitions(text: str) -> list[tuple[str, str]]:
+    """(abbreviation, long form) for each abbreviation ``text`` defines."""
+    found: list[tuple[str, str]] = []
+    for m in _AFTER.finditer(text):
+        long = _long_form_before(text, m.start(), m.group(1))
+        if long:
+            found.append((m.group(1), long))
+    for m in _BEFORE.finditer(text):
+        long = _long_form_inside(m.group(2), m.group(1))
+        if long:
+            found.append((m.group(1), long))
+    return found
+
+
+def learn_terms(texts: Iterable[str]) -> list[list[str]]:
+    """Groups ``[abbreviation, long form]`` for the abbreviations the texts define, the most
+    often defined first.
+
+    A long form is kept as it is most often written; one abbreviation with two long forms
+    makes two groups.
+    """
+    spellings: dict[tuple[str, str], Counter[str]] = {}
+    for text in texts:
+        for abbr, long in definitions(text):
+            spellings.setdefault((abbr, re.sub(r"s$", "", fold(long))), Counter())[long] += 1
+    # Most often defined first: a corpus's main roles before its passing jargon.
+    ranked = sorted(spellings.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    return [[abbr, counts.most_common(1)[0][0]] for (abbr, _), counts in ranked]
+
+
+def _is_abbreviation(term: str) -> bool:
+    return re.fullmatch(_ABBR, term) is not None
+
+
+def merge_groups(maintained: Iterable[Iterable[str]],
+                 learned: Iterable[Iterable[str]]) -> tuple[list[list[str]], set[int]]:
+    """The maintained groups (``corpus/aliases.yaml``) and the learned ones as one list, and
+    the indices of the learned groups in it (the corpus's named terms: titles and jargon).
+
+    A maintained group that shares a long form with a learned group, or an abbreviation that
+    the corpus defines only one way, adds its terms (spun words, translations) to that group.
+    """
+    merged = [list(g) for g in learned]
+    meanings = Counter(fold(g[0]) for g in merged if g and _is_abbreviation(g[0]))
+    keys = [{fold(t) for t in g if not _is_abbreviation(t) or meanings[fold(t)] == 1}
+            for g in merged]
+    out: list[list[str]] = []
+    for group in maintained:
+        terms = [str(t) for t in group]
+        folded = {fold(t) for t in terms}
+        targets = [i for i, k in enumerate(keys) if k & folded]
+        if not targets:
+            out.append(terms)
+            continue
+        for i in targets:
+            merged[i].extend(t for t in terms if fold(t) not in {fold(x) for x in merged[i]})
+    start = len(out)
+    return out + merged, set(range(start, start + len(merged)))
+
+
+_NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
+#: A word that ends this many different capitalised names is the head of a role's name.
+HEAD_NAMES = 2
+
+
+def role_heads(texts: Iterable[str]) -> set[str]:
+    """The words that end several capitalised names in the texts ("Designer" in "Junior
+    Designer", "Senior Designer", "Graphic Designer"): the heads of the corpus's role names,
+    folded."""
+    names: dict[str, set[str]] = {}
+    for text in texts:
+        for match in _NAME.finditer(text):
+            words = [fold(w) for w in match.group().split()]
+            head = re.sub(r"s$", "", words[-1])
+            names.setdefault(head, set()).add(" ".join(words[:-1]))
+    return {head for head, before in names.items() if len(before) >= HEAD_NAMES}
+
+
+def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
+    """Every "word head" pair of the texts whose second word is a role head ("ux designer",
+    "media planner"), folded: the roles the corpus names, defined or not."""
+    found = set()
+    for text in texts:
+        words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+        for before, word in zip(words, words[1:], strict=False):
+            if word in heads:
+                found.add(f"{before} {word}")
+    return found
+
+
+def roles_named(text: str, roles: frozenset[str]) -> list[str]:
+    """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
+    words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if f"{a} {b}" in roles]
+
+
+def with_terms(aliases: Aliases, learned: Iterable[Iterable[str]]) -> Aliases:
+    """The maintained alias table and the terms learned from the corpus, merged
+    (``merge_groups``); the learned groups are the named terms (job titles and the like)."""
+    groups, titles = merge_groups(aliases.groups, [list(g) for g in learned])
+    merged = Aliases.from_groups(groups)
+    return Aliases(merged.groups, merged._patterns, frozenset(titles))

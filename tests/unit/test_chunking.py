@@ -1,0 +1,69 @@
+"""Articles in Markdown become plain passages: sections from headings, list items and table
+rows as sentences, no Markdown syntax in anything quoted."""
+
+from __future__ import annotations
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.chunking import BULLET, passages, plain_markdown, quotable_sentences
+
+ARTICLE = """# Graphic designer career
+
+Graphic design is a creative career with a clear ladder of levels and pay.
+
+## Career path
+
+Typical duties include:
+
+- Creating **layouts** for print and [digital](https://example.com) channels.
+- Preparing print-ready files in `CMYK` at 300 DPI.
+
+## Salary by level
+
+| Level | Years of experience | Salary (USD per year) |
+|---|---|---|
+| Junior Designer | 0-2 | $38,000-$47,000 |
+| Art Director (AD) | 7-10 | $90,000-$120,000 |
+"""
+
+SPLITTER = RecursiveCharacterTextSplitter(chunk_size=400, chunk_overlap=60,
+                                          add_start_index=True)
+
+
+def test_tables_become_rows_that_name_their_columns() -> None:
+    plain = plain_markdown(ARTICLE)
+    assert ("Level: Junior Designer; Years of experience: 0-2; "
+            "Salary (USD per year): $38,000-$47,000.") in plain
+    assert "|" not in plain and "---" not in plain
+
+
+def test_emphasis_links_and_code_marks_go_and_list_items_stay_items() -> None:
+    plain = plain_markdown(ARTICLE)
+    assert f"{BULLET} Creating layouts for print and digital channels." in plain
+    assert "**" not in plain and "](" not in plain and "`" not in plain
+
+
+def test_plain_text_comes_back_unchanged() -> None:
+    text = "tài khoản Executive\nĐây là cấp bậc cơ bản nhất.\n\nRa quyết định: không nhiều."
+    assert plain_markdown(text) == text
+
+
+def test_passages_know_their_section_and_hold_no_heading_line() -> None:
+    found = passages(plain_markdown(ARTICLE), "Graphic designer career", SPLITTER, 400)
+    by_section = {p.section: p.text for p in found}
+    assert "Salary by level" in by_section and "Career path" in by_section
+    assert "$90,000-$120,000" in by_section["Salary by level"]
+    assert all("#" not in p.text for p in found)
+    # The list keeps its lead-in line in the same passage.
+    assert by_section["Career path"].startswith("Typical duties include:")
+
+
+def test_list_items_and_rows_are_quotable_as_items() -> None:
+    found = passages(plain_markdown(ARTICLE), "Graphic designer career", SPLITTER, 400)
+    quotes = [q for p in found for q in quotable_sentences(p.text)]
+    items = [q.text for q in quotes if q.item]
+    assert "Typical duties include: Creating layouts for print and digital channels." in items
+    assert any(t.startswith("Level: Art Director (AD)") for t in items)
+    assert not any(q.text.startswith(("#", BULLET)) for q in quotes)
+    assert [q.text for q in quotes if not q.item] == [
+        "Graphic design is a creative career with a clear ladder of levels and pay."]
