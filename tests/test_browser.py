@@ -40,8 +40,10 @@ LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 USER, BOT = "#chat [data-testid='user']", "#chat [data-testid='bot']"
 ANSWER = "#chat .answer"
 AM_QUESTION = "What does an account manager do?"
-FOLLOW_UP = "And how long until they become a director?"
-PWNED = "window.__pwned=1"
+#: A follow-up that makes sense only after a question about a role ("their"); what it should
+#: say comes from ``bot.ask`` with and without the conversation (``_start``).
+FOLLOW_UP = "How much of their time goes to execution?"
+PWNED = "window.pwned=1"  # no "__": Markdown made plain would read it as bold
 SCRIPT = f"<script>{PWNED}</script>"
 IMG = f'<img src=x onerror="{PWNED}">'
 PITCH_NOTE = f"""---
@@ -170,6 +172,11 @@ def _finished(page: Any, answers_before: int) -> None:
     page.wait_for_timeout(250)  # the last scroll and the announcement
 
 
+def _start(bot: Assistant, question: str, history: list[str] | None = None) -> str:
+    """The first words of the answer the page should show (before any marker)."""
+    return bot.ask(question, history).answer.split("[")[0][:40]
+
+
 def _box(locator: Any) -> dict[str, float]:
     box = locator.bounding_box()
     assert box is not None, "not shown"
@@ -189,7 +196,8 @@ def _shot(page: Any, name: str) -> Path:
 
 
 # --- phone first ------------------------------------------------------------------------------
-def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_url: str) -> None:
+def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_url: str,
+                                                            bot: Assistant) -> None:
     page, outside = _open(chromium, page_url)
     _shot(page, "phone-start")
     # A newcomer sees what it is, examples to tap, the box and "New conversation".
@@ -215,7 +223,7 @@ def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_u
     # The question and the start of its answer are on screen.
     assert _in_view(page, page.locator(USER).last)
     assert _in_view(page, answer)
-    assert answer.inner_text().startswith("An Account Manager")
+    assert answer.inner_text().startswith(_start(bot, AM_QUESTION))
     # The intro folded away to give the chat the room.
     assert not page.locator("#intro-text").is_visible()
     _shot(page, "phone-answer")
@@ -232,8 +240,8 @@ def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_u
     assert _box(title)["height"] >= 44
     _shot(page, "phone-source-open")
 
-    follow = _ask(page, FOLLOW_UP)  # needs the first turn: "they" are account managers
-    assert "5-6" in follow.inner_text()
+    follow = _ask(page, FOLLOW_UP)  # needs the first turn: "their" is account managers'
+    assert _start(bot, FOLLOW_UP, [AM_QUESTION]) in follow.inner_text()
     assert _in_view(page, page.locator(USER).last) and _in_view(page, follow)
     _shot(page, "phone-follow-up")
     assert outside == []  # no fonts, analytics or images from the internet
@@ -260,7 +268,8 @@ def test_laptop_layout(chromium: Any, page_url: str) -> None:
 
 
 # --- nothing lost -----------------------------------------------------------------------------
-def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str) -> None:
+def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str,
+                                                  bot: Assistant) -> None:
     page, _ = _open(chromium, slow_url)
     box, send = page.locator("#question textarea"), page.locator("#send")
     assert send.is_disabled()  # nothing typed
@@ -293,11 +302,12 @@ def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str) 
     send.click()
     _finished(page, 1)
     assert page.locator(USER).count() == 2
-    assert "5-6" in page.locator(ANSWER).nth(1).inner_text()
+    assert _start(bot, FOLLOW_UP, [AM_QUESTION]) in page.locator(ANSWER).nth(1).inner_text()
     page.context.close()
 
 
-def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url: str) -> None:
+def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url: str,
+                                                        bot: Assistant) -> None:
     page, _ = _open(chromium, page_url)
     _ask(page, AM_QUESTION)
     answer = page.locator(ANSWER).first.inner_text()
@@ -308,7 +318,7 @@ def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url:
     assert page.locator(ANSWER).first.inner_text() == answer
     assert not page.locator("#intro-text").is_visible()  # a conversation is going on
     # The kept turns still carry the conversation.
-    assert "5-6" in _ask(page, FOLLOW_UP).inner_text()
+    assert _start(bot, FOLLOW_UP, [AM_QUESTION]) in _ask(page, FOLLOW_UP).inner_text()
 
     other = page.context.new_page()  # another tab of the same browser starts afresh
     other.goto(page_url, wait_until="load")
@@ -332,11 +342,10 @@ def test_each_browser_session_has_its_own_history(chromium: Any, page_url: str,
     second, _ = _open(chromium, page_url)
     assert second.locator(USER).count() == 0
     reply = _ask(second, FOLLOW_UP)  # no earlier turn here: not about account managers
-    alone = bot.ask(FOLLOW_UP)
-    with_history = bot.ask(FOLLOW_UP, history=[AM_QUESTION])
-    assert alone.answer[:40] != with_history.answer[:40]  # else this test shows nothing
-    assert alone.answer[:40] in reply.inner_text()
-    assert with_history.answer[:40] not in reply.inner_text()
+    alone, with_history = _start(bot, FOLLOW_UP), _start(bot, FOLLOW_UP, [AM_QUESTION])
+    assert alone != with_history  # else this test shows nothing
+    assert alone in reply.inner_text()
+    assert with_history not in reply.inner_text()
     assert first.locator(USER).count() == 1
     first.context.close()
     second.context.close()
@@ -447,8 +456,8 @@ def test_no_serious_accessibility_violations(chromium: Any, page_url: str, devic
     page.context.close()
 
 
-def test_named_controls_headings_and_one_announcement_per_answer(chromium: Any,
-                                                                 page_url: str) -> None:
+def test_named_controls_headings_and_one_announcement_per_answer(chromium: Any, page_url: str,
+                                                                 bot: Assistant) -> None:
     page, _ = _open(chromium, page_url, LAPTOP)
     assert page.get_by_role("button", name="Send").count() == 1
     assert page.get_by_role("button", name="New conversation").count() == 1
@@ -465,7 +474,7 @@ def test_named_controls_headings_and_one_announcement_per_answer(chromium: Any,
     answer = _ask(page, AM_QUESTION)
     page.wait_for_timeout(300)
     announced = page.evaluate("window.__announced")
-    assert len(announced) == 1 and announced[0].startswith("An Account Manager")
+    assert len(announced) == 1 and announced[0].startswith(_start(bot, AM_QUESTION))
     assert page.locator("#chat [aria-live]").first.get_attribute("aria-live") == "off"
     assert page.get_by_role("heading", name="Sources").count() == 1
     assert answer.get_attribute("lang") == "en"
@@ -489,7 +498,7 @@ def test_corpus_html_is_shown_as_text_and_never_runs(chromium: Any, pitch_url: s
         title.click()
     page.wait_for_timeout(300)  # an onerror would fire as soon as the <img> is shown
 
-    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("typeof window.pwned") == "undefined"
     text = page.locator("#chat").inner_text()
     assert text.count(SCRIPT) >= 2  # in the answer and in the passage, as text
     assert text.count(IMG) >= 3  # in the answer, the source's title and the passage

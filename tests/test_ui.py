@@ -32,15 +32,16 @@ from assistant.ui import (
     is_loopback,
     parse_auth,
     reply_markdown,
+    reply_messages,
     serve,
     streaming_markdown,
 )
 
 AM_QUESTION = "What does an account manager do?"
 AE_QUESTION = "What does an account executive do?"
-FOLLOW_UP = "And how long until they become a director?"
-# The AM -> AD step, in the English notes (the AM note and the career-ladder note both give it).
-AM_TO_AD = re.compile(r"Account Manager \(AM\) to Account Director \(AD\)|AM to AD")
+#: A follow-up that makes sense only after a question about a role ("their"): its answer
+#: depends on the conversation. Expected answers come from ``bot.ask``, with and without it.
+FOLLOW_UP = "How much of their time goes to execution?"
 
 
 # --- helpers shared with test_browser.py -----------------------------------------------------
@@ -119,7 +120,8 @@ def test_handler_follow_up_uses_history(bot: Assistant) -> None:
     history = [{"role": "user", "content": AM_QUESTION}, {"role": "assistant", "content": first}]
     with_history = list(handler.respond(FOLLOW_UP, history))[-1]
     without = list(handler.respond(FOLLOW_UP, []))[-1]
-    assert "5-6" in with_history and AM_TO_AD.search(with_history)
+    assert with_history == reply_markdown(bot.ask(FOLLOW_UP, [AM_QUESTION]))
+    assert without == reply_markdown(bot.ask(FOLLOW_UP))
     assert with_history != without
 
 
@@ -202,7 +204,8 @@ def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
     assert turns == [{"question": AM_QUESTION, "answer": bot.ask(AM_QUESTION).to_dict()}]
     # The kept turns carry the conversation: a follow-up is answered as a follow-up.
     follow, _ = list(handler.answer(FOLLOW_UP, chat, turns))[-1]
-    assert "5-6" in follow[len(chat)]["content"]
+    assert follow[len(chat)] == reply_messages(bot.ask(FOLLOW_UP, [AM_QUESTION]))[0]
+    assert follow[len(chat)] != reply_messages(bot.ask(FOLLOW_UP))[0]
 
 
 def _skipped(value: Any) -> bool:
@@ -327,7 +330,6 @@ def test_api_follow_up_uses_the_conversation(page_url: str, bot: Assistant) -> N
     reply = ask(client, FOLLOW_UP)
     expected = bot.ask(FOLLOW_UP, [AM_QUESTION])
     assert reply.startswith(streaming_markdown(expected.answer))
-    assert "5-6" in reply and AM_TO_AD.search(reply)
     client.reset_session()  # a new conversation: the same words no longer follow up
     fresh = ask(client, FOLLOW_UP)
     assert fresh.startswith(streaming_markdown(bot.ask(FOLLOW_UP).answer))
@@ -335,13 +337,12 @@ def test_api_follow_up_uses_the_conversation(page_url: str, bot: Assistant) -> N
 
 
 def test_two_clients_keep_separate_conversations(page_url: str, bot: Assistant) -> None:
-    am, ae = Client(page_url, verbose=False), Client(page_url, verbose=False)
+    am, other = Client(page_url, verbose=False), Client(page_url, verbose=False)
     ask(am, AM_QUESTION)
-    ask(ae, AE_QUESTION)
-    am_reply, ae_reply = ask(am, FOLLOW_UP), ask(ae, FOLLOW_UP)
+    am_reply, other_reply = ask(am, FOLLOW_UP), ask(other, FOLLOW_UP)
     assert am_reply.startswith(streaming_markdown(bot.ask(FOLLOW_UP, [AM_QUESTION]).answer))
-    assert ae_reply.startswith(streaming_markdown(bot.ask(FOLLOW_UP, [AE_QUESTION]).answer))
-    assert am_reply != ae_reply
+    assert other_reply.startswith(streaming_markdown(bot.ask(FOLLOW_UP).answer))
+    assert am_reply != other_reply
 
 
 def test_api_explains_empty_and_over_long_questions(page_url: str) -> None:
