@@ -195,6 +195,17 @@ def _shot(page: Any, name: str) -> Path:
     return path
 
 
+# Visible controls smaller than 44x44 px (links within text: smaller than 24 px high).
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+        'button, [role=button], a[href], input, textarea, select, summary')]
+    .filter((e) => e.offsetParent !== null && !e.closest('[aria-hidden=true]'))
+    .map((e) => [e, e.getBoundingClientRect()])
+    .filter(([e, r]) => r.width > 0 && (e.matches('#chat p a, #chat .origin a')
+        ? r.height < 24 : r.height < 44 || r.width < 44))
+    .map(([e, r]) => `${e.tagName}.${e.className} ${Math.round(r.width)}x${Math.round(r.height)}`)
+"""
+
+
 # --- phone first ------------------------------------------------------------------------------
 def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_url: str,
                                                             bot: Assistant) -> None:
@@ -239,6 +250,9 @@ def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_u
     assert title.get_attribute("aria-expanded") == "true"
     assert _box(title)["height"] >= 44
     _shot(page, "phone-source-open")
+    # Every control a thumb can hit is 44 px or more; links inside text at least 24 px.
+    small = page.evaluate(SMALL_TARGETS)
+    assert small == [], small
 
     follow = _ask(page, FOLLOW_UP)  # needs the first turn: "their" is account managers'
     assert _start(bot, FOLLOW_UP, [AM_QUESTION]) in follow.inner_text()
