@@ -340,9 +340,11 @@ def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url:
     assert other.locator(USER).count() == 0
     other.close()
 
+    page.locator("#question textarea").fill("A question being typed")
     page.locator("#new-conversation").click()
     page.wait_for_function("(sel) => document.querySelectorAll(sel).length === 0", arg=USER)
     page.locator("#intro-text").wait_for(state="visible", timeout=5_000)  # the intro is back
+    assert page.locator("#question textarea").input_value() == "A question being typed"
     page.reload(wait_until="load")
     _ready(page)
     assert page.locator(USER).count() == 0

@@ -128,7 +128,7 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
                    queue=False, show_progress="hidden", **private)
         turns.change(None, [turns], None, js="(t) => { window.careerChat?.save(t); }",
                      queue=False, show_progress="hidden", **private)
-        new.add([chat, turns, box])
+        new.add([chat, turns])  # a question being typed stays
         new.click(lambda: (gr.Accordion(open=True), False, None), None,
                   [intro, busy, pending], cancels=answering, queue=False,
                   show_progress="hidden",
