@@ -490,7 +490,8 @@ def test_named_controls_headings_and_one_announcement_per_answer(chromium: Any, 
     answer = _ask(page, AM_QUESTION)
     page.wait_for_timeout(300)
     announced = page.evaluate("window.__announced")
-    assert len(announced) == 1 and announced[0].startswith(_start(bot, AM_QUESTION))
+    assert len(announced) == 1 and announced[0].startswith(_start(bot, AM_QUESTION).strip())
+    assert "Source" not in announced[0]  # the answer's words, not its markers
     assert page.locator("#chat [aria-live]").first.get_attribute("aria-live") == "off"
     assert page.get_by_role("heading", name="Sources").count() == 1
     assert answer.get_attribute("lang") == "en"

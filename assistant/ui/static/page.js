@@ -119,7 +119,10 @@
     const answers = document.querySelectorAll("#chat .answer");
     const last = answers[answers.length - 1];
     if (!last) return;
-    const text = (last.querySelector("p")?.innerText || last.innerText || "").trim();
+    // The answer's words, without its markers' "Source n" (the sources follow it anyway).
+    const copy = (last.querySelector("p") || last).cloneNode(true);
+    copy.querySelectorAll("a.cite").forEach((link) => link.remove());
+    const text = copy.textContent.replace(/\s+([.,;:!?])/g, "$1").replace(/\s+/g, " ").trim();
     announcer.textContent = "";
     setTimeout(() => { announcer.textContent = text; }, 50);
   }
