@@ -94,7 +94,7 @@ _INTRO: dict[str, dict[str, str]] = {
         "empty": "No documents are indexed yet.",
     },
     "vi": {
-        "knows": "Tôi trả lời câu hỏi dựa trên {what} và trích dẫn chúng: chạm vào số của "
+        "knows": "Tôi trả lời câu hỏi dựa trên {what}, có trích dẫn nguồn: chạm vào số của "
                  "nguồn để đọc đoạn văn gốc.",
         "article": "một bài viết",
         "articles": "{n} bài viết",
