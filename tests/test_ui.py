@@ -9,6 +9,7 @@ browser tests are in ``test_browser.py``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -470,7 +471,10 @@ def login_server(corpus_index: Settings,
     port = free_port()
     env = clean_env(ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
                     ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
-                    PYTHONPATH=str(folder / "guard"), OUTBOUND_LOG=str(outbound),
+                    # The guard first; then this checkout's package, if the run was given one.
+                    PYTHONPATH=os.pathsep.join(
+                        p for p in (str(folder / "guard"), os.environ.get("PYTHONPATH")) if p),
+                    OUTBOUND_LOG=str(outbound),
                     NO_PROXY="127.0.0.1,localhost")
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "chat", "--port", str(port), "--auth", "alice:s3cret"],
