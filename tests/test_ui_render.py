@@ -64,6 +64,13 @@ def test_markers_link_to_their_sources_and_notice_follows() -> None:
     assert 'lang="en"' in content
 
 
+def test_a_models_markdown_is_shown_plain() -> None:
+    content = answer_message("## Duties\n\n- **Serves** the client [1]\n- Reports", "en",
+                             [_source("An AE serves.")])["content"]
+    assert "Duties<br><br>• Serves the client" in content and "**" not in content
+    assert "#" not in content.replace('href="#source-1"', "")
+
+
 def test_vietnamese_reply_has_vietnamese_words() -> None:
     answer = Answer("AE phục vụ khách hàng. [1]",
                     [_source("AE phục vụ khách hàng.", language="vi", title="AE làm gì?")],

@@ -90,7 +90,8 @@ def answer_message(text: str, language: str, sources: list[Source] | None = None
     """The answer's bubble: the text (its markers linked to ``sources``) and the notice."""
     sources = sources or []
     words = reply_words(language)
-    body = html.escape(_without_general_marker(text).strip(), quote=False)
+    # A model's answer may use Markdown: shown plain, like the passages.
+    body = html.escape(_plain(_without_general_marker(text), ""), quote=False)
 
     def cite(match: re.Match[str]) -> str:
         n = int(match.group(1))
