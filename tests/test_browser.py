@@ -21,7 +21,7 @@ import pytest
 from support import free_port
 
 from assistant import Assistant, Settings
-from assistant.answer import AnswerStream
+from assistant.answer import Answer, AnswerStream
 from assistant.catalog import Catalog
 from assistant.embeddings import E5Embeddings
 from assistant.ui import serve
@@ -83,7 +83,11 @@ class SlowBot:
                 time.sleep(self.delay)
                 yield piece
 
-        return AnswerStream(pieces(), lambda: inner.result)
+        def result() -> Answer:
+            assert inner.result is not None
+            return inner.result
+
+        return AnswerStream(pieces(), result)
 
     def warm_up(self) -> None:
         self.bot.warm_up()
