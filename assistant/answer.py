@@ -202,6 +202,11 @@ DEFINITION_BONUS = 0.03
 LIST_ITEMS = 6
 #: Added to a list item when the question asks for several things ("which tools", "những gì").
 LIST_BONUS = 0.02
+#: Taken off a sentence about the text itself rather than its subject ("This guide walks
+#: through...", "Trong bài viết này...", a web page's search-keyword line): not an answer.
+META_PENALTY = 0.03
+_META = re.compile(r"\b(?:this (?:article|guide|post|page)|in this (?:article|guide|post)|"
+                   r"bai viet nay|trong bai viet|tu khoa|keywords?|gg search|google search)\b")
 
 
 class Scored(NamedTuple):
@@ -272,6 +277,8 @@ class ExtractiveAnswerer:
                 score += DEFINITION_BONUS
             if wants_list and meta.get("item"):
                 score += LIST_BONUS
+            if _META.search(fold(text)):
+                score -= META_PENALTY
             if titles:
                 named = aliases.entities(text) & aliases.titles
                 if named and not named & titles:

@@ -29,7 +29,8 @@ _KIND_CUES = {
                r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
                r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"),
     MONEY: (r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
-            r"cost|costs|fee|fees|price|hoc phi|le phi|chi phi|bao nhieu tien|"
+            r"how much (?:does|do|is|are|will|would) .{0,40}cost|what does .{0,40}cost|"
+            r"hoc phi|le phi|chi phi bao nhieu|ton bao nhieu|"
             r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
             r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
             r"muc luong|luong bong"),

@@ -26,6 +26,9 @@ from assistant.question import (
     ("What does a copywriter do?", None),
     ("lam sao nang cao chat luong cong viec", None),  # "chất lượng" is not "lương"
     ("How does an AD earn the client's trust?", None),
+    ("How much does the PMP exam cost?", MONEY),
+    ("What is a retainer fee?", None),  # a definition, not an amount
+    ("Who negotiates the price of advertising space?", None),
 ])
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
     assert answer_kind(question) == kind
