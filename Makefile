@@ -67,8 +67,9 @@ eval: $(VENV)/.stamp-dev
 	$(BIN)/assistant index
 	$(BIN)/assistant eval $(SUITES) --compare
 
-## lint: ruff and mypy over the package, the tests and the benchmarks
+## lint: the formatter check (ruff format), ruff and mypy over assistant, tests and bench
 lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff format --check assistant tests bench
 	$(BIN)/ruff check assistant tests bench
 	$(BIN)/mypy assistant tests bench
 

@@ -41,6 +41,7 @@ REDUNDANT = 0.95
 #: Taken off a sentence that names only job titles other than those the question names.
 OTHER_TITLE_PENALTY = 0.05
 
+
 @dataclass(frozen=True)
 class Source:
     """A passage an answer cites.
@@ -75,11 +76,17 @@ class Source:
     @classmethod
     def from_hit(cls, hit: Hit, quotes: tuple[str, ...] = ()) -> Source:
         meta = hit.document.metadata
-        return cls(path=str(meta.get("path", "")), title=str(meta.get("title", "")),
-                   chunk=int(meta.get("chunk", 0)), score=round(float(hit.dense), 4),
-                   text=hit.document.page_content, url=str(meta.get("source", "")),
-                   kind=str(meta.get("kind", "article")),
-                   language=str(meta.get("language", "")), quotes=quotes)
+        return cls(
+            path=str(meta.get("path", "")),
+            title=str(meta.get("title", "")),
+            chunk=int(meta.get("chunk", 0)),
+            score=round(float(hit.dense), 4),
+            text=hit.document.page_content,
+            url=str(meta.get("source", "")),
+            kind=str(meta.get("kind", "article")),
+            language=str(meta.get("language", "")),
+            quotes=quotes,
+        )
 
 
 @dataclass
@@ -98,8 +105,13 @@ class Answer:
     language: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "abstained": self.abstained, "notice": self.notice,
-                "language": self.language, "sources": [s.to_dict() for s in self.sources]}
+        return {
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "notice": self.notice,
+            "language": self.language,
+            "sources": [s.to_dict() for s in self.sources],
+        }
 
     def sources_markdown(self, escape: bool = True) -> str:
         """The numbered sources as Markdown (corpus text HTML-escaped when ``escape``)."""
@@ -205,8 +217,10 @@ LIST_BONUS = 0.02
 #: Taken off a sentence about the text itself rather than its subject ("This guide walks
 #: through...", "Trong bài viết này...", a web page's search-keyword line): not an answer.
 META_PENALTY = 0.03
-_META = re.compile(r"\b(?:this (?:article|guide|post|page)|in this (?:article|guide|post)|"
-                   r"bai viet nay|trong bai viet|tu khoa|keywords?|gg search|google search)\b")
+_META = re.compile(
+    r"\b(?:this (?:article|guide|post|page)|in this (?:article|guide|post)|"
+    r"bai viet nay|trong bai viet|tu khoa|keywords?|gg search|google search)\b"
+)
 
 
 class Scored(NamedTuple):
@@ -236,13 +250,15 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.margin = margin
 
-    def answer(self, query: Query, hits: list[Hit], language: str | None = None,
-               kind: str | None = None) -> Answer:
+    def answer(
+        self, query: Query, hits: list[Hit], language: str | None = None, kind: str | None = None
+    ) -> Answer:
         """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked."""
         language = language or detect_language(query.text)
         if not hits:
-            return Answer(NO_PASSAGES.get(language, NO_PASSAGES["en"]), [], abstained=True,
-                          language=language)
+            return Answer(
+                NO_PASSAGES.get(language, NO_PASSAGES["en"]), [], abstained=True, language=language
+            )
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         question = query.standalone
@@ -256,8 +272,9 @@ class ExtractiveAnswerer:
         titles = aliases.entities(question) & aliases.titles
         roles = self.searcher.index.lexical.roles
         asked_roles = set(roles_named(question, roles))
-        defined = ([t for g in titles for t in aliases.groups[g]]
-                   if asks_definition(question) else [])
+        defined = (
+            [t for g in titles for t in aliases.groups[g]] if asks_definition(question) else []
+        )
         wants_list = asks_for_a_list(question)
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
@@ -290,16 +307,20 @@ class ExtractiveAnswerer:
             scored.append(Scored(score, chunk_id, text, vec, int(meta.get("n", 0))))
         if not scored:  # passages with no quotable sentence: quote the best passage itself
             best = hits[0]
-            return Answer(_cited(best.document.page_content.strip(), 1),
-                          [Source.from_hit(best)], language=language)
+            return Answer(
+                _cited(best.document.page_content.strip(), 1),
+                [Source.from_hit(best)],
+                language=language,
+            )
         scored.sort(key=lambda s: s.score, reverse=True)
         chosen: list[Scored] = []
         for item in scored:
             if len(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
                 break
             # Skip a sentence that says what a chosen one says (often its translation).
-            if any(float(item.vector @ c.vector) > REDUNDANT or item.text == c.text
-                   for c in chosen):
+            if any(
+                float(item.vector @ c.vector) > REDUNDANT or item.text == c.text for c in chosen
+            ):
                 continue
             chosen.append(item)
         by_id = {str(h.document.id): h for h in hits}
@@ -354,8 +375,14 @@ def combine(answers: list[Answer], language: str) -> Answer:
     for answer in answers:
         numbers: dict[str, str] = {}
         for n, source in enumerate(answer.sources, 1):
-            same = next((i for i, s in enumerate(sources)
-                         if (s.path, s.chunk) == (source.path, source.chunk)), None)
+            same = next(
+                (
+                    i
+                    for i, s in enumerate(sources)
+                    if (s.path, s.chunk) == (source.path, source.chunk)
+                ),
+                None,
+            )
             if same is None:
                 sources.append(source)
                 same = len(sources) - 1
@@ -363,10 +390,15 @@ def combine(answers: list[Answer], language: str) -> Answer:
                 quotes = tuple(dict.fromkeys(sources[same].quotes + source.quotes))
                 sources[same] = replace(sources[same], quotes=quotes)
             numbers[str(n)] = str(same + 1)
-        texts.append(_MARKER.sub(lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
-                                 answer.answer))
-    return Answer(" ".join(texts), sources, abstained=all(a.abstained for a in answers),
-                  language=language)
+        texts.append(
+            _MARKER.sub(
+                lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
+                answer.answer,
+            )
+        )
+    return Answer(
+        " ".join(texts), sources, abstained=all(a.abstained for a in answers), language=language
+    )
 
 
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 History = Sequence[BaseMessage | dict[str, Any] | str]
 
 
-
 class Assistant:
     """Answers career questions from the corpus, citing it.
 
@@ -56,9 +55,15 @@ class Assistant:
         >>> reply.answer, [s.path for s in reply.sources]
     """
 
-    def __init__(self, settings: Settings | None = None, *, embeddings: Embedder | None = None,
-                 store: Store | None = None, generator: Generator | None = None,
-                 build_if_missing: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embedder | None = None,
+        store: Store | None = None,
+        generator: Generator | None = None,
+        build_if_missing: bool = True,
+    ) -> None:
         self.settings = settings or Settings()
         self.embeddings = embeddings or make_embeddings(self.settings.embeddings)
         self._store = store
@@ -132,8 +137,9 @@ class Assistant:
         query = self.searcher.prepare(text, _user_turns(history))
         return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
 
-    def ask(self, question: str, history: History | None = None, *,
-            callbacks: Callbacks = None) -> Answer:
+    def ask(
+        self, question: str, history: History | None = None, *, callbacks: Callbacks = None
+    ) -> Answer:
         """Answer a question (with the conversation so far, for follow-ups); ``callbacks``
         (LangChain's) see the retrieval and, with an LLM, the chat model."""
         stream = self.stream(question, history, callbacks=callbacks)
@@ -142,8 +148,9 @@ class Assistant:
         assert stream.result is not None
         return stream.result
 
-    def stream(self, question: str, history: History | None = None, *,
-               callbacks: Callbacks = None) -> AnswerStream:
+    def stream(
+        self, question: str, history: History | None = None, *, callbacks: Callbacks = None
+    ) -> AnswerStream:
         """The same answer as ``ask``, in pieces; the Answer is ``stream.result`` at the end.
 
         A question that joins several ("What does an AE do, and how long until AM?") is
@@ -157,14 +164,16 @@ class Assistant:
         if len(parts) == 1:  # a comparison of two roles: each side searched for alone
             parts = sides(text, self.searcher.aliases.mentions(text))
         if len(parts) > 1:
-            answers = [self._answer(Question.read(part, turns), callbacks=callbacks)
-                       for part in parts]
+            answers = [
+                self._answer(Question.read(part, turns), callbacks=callbacks) for part in parts
+            ]
             answer = combine(answers, read.language)
         else:
             query, hits, refusal = self._search(read, callbacks)
             if refusal is None and self.generator is not None:
-                return self.generator.stream(self._request(query, hits, read.language, notice,
-                                                           turns, callbacks))
+                return self.generator.stream(
+                    self._request(query, hits, read.language, notice, turns, callbacks)
+                )
             answer = self._answer(read, (query, hits, refusal))
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
@@ -187,16 +196,24 @@ class Assistant:
         return self.searcher.index.version.as_langchain(self.embeddings)
 
     # --- helpers --------------------------------------------------------------------------
-    def _search(self, question: Question, callbacks: Callbacks = None,
-                ) -> tuple[Query, list[Hit], str | None]:
+    def _search(
+        self,
+        question: Question,
+        callbacks: Callbacks = None,
+    ) -> tuple[Query, list[Hit], str | None]:
         """The question's query, its passages, and the refusal if they do not answer it.
 
         With ``callbacks``, the search is reported to them as a retriever run (what
         ``on_retriever_start`` / ``on_retriever_end`` handlers and tracers expect); a refused
         question's run ends with no documents.
         """
-        run = (CallbackManager.configure(callbacks).on_retriever_start(
-            None, question.text, name="HybridRetriever") if callbacks else None)
+        run = (
+            CallbackManager.configure(callbacks).on_retriever_start(
+                None, question.text, name="HybridRetriever"
+            )
+            if callbacks
+            else None
+        )
         try:
             query = self.searcher.prepare(question.text, question.history)
             question.standalone = query.standalone
@@ -207,20 +224,34 @@ class Assistant:
                 run.on_retriever_error(e)
             raise
         if run is not None:
-            run.on_retriever_end([] if refusal else [
-                Document(h.document.page_content, id=h.document.id,
-                         metadata={**h.document.metadata, "score": h.score}) for h in hits])
+            run.on_retriever_end(
+                []
+                if refusal
+                else [
+                    Document(
+                        h.document.page_content,
+                        id=h.document.id,
+                        metadata={**h.document.metadata, "score": h.score},
+                    )
+                    for h in hits
+                ]
+            )
         return query, hits, refusal
 
-    def _answer(self, question: Question,
-                found: tuple[Query, list[Hit], str | None] | None = None, *,
-                callbacks: Callbacks = None) -> Answer:
+    def _answer(
+        self,
+        question: Question,
+        found: tuple[Query, list[Hit], str | None] | None = None,
+        *,
+        callbacks: Callbacks = None,
+    ) -> Answer:
         """The extractive answer to one question (or the refusal)."""
         query, hits, refusal = found or self._search(question, callbacks)
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
         return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-            query, hits, question.language, kind=question.kind)
+            query, hits, question.language, kind=question.kind
+        )
 
     def covers(self, query: Query, hits: list[Hit]) -> bool:
         """Whether the sources cover the question (else the assistant abstains)."""
@@ -245,13 +276,21 @@ class Assistant:
         notice = None
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:
-            notice = (f"Your question was {len(cleaned):,} characters long; only the first "
-                      f"{limit:,} were used.")
+            notice = (
+                f"Your question was {len(cleaned):,} characters long; only the first "
+                f"{limit:,} were used."
+            )
         return cleaned[:limit], notice
 
-
-    def _request(self, query: Query, hits: list[Hit], language: str, notice: str | None,
-                 turns: list[str], callbacks: Callbacks = None) -> AnswerRequest:
+    def _request(
+        self,
+        query: Query,
+        hits: list[Hit],
+        language: str,
+        notice: str | None,
+        turns: list[str],
+        callbacks: Callbacks = None,
+    ) -> AnswerRequest:
         """What the generator gets: the question, its hits and the two calls it may make."""
         prepared = {query.text: query}  # the text of each search made -> its Query
 
@@ -266,10 +305,12 @@ class Assistant:
         def fallback(question: str, passages: list[Hit]) -> Answer:
             asked = prepared.get(question) or self.searcher.prepare(question)
             return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-                asked, passages, language, kind=Question.read(asked.standalone).kind)
+                asked, passages, language, kind=Question.read(asked.standalone).kind
+            )
 
-        return AnswerRequest(query.text, list(hits), language, notice, turns, search, fallback,
-                             callbacks)
+        return AnswerRequest(
+            query.text, list(hits), language, notice, turns, search, fallback, callbacks
+        )
 
 
 def _user_turns(history: History | None) -> list[str]:

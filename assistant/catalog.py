@@ -42,8 +42,7 @@ GENERAL_KNOWLEDGE = re.compile(
     r"(?:General industry knowledge, not from the article|"
     r"Kiến thức chung trong ngành, không có trong bài viết)(?:\s*\([^)]*\))?:\s*",
 )
-_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)",
-                           re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _QUOTED = re.compile(r"[\"“]([^\"”\n]{8,200})[\"”]")
 LANGUAGES = ("en", "vi")
 
@@ -113,27 +112,39 @@ class Catalog:
         except Exception as e:  # the page must still show, without its intro
             log.warning("cannot describe the corpus in %s: %s", corpus_dir, e)
             return cls()
-        articles = {f.path: normalize(str(f.document.metadata.get("title", "")))
-                    for f in files if f.document.metadata.get("kind") == "article"}
+        articles = {
+            f.path: normalize(str(f.document.metadata.get("title", "")))
+            for f in files
+            if f.document.metadata.get("kind") == "article"
+        }
         documents = []
         for f in files:
             meta = f.document.metadata
             body = f.document.page_content
             kind = str(meta.get("kind", "article"))
-            documents.append(DocumentInfo(
-                path=f.path, title=str(meta.get("title", "")), kind=kind,
-                language=str(meta.get("language", "")), url=str(meta.get("source", "")),
-                examples=_examples(corpus_dir, f.path),
-                based_on=_based_on(body, articles) if kind != "article" else "",
-                general=bool(GENERAL_KNOWLEDGE.search(body)),
-            ))
+            documents.append(
+                DocumentInfo(
+                    path=f.path,
+                    title=str(meta.get("title", "")),
+                    kind=kind,
+                    language=str(meta.get("language", "")),
+                    url=str(meta.get("source", "")),
+                    examples=_examples(corpus_dir, f.path),
+                    based_on=_based_on(body, articles) if kind != "article" else "",
+                    general=bool(GENERAL_KNOWLEDGE.search(body)),
+                )
+            )
         topics = Topics.load()
         named: set[str] = set()
         for f in files:
-            named |= topics.named(f"{f.document.metadata.get('title', '')}\n"
-                                  f"{f.document.page_content}")
-        uncovered = {name: {lang: topics.label(name, lang) for lang in LANGUAGES}
-                     for name in topics.names if name not in named}
+            named |= topics.named(
+                f"{f.document.metadata.get('title', '')}\n{f.document.page_content}"
+            )
+        uncovered = {
+            name: {lang: topics.label(name, lang) for lang in LANGUAGES}
+            for name in topics.names
+            if name not in named
+        }
         return cls(tuple(documents), uncovered)
 
     def document(self, path: str) -> DocumentInfo | None:
@@ -168,8 +179,13 @@ _lock = Lock()
 
 def _signature(corpus_dir: Path) -> tuple[tuple[str, float, int], ...]:
     try:
-        return tuple(sorted((str(p), p.stat().st_mtime, p.stat().st_size)
-                            for p in corpus_dir.rglob("*") if p.is_file()))
+        return tuple(
+            sorted(
+                (str(p), p.stat().st_mtime, p.stat().st_size)
+                for p in corpus_dir.rglob("*")
+                if p.is_file()
+            )
+        )
     except OSError:
         return ()
 

@@ -38,11 +38,13 @@ _END = object()
 class Answerer(Protocol):
     """What the Runnable calls: ``assistant.Assistant`` (kept apart so imports flow one way)."""
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, *,
-            callbacks: Any = None) -> Answer: ...
+    def ask(
+        self, question: str, history: Sequence[Any] | None = None, *, callbacks: Any = None
+    ) -> Answer: ...
 
-    def stream(self, question: str, history: Sequence[Any] | None = None, *,
-               callbacks: Any = None) -> AnswerStream: ...
+    def stream(
+        self, question: str, history: Sequence[Any] | None = None, *, callbacks: Any = None
+    ) -> AnswerStream: ...
 
 
 def _inputs(value: Any) -> tuple[str, list[Any]]:
@@ -69,23 +71,30 @@ class AssistantRunnable(Runnable[dict[str, Any], Answer]):
     def __init__(self, bot: Answerer) -> None:
         self.bot = bot
 
-    def invoke(self, input: dict[str, Any], config: RunnableConfig | None = None,
-               **kwargs: Any) -> Answer:
+    def invoke(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
         """The whole answer."""
         return self._call_with_config(self._answer, input, config, run_type="chain")
 
-    def _answer(self, input: dict[str, Any], run_manager: CallbackManagerForChainRun,
-                config: RunnableConfig) -> Answer:
+    def _answer(
+        self, input: dict[str, Any], run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> Answer:
         question, history = _inputs(input)
         return self.bot.ask(question, history, callbacks=run_manager.get_child())
 
-    def stream(self, input: dict[str, Any], config: RunnableConfig | None = None,  # type: ignore[override]
-               **kwargs: Any) -> Iterator[str]:
+    def stream(  # type: ignore[override]
+        self,
+        input: dict[str, Any],
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> Iterator[str]:
         """The answer's text, in pieces as it is made."""
         config = ensure_config(config)
         manager = get_callback_manager_for_config(config)
-        run = manager.on_chain_start(None, input, name=config.get("run_name") or self.name,
-                                     run_id=config.pop("run_id", None))
+        run = manager.on_chain_start(
+            None, input, name=config.get("run_name") or self.name, run_id=config.pop("run_id", None)
+        )
         try:
             question, history = _inputs(input)
             answer = self.bot.stream(question, history, callbacks=run.get_child())
@@ -95,9 +104,12 @@ class AssistantRunnable(Runnable[dict[str, Any], Answer]):
             raise
         run.on_chain_end(answer.result.to_dict() if answer.result else {})
 
-    async def astream(self, input: dict[str, Any],  # type: ignore[override]
-                      config: RunnableConfig | None = None,
-                      **kwargs: Any) -> AsyncIterator[str]:
+    async def astream(  # type: ignore[override]
+        self,
+        input: dict[str, Any],
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str]:
         """``stream``, for asyncio: the answer is made in a worker thread."""
         pieces = self.stream(input, config)
         while True:

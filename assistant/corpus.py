@@ -59,8 +59,10 @@ class CorpusFile:
     document: Document
 
 
-def read_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES,
-                ) -> tuple[list[CorpusFile], list[Skipped]]:
+def read_corpus(
+    corpus_dir: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> tuple[list[CorpusFile], list[Skipped]]:
     """Read every document under ``corpus_dir``, in path order.
 
     Returns:
@@ -101,8 +103,9 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _walk(root: Path, onerror: Callable[[OSError], None],
-          skip: Callable[[str, str], None]) -> Iterator[Path]:
+def _walk(
+    root: Path, onerror: Callable[[OSError], None], skip: Callable[[str, str], None]
+) -> Iterator[Path]:
     # Symlinked folders are followed, each real folder once, so a symlink loop cannot trap it.
     seen = {os.path.realpath(root)}
     for folder, dirs, names in os.walk(root, onerror=onerror, followlinks=True):
@@ -110,8 +113,10 @@ def _walk(root: Path, onerror: Callable[[OSError], None],
         for name in sorted(d for d in dirs if not d.startswith(".")):
             real = os.path.realpath(os.path.join(folder, name))
             if real in seen:
-                skip(_shown(root, Path(folder) / name),
-                     "a symlinked folder that is read already (a loop); not followed")
+                skip(
+                    _shown(root, Path(folder) / name),
+                    "a symlinked folder that is read already (a loop); not followed",
+                )
                 continue
             seen.add(real)
             kept.append(name)
@@ -142,13 +147,13 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
         if not stat.S_ISREG(info.st_mode):
             raise _Skip("not a regular file (a pipe, socket or device)")
         if info.st_size > limit:
-            raise _Skip(f"larger than {limit:,} bytes ({info.st_size:,}); "
-                        "split it into smaller files")
+            raise _Skip(
+                f"larger than {limit:,} bytes ({info.st_size:,}); split it into smaller files"
+            )
         raw = path.read_bytes()
     except OSError as e:
         if e.errno == errno.ELOOP:
-            raise _Skip(f"a symlink loop ({e.strerror or e}); point the link at a real file"
-                        ) from e
+            raise _Skip(f"a symlink loop ({e.strerror or e}); point the link at a real file") from e
         if path.is_symlink() and not path.exists():
             raise _Skip(f"a symlink to a file that does not exist ({e.strerror or e})") from e
         raise _Skip(f"cannot be read: {e.strerror or e}") from e
@@ -175,7 +180,7 @@ def read_file(path: Path, shown: str, max_bytes: int = MAX_FILE_BYTES) -> Corpus
         if loaded is not None and not isinstance(loaded, dict):
             raise _Skip("broken front matter: expected 'key: value' lines between the --- lines")
         meta = dict(loaded or {})
-        text = text[match.end():]
+        text = text[match.end() :]
     elif re.match(r"---[ \t]*\r?\n", text):
         raise _Skip("broken front matter: no closing --- line")
 
@@ -197,13 +202,16 @@ def _document_file(raw: bytes, path: Path, shown: str, max_chars: int) -> Corpus
         raise _Skip(str(e)) from e
     body = normalize(text)
     if len(body) > max_chars:
-        raise _Skip(f"more than {max_chars:,} characters of text ({len(body):,}); "
-                    "split it into smaller files")
+        raise _Skip(
+            f"more than {max_chars:,} characters of text ({len(body):,}); "
+            "split it into smaller files"
+        )
     return _corpus_file(raw, path, shown, body, meta)
 
 
-def _corpus_file(raw: bytes, path: Path, shown: str, body: str,
-                 meta: dict[str, object]) -> CorpusFile:
+def _corpus_file(
+    raw: bytes, path: Path, shown: str, body: str, meta: dict[str, object]
+) -> CorpusFile:
     """The Document of a file's text, with its metadata filled in from the text if missing."""
     title = meta.get("title") or _first_heading(body) or path.stem.replace("-", " ")
     language = str(meta.get("language") or detect_language(body[:2000])).lower()
@@ -232,11 +240,44 @@ def _first_heading(body: str) -> str | None:
     return None
 
 
-_DROPPED_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-                 "iframe", "svg", "template", "button", "select", "dialog", "canvas"]
+_DROPPED_TAGS = [
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "template",
+    "button",
+    "select",
+    "dialog",
+    "canvas",
+]
 _DROPPED_ROLES = ["navigation", "banner", "contentinfo", "search", "complementary", "dialog"]
-_BLOCK_TAGS = ["p", "div", "section", "article", "main", "blockquote", "pre", "table", "tr",
-               "ul", "ol", "dl", "dt", "dd", "figure", "figcaption", "hr", "address"]
+_BLOCK_TAGS = [
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "hr",
+    "address",
+]
 # Private-use characters mark paragraph and line breaks while whitespace is collapsed.
 _PARA, _LINE = "\ue000", "\ue001"
 
@@ -258,11 +299,21 @@ def _html_text(html: str) -> tuple[str, dict[str, object]]:
         meta["language"] = str(soup.html.get("lang")).split("-")[0]
     for tag in soup(_DROPPED_TAGS):
         tag.decompose()
-    for tag in soup.find_all(lambda t: t.get("role") in _DROPPED_ROLES or t.has_attr("hidden")
-                             or t.get("aria-hidden") == "true"):
+    for tag in soup.find_all(
+        lambda t: (
+            t.get("role") in _DROPPED_ROLES
+            or t.has_attr("hidden")
+            or t.get("aria-hidden") == "true"
+        )
+    ):
         tag.decompose()
-    main = (soup.find("main") or soup.find(lambda t: t.get("role") == "main")
-            or soup.find("article") or soup.body or soup)
+    main = (
+        soup.find("main")
+        or soup.find(lambda t: t.get("role") == "main")
+        or soup.find("article")
+        or soup.body
+        or soup
+    )
     for level in range(1, 7):
         for tag in main.find_all(f"h{level}"):
             tag.insert_before(_PARA + "#" * level + " ")

@@ -40,8 +40,9 @@ BULLETS = "•◦▪▫●○■□‣⁃∙·\uf0b7\uf0a7\uf076\uf0d8"
 # A bullet glyph, or a dash or star followed by a space ("-5%" is not an item).
 _BULLET = re.compile(rf"^(?:[{BULLETS}]\s*|[-–—*]\s+)")
 _NUMBERED = re.compile(r"^(?:\d{1,2}|[a-z])[.)]\s")
-_PAGE_NUMBER = re.compile(r"^(?:page\s+|trang\s+)?\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?$",
-                          re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s+|trang\s+)?\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?$", re.IGNORECASE
+)
 #: Start of an OLE2 file: a .doc, or a .docx that Word encrypted with a password.
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -115,19 +116,27 @@ def pdf_text(raw: bytes) -> tuple[str, dict[str, object]]:
     except PdfminerException as e:
         cause = e.args[0] if e.args else e
         if isinstance(cause, PDFPasswordIncorrect):
-            raise Unreadable("a password-protected PDF; open it with its password, save a "
-                             "copy without one (or print it to PDF) and add that") from e
-        raise Unreadable(f"not a readable PDF ({_describe(cause)}); if it opens in a "
-                         "PDF viewer, print it to a new PDF and add that") from e
+            raise Unreadable(
+                "a password-protected PDF; open it with its password, save a "
+                "copy without one (or print it to PDF) and add that"
+            ) from e
+        raise Unreadable(
+            f"not a readable PDF ({_describe(cause)}); if it opens in a "
+            "PDF viewer, print it to a new PDF and add that"
+        ) from e
     except Exception as e:  # noqa: BLE001 - pdfminer raises many kinds on a damaged file
         log.debug("pdfplumber failed on a PDF", exc_info=True)
-        raise Unreadable(f"not a readable PDF ({_describe(e)}); if it opens in a PDF "
-                         "viewer, print it to a new PDF and add that") from e
+        raise Unreadable(
+            f"not a readable PDF ({_describe(e)}); if it opens in a PDF "
+            "viewer, print it to a new PDF and add that"
+        ) from e
 
     blocks = _drop_running_lines(pages)
     if not any(b.text.strip() for b in blocks):
-        raise Unreadable("a PDF without a text layer (scanned pages?); run OCR on it first, "
-                         "e.g. `ocrmypdf in.pdf out.pdf`, and add the result")
+        raise Unreadable(
+            "a PDF without a text layer (scanned pages?); run OCR on it first, "
+            "e.g. `ocrmypdf in.pdf out.pdf`, and add the result"
+        )
     text = _pdf_markdown(blocks)
     if "title" not in meta:
         first = next((line for line in text.splitlines() if line.startswith("# ")), "")
@@ -175,19 +184,30 @@ def _page_blocks(page: Any, number: int) -> list[_Block]:
     # A bullet is a glyph before the text, a glyph the layout set apart in a box of its own,
     # or a small shape (browsers draw their discs and squares); the last two mark the line
     # just right of them.
-    bullets = [(b.x1, page.height - b.y1, page.height - b.y0) for b in boxes
-               if not b.get_text().strip(BULLETS + " \n")]
-    bullets += [(s["x1"], s["top"], s["bottom"]) for s in (*page.curves, *page.rects)
-                if 0 < s["width"] < 12 and 0 < s["height"] < 12]
+    bullets = [
+        (b.x1, page.height - b.y1, page.height - b.y0)
+        for b in boxes
+        if not b.get_text().strip(BULLETS + " \n")
+    ]
+    bullets += [
+        (s["x1"], s["top"], s["bottom"])
+        for s in (*page.curves, *page.rects)
+        if 0 < s["width"] < 12 and 0 < s["height"] < 12
+    ]
     blocks: list[_Block] = []
     for box in boxes:
         if not box.get_text().strip(BULLETS + " \n"):
             continue
         top, bottom = page.height - box.y1, page.height - box.y0
         centre = ((box.x0 + box.x1) / 2, (top + bottom) / 2)
-        inside = next((i for i, (bbox, _) in enumerate(tables)
-                       if bbox[0] <= centre[0] <= bbox[2] and bbox[1] <= centre[1] <= bbox[3]),
-                      None)
+        inside = next(
+            (
+                i
+                for i, (bbox, _) in enumerate(tables)
+                if bbox[0] <= centre[0] <= bbox[2] and bbox[1] <= centre[1] <= bbox[3]
+            ),
+            None,
+        )
         if inside is not None:
             if inside not in emitted:
                 emitted.add(inside)
@@ -205,9 +225,11 @@ def _page_blocks(page: Any, number: int) -> list[_Block]:
             sizes = [c.size for c in line if isinstance(c, LTChar) and c.get_text().strip()]
             size = statistics.median(sizes) if sizes else 0.0
             line_top, line_bottom = page.height - line.y1, page.height - line.y0
-            marked = any(line.x0 - 3 * max(size, 1) <= x1 <= line.x0 + 1
-                         and line_top - 2 <= (t + b) / 2 <= line_bottom + 2
-                         for x1, t, b in bullets)
+            marked = any(
+                line.x0 - 3 * max(size, 1) <= x1 <= line.x0 + 1
+                and line_top - 2 <= (t + b) / 2 <= line_bottom + 2
+                for x1, t, b in bullets
+            )
             bullet = marked or bool(_BULLET.match(text))
             lines.append((_BULLET.sub("", text), size, bullet, line.x0))
         margin = bottom < page.height * 0.08 or top > page.height * 0.92
@@ -269,6 +291,7 @@ def _drop_running_lines(pages: list[list[_Block]]) -> list[_Block]:
     A list item's text that the layout put in a box of its own (indented under the item)
     is joined back to the item.
     """
+
     def key(block: _Block) -> str:
         masked = re.sub(r"\d+", "#", block.text.strip().lower())
         return f"{round(block.size)} {masked}"
@@ -282,9 +305,15 @@ def _drop_running_lines(pages: list[list[_Block]]) -> list[_Block]:
         if block.margin and (_PAGE_NUMBER.match(block.text.strip()) or key(block) in repeated):
             continue
         last = kept[-1] if kept else None
-        if (last is not None and last.kind == "item" and block.kind == "text"
-                and block.page == last.page and block.x0 > last.x0 + 2
-                and abs(block.size - last.size) < 0.5 and not _NUMBERED.match(block.text)):
+        if (
+            last is not None
+            and last.kind == "item"
+            and block.kind == "text"
+            and block.page == last.page
+            and block.x0 > last.x0 + 2
+            and abs(block.size - last.size) < 0.5
+            and not _NUMBERED.match(block.text)
+        ):
             last.text = _join_line(last.text, block.text)
             last.lines += block.lines
             continue
@@ -301,8 +330,13 @@ def _pdf_markdown(blocks: list[_Block]) -> str:
     body = weights.most_common(1)[0][0] if weights else 0.0
 
     def is_heading(b: _Block) -> bool:
-        return (b.kind == "text" and body > 0 and b.size >= body * HEADING_RATIO
-                and len(b.text) <= 200 and b.lines <= 3)
+        return (
+            b.kind == "text"
+            and body > 0
+            and b.size >= body * HEADING_RATIO
+            and len(b.text) <= 200
+            and b.lines <= 3
+        )
 
     levels = sorted({round(b.size * 2) / 2 for b in blocks if is_heading(b)}, reverse=True)
     out: list[str] = []
@@ -328,12 +362,13 @@ def table_lines(rows: Iterable[Sequence[str | None]]) -> list[str]:
     if not cleaned:
         return []
     header = cleaned[0]
-    named = (len(cleaned) > 1 and len(header) > 1 and all(header)
-             and len(set(header)) == len(header))
+    named = len(cleaned) > 1 and len(header) > 1 and all(header) and len(set(header)) == len(header)
     if not named:
         return ["; ".join(c for c in row if c) for row in cleaned]
-    return ["; ".join(f"{h}: {c}" for h, c in zip(header, row, strict=False) if c)
-            for row in cleaned[1:]]
+    return [
+        "; ".join(f"{h}: {c}" for h, c in zip(header, row, strict=False) if c)
+        for row in cleaned[1:]
+    ]
 
 
 # --- Word ---------------------------------------------------------------------------------
@@ -348,16 +383,22 @@ def docx_text(raw: bytes) -> tuple[str, dict[str, object]]:
     from docx.table import Table
 
     if raw.startswith(_OLE2):
-        raise Unreadable("a password-protected Word file, or an old .doc renamed to .docx; "
-                         "open it in Word and save it as .docx without a password")
+        raise Unreadable(
+            "a password-protected Word file, or an old .doc renamed to .docx; "
+            "open it in Word and save it as .docx without a password"
+        )
     try:
         document = docx.Document(io.BytesIO(raw))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise Unreadable(f"not a readable Word .docx file ({_describe(e)}); open it in Word "
-                         "(or LibreOffice) and save it as .docx again") from e
+        raise Unreadable(
+            f"not a readable Word .docx file ({_describe(e)}); open it in Word "
+            "(or LibreOffice) and save it as .docx again"
+        ) from e
     except Exception as e:  # noqa: BLE001 - lxml and zipfile raise many kinds on bad XML
-        raise Unreadable(f"not a readable Word .docx file ({_describe(e)}); open it in Word "
-                         "(or LibreOffice) and save it as .docx again") from e
+        raise Unreadable(
+            f"not a readable Word .docx file ({_describe(e)}); open it in Word "
+            "(or LibreOffice) and save it as .docx again"
+        ) from e
 
     out: list[str] = []
     first_heading = ""

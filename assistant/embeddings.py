@@ -96,8 +96,10 @@ class E5Embeddings(Embedder):
         """Passage vectors as a float32 array of shape (len(texts), 384)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        parts = [np.asarray(self.model.passage(texts[i:i + _BATCH]), dtype=np.float32)
-                 for i in range(0, len(texts), _BATCH)]
+        parts = [
+            np.asarray(self.model.passage(texts[i : i + _BATCH]), dtype=np.float32)
+            for i in range(0, len(texts), _BATCH)
+        ]
         return np.vstack([p.reshape(-1, 384) for p in parts])
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -106,8 +108,10 @@ class E5Embeddings(Embedder):
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors, shape (len(texts), 384), in batches."""
-        parts = [np.asarray(self.model.query(texts[i:i + _BATCH]), dtype=np.float32)
-                 for i in range(0, len(texts), _BATCH)]
+        parts = [
+            np.asarray(self.model.query(texts[i : i + _BATCH]), dtype=np.float32)
+            for i in range(0, len(texts), _BATCH)
+        ]
         return np.vstack([p.reshape(-1, 384) for p in parts])
 
 
@@ -180,9 +184,14 @@ class SentenceTransformerEmbeddings(Embedder):
         model = self.model
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vecs = model.encode_document(list(texts), prompt=self._prompts["document"],
-                                     batch_size=_BATCH, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode_document(
+            list(texts),
+            prompt=self._prompts["document"],
+            batch_size=_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -194,9 +203,14 @@ class SentenceTransformerEmbeddings(Embedder):
         model = self.model
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vecs = model.encode_query([t or " " for t in texts], prompt=self._prompts["query"],
-                                  batch_size=_BATCH, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode_query(
+            [t or " " for t in texts],
+            prompt=self._prompts["query"],
+            batch_size=_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
     @property

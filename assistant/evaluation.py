@@ -75,11 +75,14 @@ def load_cases(path: Path) -> list[Case]:
             continue
         try:
             data = json.loads(line)
-            case = Case(str(data["id"]), str(data["question"]),
-                        [str(h) for h in data.get("history") or []],
-                        [list(map(str, g)) for g in data.get("expect") or []],
-                        [str(r) for r in data.get("relevant") or []],
-                        bool(data.get("unanswerable", False)))
+            case = Case(
+                str(data["id"]),
+                str(data["question"]),
+                [str(h) for h in data.get("history") or []],
+                [list(map(str, g)) for g in data.get("expect") or []],
+                [str(r) for r in data.get("relevant") or []],
+                bool(data.get("unanswerable", False)),
+            )
             for group in case.expect:
                 for pattern in group:
                     re.compile(pattern)
@@ -112,33 +115,45 @@ def evaluate(name: str, cases: list[Case], search: Searcher, answer: Answerer) -
                 failures.append({"id": case.id, "why": "answered", "answer": reply.answer})
             continue
         ranked = search(case)[:10]
-        rank = next((i for i, s in enumerate(ranked, 1)
-                     if any(r in s.text for r in case.relevant)), None)
+        rank = next(
+            (i for i, s in enumerate(ranked, 1) if any(r in s.text for r in case.relevant)), None
+        )
         if rank is not None:
             hit1 += rank == 1
             hit5 += rank <= 5
             rr += 1.0 / rank
         if rank != 1:
-            failures.append({"id": case.id, "why": f"relevant passage at rank {rank}",
-                             "top": ranked[0].path if ranked else None})
+            failures.append(
+                {
+                    "id": case.id,
+                    "why": f"relevant passage at rank {rank}",
+                    "top": ranked[0].path if ranked else None,
+                }
+            )
         if reply.abstained:
             false_abstentions += 1
-        if all(any(re.search(p, reply.answer, re.IGNORECASE) for p in group)
-               for group in case.expect):
+        if all(
+            any(re.search(p, reply.answer, re.IGNORECASE) for p in group) for group in case.expect
+        ):
             covered += 1
         else:
             failures.append({"id": case.id, "why": "facts missing", "answer": reply.answer})
     n = max(1, len(answerable))
     latencies.sort()
     return Report(
-        name=name, questions=len(cases), hit_at_1=round(hit1 / n, 3),
-        hit_at_5=round(hit5 / n, 3), mrr_at_10=round(rr / n, 3),
+        name=name,
+        questions=len(cases),
+        hit_at_1=round(hit1 / n, 3),
+        hit_at_5=round(hit5 / n, 3),
+        mrr_at_10=round(rr / n, 3),
         fact_coverage=round(covered / n, 3),
         abstention=round(abstained / len(unanswerable), 3) if unanswerable else 1.0,
-        false_abstentions=false_abstentions, unanswerable=len(unanswerable),
+        false_abstentions=false_abstentions,
+        unanswerable=len(unanswerable),
         p50_ms=round(statistics.median(latencies), 1) if latencies else 0.0,
         p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1)
-        if latencies else 0.0,
+        if latencies
+        else 0.0,
         failures=failures,
     )
 
@@ -154,9 +169,12 @@ def signals_of(bot: Assistant, case: Case) -> Signals:
 def evaluate_assistant(bot: Assistant, cases: list[Case], name: str = "assistant") -> Report:
     """The product as users get it: hybrid search, extractive answer, abstention."""
     bot.warm_up()
-    return evaluate(name, cases,
-                    lambda c: bot.search(c.question, c.history, k=10),
-                    lambda c: bot.ask(c.question, c.history))
+    return evaluate(
+        name,
+        cases,
+        lambda c: bot.search(c.question, c.history, k=10),
+        lambda c: bot.ask(c.question, c.history),
+    )
 
 
 def evaluate_baseline(bot: Assistant, cases: list[Case], name: str) -> Report:
@@ -173,10 +191,14 @@ def evaluate_baseline(bot: Assistant, cases: list[Case], name: str) -> Report:
 BASELINES: dict[str, dict[str, Any]] = {
     # The LangChain RAG tutorial's recipe: MiniLM embeddings, 1000/200 character chunks.
     "tutorial (dense MiniLM, 1000/200)": {
-        "embeddings": "sentence-transformers:all-MiniLM-L6-v2", "chunk_size": 1000,
-        "chunk_overlap": 200, "chunk_paragraphs": False, "retrieval": "dense",
+        "embeddings": "sentence-transformers:all-MiniLM-L6-v2",
+        "chunk_size": 1000,
+        "chunk_overlap": 200,
+        "chunk_paragraphs": False,
+        "retrieval": "dense",
         "query_expansion": False,
-        "collection": "baseline-tutorial"},
+        "collection": "baseline-tutorial",
+    },
     "dense e5": {"retrieval": "dense", "query_expansion": False},
     "bm25": {"retrieval": "bm25", "query_expansion": False},
 }
@@ -189,8 +211,9 @@ def baseline_assistants(settings: Settings) -> Iterator[list[tuple[str, Assistan
         bots = []
         for name, changes in BASELINES.items():
             folder = Path(tmp) / re.sub(r"\W+", "-", name)
-            custom = settings.model_copy(update={**changes, "index_dir": folder,
-                                                 "chroma_host": None, "llm": "none"})
+            custom = settings.model_copy(
+                update={**changes, "index_dir": folder, "chroma_host": None, "llm": "none"}
+            )
             bots.append((name, Assistant(custom)))
         yield bots
 
@@ -213,8 +236,9 @@ def suite_settings(settings: Settings, suite: Path) -> Iterator[Settings]:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(settings.corpus_dir, corpus)
         shutil.copytree(articles, corpus / "articles" / f"eval-{articles.parent.name}")
-        yield settings.model_copy(update={"corpus_dir": corpus, "index_dir": Path(tmp) / "index",
-                                          "chroma_host": None})
+        yield settings.model_copy(
+            update={"corpus_dir": corpus, "index_dir": Path(tmp) / "index", "chroma_host": None}
+        )
 
 
 def evaluate_suite(settings: Settings, suite: Path, compare: bool = False) -> list[Report]:
@@ -234,21 +258,44 @@ def format_table(reports: list[Report]) -> str:
     ``refused`` is the share of unanswerable questions the system declined to answer;
     ``false ref.`` counts answerable questions it declined (and their share).
     """
-    head = ("system", "hit@1", "hit@5", "MRR@10", "facts", "refused", "false ref.",
-            "p50 ms", "p95 ms")
+    head = (
+        "system",
+        "hit@1",
+        "hit@5",
+        "MRR@10",
+        "facts",
+        "refused",
+        "false ref.",
+        "p50 ms",
+        "p95 ms",
+    )
 
     def false_refusals(r: Report) -> str:
         answerable = r.questions - r.unanswerable
         share = r.false_abstentions / answerable if answerable else 0.0
         return f"{r.false_abstentions} ({share:.0%})"
 
-    rows = [head] + [(r.name, f"{r.hit_at_1:.3f}", f"{r.hit_at_5:.3f}", f"{r.mrr_at_10:.3f}",
-                      f"{r.fact_coverage:.3f}",
-                      f"{r.abstention:.3f}" if r.unanswerable else "-", false_refusals(r),
-                      f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}") for r in reports]
+    rows = [head] + [
+        (
+            r.name,
+            f"{r.hit_at_1:.3f}",
+            f"{r.hit_at_5:.3f}",
+            f"{r.mrr_at_10:.3f}",
+            f"{r.fact_coverage:.3f}",
+            f"{r.abstention:.3f}" if r.unanswerable else "-",
+            false_refusals(r),
+            f"{r.p50_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+        )
+        for r in reports
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

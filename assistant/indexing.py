@@ -99,19 +99,31 @@ class IndexReport:
     def summary(self) -> str:
         """One closing line for people, e.g. ``3 added, ...; 12 of 60 chunks embedded ...``."""
         files = self.added + self.updated + self.unchanged
-        counts = (f"{files} file{'' if files == 1 else 's'}: {self.added} added, "
-                  f"{self.updated} updated, "
-                  f"{self.removed} removed, {self.unchanged} unchanged"
-                  + (f", {len(self.skipped)} skipped" if self.skipped else ""))
-        if not (self.added or self.updated or self.removed or self.chunks_embedded
-                or self.sentences_embedded):
+        counts = (
+            f"{files} file{'' if files == 1 else 's'}: {self.added} added, "
+            f"{self.updated} updated, "
+            f"{self.removed} removed, {self.unchanged} unchanged"
+            + (f", {len(self.skipped)} skipped" if self.skipped else "")
+        )
+        if not (
+            self.added
+            or self.updated
+            or self.removed
+            or self.chunks_embedded
+            or self.sentences_embedded
+        ):
             return f"{counts}; the index is up to date ({self.chunks} chunks)."
-        rate = (f" ({self.chunks_embedded / self.seconds:.1f} chunks/s)"
-                if self.chunks_embedded and self.seconds > 0 else "")
+        rate = (
+            f" ({self.chunks_embedded / self.seconds:.1f} chunks/s)"
+            if self.chunks_embedded and self.seconds > 0
+            else ""
+        )
         n = self.sentences_embedded
         sentences = f", and {n} sentence{'' if n == 1 else 's'}" if n else ""
-        return (f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded in "
-                f"{self.seconds:.1f} s{rate}{sentences}.")
+        return (
+            f"{counts}; {self.chunks_embedded} of {self.chunks} chunks embedded in "
+            f"{self.seconds:.1f} s{rate}{sentences}."
+        )
 
 
 @dataclass(frozen=True)
@@ -157,8 +169,11 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
     for file in files:
         meta = file.document.metadata
         plain = plain_markdown(file.document.page_content)
-        for n, passage in enumerate(passages(plain, str(meta["title"]), splitter,
-                                             settings.chunk_size, settings.chunk_paragraphs)):
+        for n, passage in enumerate(
+            passages(
+                plain, str(meta["title"]), splitter, settings.chunk_size, settings.chunk_paragraphs
+            )
+        ):
             text = passage.text
             heading = f"{meta['title']}\n{passage.section}" if passage.section else meta["title"]
             embed_text = f"{heading}\n{text}"
@@ -170,11 +185,9 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
                 "section": passage.section,
                 "file_sha": file.sha256,
             }
-            chunk_id = _hash(json.dumps(metadata, sort_keys=True, ensure_ascii=False),
-                             text)[:40]
+            chunk_id = _hash(json.dumps(metadata, sort_keys=True, ensure_ascii=False), text)[:40]
             key = _hash(model, embed_text)
-            chunks.append(Chunk(chunk_id, text, key, embed_text,
-                                {**metadata, "key": key}))
+            chunks.append(Chunk(chunk_id, text, key, embed_text, {**metadata, "key": key}))
     return chunks
 
 
@@ -184,15 +197,24 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     for chunk in chunks:
         for quotable in quotable_sentences(chunk.text):
             key = _hash(model, "sentence", quotable.text)
-            out.append(Sentence(f"{chunk.id}:{quotable.n}", quotable.text, key,
-                                {"chunk_id": chunk.id, "n": quotable.n, "key": key,
-                                 "item": quotable.item,
-                                 "language": chunk.metadata["language"]}))
+            out.append(
+                Sentence(
+                    f"{chunk.id}:{quotable.n}",
+                    quotable.text,
+                    key,
+                    {
+                        "chunk_id": chunk.id,
+                        "n": quotable.n,
+                        "key": key,
+                        "item": quotable.item,
+                        "language": chunk.metadata["language"],
+                    },
+                )
+            )
     return out
 
 
-def fingerprint(model: str, chunks: Iterable[str],
-                sentences: Iterable[tuple[str, str]]) -> str:
+def fingerprint(model: str, chunks: Iterable[str], sentences: Iterable[tuple[str, str]]) -> str:
     """Hash of an index's content: equal fingerprints mean an equal index.
 
     Args:
@@ -206,7 +228,7 @@ def fingerprint(model: str, chunks: Iterable[str],
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class Indexer:
@@ -226,9 +248,14 @@ class Indexer:
          'skipped': []}
     """
 
-    def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
-                 progress: ProgressFactory | None = None,
-                 batch_size: int = BATCH_CHUNKS) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embedder,
+        store: Store,
+        progress: ProgressFactory | None = None,
+        batch_size: int = BATCH_CHUNKS,
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.store = store
@@ -264,20 +291,29 @@ class Indexer:
         model = self.embeddings.name
         chunks = split_corpus(files, self.settings, model)
         sentences = chunk_sentences(chunks, model)
-        content = fingerprint(model, (f"{c.id}={c.key}" for c in chunks),
-                              ((s.id, s.key) for s in sentences))
+        content = fingerprint(
+            model, (f"{c.id}={c.key}" for c in chunks), ((s.id, s.key) for s in sentences)
+        )
         current = self.store.manifest()
         if current is not None and not rebuild:
             current.check_compatible(self.settings, model)
             if self._up_to_date(current, content):
                 log.info("index is up to date (%d files, %d chunks)", len(files), len(chunks))
-                return IndexReport(unchanged=len(files), skipped=skipped, chunks=len(chunks),
-                                   seconds=time.perf_counter() - started,
-                                   version=current.version)
+                return IndexReport(
+                    unchanged=len(files),
+                    skipped=skipped,
+                    chunks=len(chunks),
+                    seconds=time.perf_counter() - started,
+                    version=current.version,
+                )
 
         versions = self.store.versions()
-        target = self.store.create(embeddings=model, chunk_size=self.settings.chunk_size,
-                                   chunk_overlap=self.settings.chunk_overlap, rebuild=rebuild)
+        target = self.store.create(
+            embeddings=model,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            rebuild=rebuild,
+        )
         version = target.name
         log.info("building index version %s from %d files", version, len(files))
 
@@ -288,8 +324,14 @@ class Indexer:
         previous_files: dict[str, str] = {}
         if current is not None:
             reuse = not rebuild and current.embeddings == model
-            self._scan(current.version, "chunks", chunk_keys, chunk_cache,
-                       files=previous_files, vectors=reuse)
+            self._scan(
+                current.version,
+                "chunks",
+                chunk_keys,
+                chunk_cache,
+                files=previous_files,
+                vectors=reuse,
+            )
             if reuse:
                 self._scan(current.version, "sentences", sentence_keys, sentence_cache)
         for leftover in self._leftovers(versions, current, rebuild, model):
@@ -309,19 +351,24 @@ class Indexer:
         report.removed = sum(p not in paths for p in previous_files)
 
         before = len(sentence_cache)
-        report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache,
-                                            sentence_cache)
+        report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache, sentence_cache)
         report.sentences_embedded = len(sentence_cache) - before
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
-            target.lexical_dir)
+            target.lexical_dir
+        )
         self._check_complete(target, len(chunks), len(sentences))
 
         manifest = self.store.publish(target, files=len(files), fingerprint=content)
         self._write_manifest_copy(manifest)
         self.store.keep_only({version} | ({current.version} if current else set()))
         report.seconds = time.perf_counter() - started
-        log.info("indexed %d files, %d chunks (%d embedded) in %.1fs", len(files), len(chunks),
-                 report.chunks_embedded, report.seconds)
+        log.info(
+            "indexed %d files, %d chunks (%d embedded) in %.1fs",
+            len(files),
+            len(chunks),
+            report.chunks_embedded,
+            report.seconds,
+        )
         return report
 
     def _up_to_date(self, current: Manifest, content: str) -> bool:
@@ -331,8 +378,9 @@ class Indexer:
         else:  # a manifest from before fingerprints were recorded: compute it from the store
             same = self._stored_fingerprint(current) == content
             if same:
-                self.store.switch(replace(current, fingerprint=content),
-                                  previous=self.store.previous_version())
+                self.store.switch(
+                    replace(current, fingerprint=content), previous=self.store.previous_version()
+                )
         # A version named by the manifest but gone from the store is rebuilt, not trusted.
         return same and self.store.find(current.version) is not None
 
@@ -344,12 +392,21 @@ class Indexer:
         except Exception as e:  # unreadable: not up to date
             log.info("cannot fingerprint version %s: %s", manifest.version, e)
             return None
-        return fingerprint(manifest.embeddings,
-                           (f"{r.id}={r.metadata.get('key', '')}" for r in chunks),
-                           ((r.id, r.metadata.get("key", "")) for r in sentences))
+        return fingerprint(
+            manifest.embeddings,
+            (f"{r.id}={r.metadata.get('key', '')}" for r in chunks),
+            ((r.id, r.metadata.get("key", "")) for r in sentences),
+        )
 
-    def _scan(self, version: str, kind: Kind, keys: set[str], cache: dict[str, np.ndarray],
-              files: dict[str, str] | None = None, vectors: bool = True) -> None:
+    def _scan(
+        self,
+        version: str,
+        kind: Kind,
+        keys: set[str],
+        cache: dict[str, np.ndarray],
+        files: dict[str, str] | None = None,
+        vectors: bool = True,
+    ) -> None:
         """Put the vectors of ``version``'s chunks (or sentences) whose key is in ``keys`` into
         ``cache``.
 
@@ -370,8 +427,13 @@ class Indexer:
         except Exception as e:
             log.warning("could not reuse the vectors of %s %s: %s", version, kind, e)
 
-    def _leftovers(self, versions: dict[str, dict[str, Any]], current: Manifest | None,
-                   rebuild: bool, model: str) -> list[str]:
+    def _leftovers(
+        self,
+        versions: dict[str, dict[str, Any]],
+        current: Manifest | None,
+        rebuild: bool,
+        model: str,
+    ) -> list[str]:
         """Unfinished versions whose vectors this build may reuse, newest first.
 
         A plain build reuses any; a ``--rebuild`` only those of an interrupted rebuild
@@ -379,20 +441,29 @@ class Indexer:
         """
         previous = self.store.previous_version() if current is not None else None
         out = []
-        for version, meta in sorted(versions.items(), key=lambda kv: version_age(kv[0]),
-                                    reverse=True):
+        for version, meta in sorted(
+            versions.items(), key=lambda kv: version_age(kv[0]), reverse=True
+        ):
             if meta.get("embeddings") != model or version == previous:
                 continue
             if current is not None and version == current.version:
                 continue
-            if rebuild and not (meta.get("rebuild") and (
-                    current is None or version_age(version) > version_age(current.version))):
+            if rebuild and not (
+                meta.get("rebuild")
+                and (current is None or version_age(version) > version_age(current.version))
+            ):
                 continue
             out.append(version)
         return out
 
-    def _fill(self, version: IndexVersion, chunks: list[Chunk], sentences: list[Sentence],
-              chunk_cache: dict[str, np.ndarray], sentence_cache: dict[str, np.ndarray]) -> int:
+    def _fill(
+        self,
+        version: IndexVersion,
+        chunks: list[Chunk],
+        sentences: list[Sentence],
+        chunk_cache: dict[str, np.ndarray],
+        sentence_cache: dict[str, np.ndarray],
+    ) -> int:
         """Write every chunk and sentence into the new version; returns chunks embedded."""
         by_chunk: dict[str, list[Sentence]] = {}
         for sentence in sentences:
@@ -408,11 +479,14 @@ class Indexer:
         bar = self.progress(len(todo), f"Embedding {files} files") if self.progress else None
         try:
             for done, batch in enumerate(_batches(todo, self.batch_size)):
-                embedded += self._embed_missing(((c.key, c.embed_text) for c in batch),
-                                                chunk_cache)
+                embedded += self._embed_missing(((c.key, c.embed_text) for c in batch), chunk_cache)
                 self._write(version, batch, by_chunk, chunk_cache, sentence_cache)
-                log.info("embedded %d of %d new chunks into %s",
-                         min(len(todo), (done + 1) * self.batch_size), len(todo), version.name)
+                log.info(
+                    "embedded %d of %d new chunks into %s",
+                    min(len(todo), (done + 1) * self.batch_size),
+                    len(todo),
+                    version.name,
+                )
                 if bar is not None:
                     bar.update(len(batch))
         finally:
@@ -420,8 +494,7 @@ class Indexer:
                 bar.close()
         return embedded
 
-    def _embed_missing(self, items: Iterable[tuple[str, str]],
-                       cache: dict[str, np.ndarray]) -> int:
+    def _embed_missing(self, items: Iterable[tuple[str, str]], cache: dict[str, np.ndarray]) -> int:
         """Embed the (key, text) pairs whose key has no vector in ``cache`` yet; count them."""
         missing: dict[str, str] = {}
         for key, text in items:
@@ -432,17 +505,22 @@ class Indexer:
             cache.update(zip(missing, vecs, strict=True))
         return len(missing)
 
-    def _write(self, version: IndexVersion, batch: Sequence[Chunk],
-               by_chunk: dict[str, list[Sentence]], chunk_cache: dict[str, np.ndarray],
-               sentence_cache: dict[str, np.ndarray]) -> None:
+    def _write(
+        self,
+        version: IndexVersion,
+        batch: Sequence[Chunk],
+        by_chunk: dict[str, list[Sentence]],
+        chunk_cache: dict[str, np.ndarray],
+        sentence_cache: dict[str, np.ndarray],
+    ) -> None:
         """Embed the batch's missing sentences, then write its sentences and chunks."""
         own = [s for c in batch for s in by_chunk.get(c.id, [])]
         self._embed_missing(((s.key, s.text) for s in own), sentence_cache)
         # Sentences first: a crash between the two writes then costs a chunk, not sentences.
-        version.add("sentences", [Record(s.id, s.text, s.metadata, sentence_cache[s.key])
-                                  for s in own])
-        version.add("chunks", [Record(c.id, c.text, c.metadata, chunk_cache[c.key])
-                               for c in batch])
+        version.add(
+            "sentences", [Record(s.id, s.text, s.metadata, sentence_cache[s.key]) for s in own]
+        )
+        version.add("chunks", [Record(c.id, c.text, c.metadata, chunk_cache[c.key]) for c in batch])
 
     def _check_complete(self, version: IndexVersion, chunks: int, sentences: int) -> None:
         stored = version.counts()
@@ -459,8 +537,10 @@ class Indexer:
             return
         path = self.settings.index_dir / "manifest.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(json.loads(manifest.to_json()), indent=2, ensure_ascii=False)
-                       + "\n", encoding="utf-8")
+        tmp.write_text(
+            json.dumps(json.loads(manifest.to_json()), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
         tmp.replace(path)
 
     @contextlib.contextmanager

@@ -22,10 +22,14 @@ log = logging.getLogger(__name__)
 class LexicalIndex:
     """BM25 over passages; ``scores`` gives one score per passage, in ``ids`` order."""
 
-    def __init__(self, ids: list[str], bm25: object | None,
-                 accents: dict[str, str] | None = None,
-                 terms: list[list[str]] | None = None,
-                 roles: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        bm25: object | None,
+        accents: dict[str, str] | None = None,
+        terms: list[list[str]] | None = None,
+        roles: list[str] | None = None,
+    ) -> None:
         self.ids = ids
         self._bm25 = bm25
         #: the abbreviations the corpus defines, with their long forms (``assistant.terms``)
@@ -58,8 +62,9 @@ class LexicalIndex:
         return lexical
 
     @classmethod
-    def from_tokens(cls, ids: list[str], tokens: list[list[str]],
-                    accents: dict[str, str] | None = None) -> LexicalIndex:
+    def from_tokens(
+        cls, ids: list[str], tokens: list[list[str]], accents: dict[str, str] | None = None
+    ) -> LexicalIndex:
         """BM25 over passages already split into ``lexical_tokens`` (one list per id).
 
         Without ``accents``, unaccented questions get no diacritics back (``build`` makes the
@@ -98,11 +103,13 @@ class LexicalIndex:
         if self._bm25 is not None:
             self._bm25.save(str(tmp / "bm25"))  # type: ignore[attr-defined]
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
-        (tmp / "accents.json").write_text(json.dumps(self.accents, ensure_ascii=False),
-                                          encoding="utf-8")
-        (tmp / "terms.json").write_text(json.dumps(
-            {"groups": self.terms, "roles": sorted(self.roles)}, ensure_ascii=False),
-            encoding="utf-8")
+        (tmp / "accents.json").write_text(
+            json.dumps(self.accents, ensure_ascii=False), encoding="utf-8"
+        )
+        (tmp / "terms.json").write_text(
+            json.dumps({"groups": self.terms, "roles": sorted(self.roles)}, ensure_ascii=False),
+            encoding="utf-8",
+        )
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 

@@ -69,10 +69,9 @@ CONDENSE_MAX_TOKENS = 64
 SEPARATOR = "\n\n—\n\n"
 
 FALLBACK_NOTICE = {
-    "en": "The language model did not answer ({reason}); this answer quotes the sources "
-          "directly.",
+    "en": "The language model did not answer ({reason}); this answer quotes the sources directly.",
     "vi": "Mô hình ngôn ngữ không trả lời được ({reason}); câu trả lời này trích trực tiếp "
-          "từ các nguồn.",
+    "từ các nguồn.",
 }
 
 
@@ -89,8 +88,12 @@ def _standalone_of(reply: str, question: str, history_turns: Sequence[str]) -> s
     lines = [ln.strip() for ln in reply.strip().splitlines() if ln.strip()]
     if not lines:
         return None
-    line = re.sub(r"^(standalone question|question|câu hỏi)\s*:\s*", "", lines[0],
-                  flags=re.IGNORECASE).strip().strip('"“”\'').strip()
+    line = (
+        re.sub(r"^(standalone question|question|câu hỏi)\s*:\s*", "", lines[0], flags=re.IGNORECASE)
+        .strip()
+        .strip("\"“”'")
+        .strip()
+    )
     limit = 2 * (len(question) + len(history_turns[-1] if history_turns else "")) + 40
     if len(line) < 3 or len(line) > limit:
         return None
@@ -183,11 +186,15 @@ def _reason(error: BaseException) -> str:
     names = [type(e).__name__ for e in chain]
     if any("Timeout" in n for n in names) or "timed out" in str(error).lower():
         return "it did not reply in time"
-    if any(isinstance(e, ConnectionRefusedError) or n in ("ConnectError", "APIConnectionError")
-           for e, n in zip(chain, names, strict=True)):
+    if any(
+        isinstance(e, ConnectionRefusedError) or n in ("ConnectError", "APIConnectionError")
+        for e, n in zip(chain, names, strict=True)
+    ):
         return "the model server cannot be reached"
-    if any(isinstance(e, ConnectionError) or "Connection" in n or "Protocol" in n
-           for e, n in zip(chain, names, strict=True)):
+    if any(
+        isinstance(e, ConnectionError) or "Connection" in n or "Protocol" in n
+        for e, n in zip(chain, names, strict=True)
+    ):
         return "the connection to the model server broke"
     text = " ".join(str(error).split())
     return f"{names[0]}: {text[:120]}" if text else names[0]
@@ -223,8 +230,15 @@ class LLMAnswerer:
         "An AE is the client's contact [1]."
     """
 
-    def __init__(self, model: BaseChatModel, *, timeout: float = 60.0, condense: bool = True,
-                 attribute: bool = True, prompt: ChatPromptTemplate = ANSWER_PROMPT) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        timeout: float = 60.0,
+        condense: bool = True,
+        attribute: bool = True,
+        prompt: ChatPromptTemplate = ANSWER_PROMPT,
+    ) -> None:
         self.model = model
         self.prompt = prompt
         self.timeout = timeout
@@ -253,22 +267,24 @@ class LLMAnswerer:
             try:
                 standalone = self._condense(run, history_turns)
             except Exception as e:  # the model is down: no use asking it again for the answer
-                log.warning("the language model failed while condensing the question: %s",
-                            _reason(e))
+                log.warning(
+                    "the language model failed while condensing the question: %s", _reason(e)
+                )
                 yield from self._fall_back(run, e, shown=False)
                 return
-        messages = answer_messages(question, run.hits, request.language, standalone,
-                                   self.prompt)
+        messages = answer_messages(question, run.hits, request.language, standalone, self.prompt)
         config: RunnableConfig = {"callbacks": request.callbacks}
-        cleaner = CitationFilter(len(run.hits),
-                                 source_support(run.hits) if self.attribute else None)
+        cleaner = CitationFilter(
+            len(run.hits), source_support(run.hits) if self.attribute else None
+        )
         held: list[str] = []  # clean text kept back until the first valid citation
         shown = False
         stats = GenerationStats()
         started = time.perf_counter()
         try:
-            for chunk in _with_deadline(lambda: self.model.stream(messages, config=config),
-                                        self.timeout):
+            for chunk in _with_deadline(
+                lambda: self.model.stream(messages, config=config), self.timeout
+            ):
                 text = text_of(chunk)
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage and usage.get("output_tokens"):
@@ -293,8 +309,11 @@ class LLMAnswerer:
                     raise _NotGrounded("its reply cited no source")
             rest = cleaner.close()
             if not cleaner.cited:
-                raise _NotGrounded("its reply was empty" if not cleaner.text.strip()
-                                   else "its reply cited no source")
+                raise _NotGrounded(
+                    "its reply was empty"
+                    if not cleaner.text.strip()
+                    else "its reply cited no source"
+                )
             if not shown:
                 rest = "".join(held) + rest
             if rest:
@@ -306,8 +325,7 @@ class LLMAnswerer:
             return
         self._record(stats)
         sources = [Source.from_hit(run.hits[n - 1]) for n in cleaner.cited]
-        run.result = Answer(cleaner.text, sources, notice=request.notice,
-                            language=request.language)
+        run.result = Answer(cleaner.text, sources, notice=request.notice, language=request.language)
 
     def _condense(self, run: _Run, history_turns: list[str]) -> str | None:
         """Rewrite the follow-up as a standalone question and retrieve again with it."""
@@ -315,8 +333,11 @@ class LLMAnswerer:
         messages = condense_messages(question, history_turns)
         reply = ""
         for chunk in _with_deadline(
-                lambda: self.model.stream(messages, {"callbacks": run.request.callbacks},
-                                          max_tokens=CONDENSE_MAX_TOKENS), self.timeout):
+            lambda: self.model.stream(
+                messages, {"callbacks": run.request.callbacks}, max_tokens=CONDENSE_MAX_TOKENS
+            ),
+            self.timeout,
+        ):
             reply += text_of(chunk)
             if "\n" in reply.strip():  # one line is all we use: stop the model there
                 break
@@ -337,7 +358,8 @@ class LLMAnswerer:
         request = run.request
         answer = request.fallback(run.searched, run.hits)
         why = FALLBACK_NOTICE.get(request.language, FALLBACK_NOTICE["en"]).format(
-            reason=_reason(error))
+            reason=_reason(error)
+        )
         answer.notice = f"{request.notice} {why}" if request.notice else why
         run.result = answer
         yield (SEPARATOR + answer.answer) if shown else answer.answer
@@ -348,9 +370,13 @@ class LLMAnswerer:
         self.last_stats = stats
         if stats.first_token_s is not None:
             speed = stats.tokens_per_s
-            log.info("language model: first token after %.2f s, %d tokens in %.2f s (%s)",
-                     stats.first_token_s, stats.tokens, stats.seconds,
-                     f"{speed:.1f} tokens/s" if speed else "speed not measurable")
+            log.info(
+                "language model: first token after %.2f s, %d tokens in %.2f s (%s)",
+                stats.first_token_s,
+                stats.tokens,
+                stats.seconds,
+                f"{speed:.1f} tokens/s" if speed else "speed not measurable",
+            )
 
 
 def make_generator(settings: Settings) -> LLMAnswerer:

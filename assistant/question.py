@@ -24,55 +24,76 @@ MONEY = "money"
 
 # Cues matched on folded text (lower case, no diacritics), as whole words.
 _KIND_CUES = {
-    DURATION: (r"how long|how many (?:more )?(?:years?|months?|weeks?)|how much time|"
-               r"how soon|how quickly|how fast|bao lau|may nam|bao nhieu nam|may thang|"
-               r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
-               r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"),
-    MONEY: (r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
-            r"how much (?:does|do|is|are|will|would) .{0,40}cost|what does .{0,40}cost|"
-            r"hoc phi|le phi|chi phi bao nhieu|ton bao nhieu|"
-            r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
-            r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
-            r"muc luong|luong bong"),
+    DURATION: (
+        r"how long|how many (?:more )?(?:years?|months?|weeks?)|how much time|"
+        r"how soon|how quickly|how fast|bao lau|may nam|bao nhieu nam|may thang|"
+        r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
+        r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"
+    ),
+    MONEY: (
+        r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
+        r"how much (?:does|do|is|are|will|would) .{0,40}cost|what does .{0,40}cost|"
+        r"hoc phi|le phi|chi phi bao nhieu|ton bao nhieu|"
+        r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
+        r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
+        r"muc luong|luong bong"
+    ),
 }
 # "lương" without diacritics is "luong", also the end of these words.
-_NOT_MONEY = re.compile(r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
-                        r"\bpay (?:attention|off)\b|\bpays off\b|\bearn(?:s|ed|ing)? (?:\S+ ){0,3}?"
-                        r"(?:promotion|reputation|place|trust|respect)")
+_NOT_MONEY = re.compile(
+    r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
+    r"\bpay (?:attention|off)\b|\bpays off\b|\bearn(?:s|ed|ing)? (?:\S+ ){0,3}?"
+    r"(?:promotion|reputation|place|trust|respect)"
+)
 _KIND_PATTERNS = {kind: re.compile(rf"\b(?:{cues})\b") for kind, cues in _KIND_CUES.items()}
 
-_NUMBER = (r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|"
-           r"mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
+_NUMBER = (
+    r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)"
+)
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|yrs?|nam|thang|tuan|ngay|gio|tieng)"
 _FACT_PATTERNS = {
     DURATION: re.compile(
-        rf"{_NUMBER}\s*\+?\s*(?:(?:-|–|to|den|toi|or|hoac)\s*{_NUMBER}\s*\+?\s*)?{_TIME_UNIT}\b"),
+        rf"{_NUMBER}\s*\+?\s*(?:(?:-|–|to|den|toi|or|hoac)\s*{_NUMBER}\s*\+?\s*)?{_TIME_UNIT}\b"
+    ),
     MONEY: re.compile(
         r"[$€£]\s?\d|\d\s?(?:[$€£]|usd|vnd|vnđ|đ\b|d\b|k\b|tr\b|trieu|nghin|ngan|million|"
         r"thousand|/\s?(?:thang|month|year|nam)|per (?:month|year|hour))|"
-        r"(?:salary|luong|thu nhap)[^.;]{0,40}\d"),
+        r"(?:salary|luong|thu nhap)[^.;]{0,40}\d"
+    ),
 }
 
 # Question cues that make one side of "and" / "và" a question of its own (folded text).
-_EN_QUESTION = re.compile(r"^(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
-                          r"could|should|would|will|must)\b")
-_VI_QUESTION = re.compile(r"\b(?:gi|nao|bao lau|bao nhieu|may|khong|ko|hok|sao|the nao|ai|"
-                          r"o dau|lam sao|co phai|chua)\b")
-_COMPARISON = re.compile(r"\b(?:difference|differ|different|compare|compared|comparison|versus|"
-                         r"vs|khac|khac nhau|khac biet|so sanh|giong|hon)\b")
-_JOINS = re.compile(r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|also|plus|va|con|voi lai|sau do)\s+|,\s+)",
-                    re.IGNORECASE)
+_EN_QUESTION = re.compile(
+    r"^(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
+    r"could|should|would|will|must)\b"
+)
+_VI_QUESTION = re.compile(
+    r"\b(?:gi|nao|bao lau|bao nhieu|may|khong|ko|hok|sao|the nao|ai|"
+    r"o dau|lam sao|co phai|chua)\b"
+)
+_COMPARISON = re.compile(
+    r"\b(?:difference|differ|different|compare|compared|comparison|versus|"
+    r"vs|khac|khac nhau|khac biet|so sanh|giong|hon)\b"
+)
+_JOINS = re.compile(
+    r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|also|plus|va|con|voi lai|sau do)\s+|,\s+)", re.IGNORECASE
+)
 
 
-_DEFINITION = re.compile(r"\b(?:what (?:is|are|does) .{1,40}(?:mean|stand for)|stands? for|"
-                         r"what(?: is|'s| are) (?:an? |the )?\S+(?: \S+)?\??$|meaning of|"
-                         r"define|definition|la gi|nghia la gi|viet tat|la viet tat|nghia la)\b")
+_DEFINITION = re.compile(
+    r"\b(?:what (?:is|are|does) .{1,40}(?:mean|stand for)|stands? for|"
+    r"what(?: is|'s| are) (?:an? |the )?\S+(?: \S+)?\??$|meaning of|"
+    r"define|definition|la gi|nghia la gi|viet tat|la viet tat|nghia la)\b"
+)
 
 
-_LIST = re.compile(r"\b(?:nhung gi|nhung (?:ky nang|tool|cong cu|viec|buoc|phan mem)|"
-                   r"cac (?:buoc|ky nang|cong cu)|what (?:tools|skills|software|steps|tasks|"
-                   r"duties|certifications?)|which (?:tools|skills|software|certifications?)|"
-                   r"typical day|day to day|daily|hang ngay|1 ngay|mot ngay|moi ngay)\b")
+_LIST = re.compile(
+    r"\b(?:nhung gi|nhung (?:ky nang|tool|cong cu|viec|buoc|phan mem)|"
+    r"cac (?:buoc|ky nang|cong cu)|what (?:tools|skills|software|steps|tasks|"
+    r"duties|certifications?)|which (?:tools|skills|software|certifications?)|"
+    r"typical day|day to day|daily|hang ngay|1 ngay|mot ngay|moi ngay)\b"
+)
 
 
 def asks_for_a_list(text: str) -> bool:
@@ -147,14 +168,15 @@ def with_subject(parts: list[str]) -> list[str]:
     they do?") given the subject of the first ("seo manager luong bao nhieu, lam nhung gi" ->
     "seo manager lam nhung gi")."""
     subject = " ".join(focus_words(parts[0]))
-    return [part if i == 0 or len(focus_words(part)) >= 2 or not subject
-            else f"{subject} {part}" for i, part in enumerate(parts)]
+    return [
+        part if i == 0 or len(focus_words(part)) >= 2 or not subject else f"{subject} {part}"
+        for i, part in enumerate(parts)
+    ]
 
 
 def _asks(part: str) -> bool:
     folded = fold(part).strip()
-    return bool(_EN_QUESTION.search(folded) or _VI_QUESTION.search(folded)
-                or answer_kind(part))
+    return bool(_EN_QUESTION.search(folded) or _VI_QUESTION.search(folded) or answer_kind(part))
 
 
 def split_parts(text: str) -> list[str]:
@@ -166,9 +188,8 @@ def split_parts(text: str) -> list[str]:
     pieces: list[str] = []
     last = 0
     for match in _JOINS.finditer(folded):
-        left, right = text[last:match.start()], text[match.end():]
-        if (len(left.split()) >= 2 and len(right.split()) >= 2 and _asks(left)
-                and _asks(right)):
+        left, right = text[last : match.start()], text[match.end() :]
+        if len(left.split()) >= 2 and len(right.split()) >= 2 and _asks(left) and _asks(right):
             pieces.append(left)
             last = match.end()
     pieces.append(text[last:])
@@ -200,5 +221,11 @@ class Question:
     @classmethod
     def read(cls, text: str, history: list[str] | None = None) -> Question:
         """Read a cleaned question (and the earlier turns) once."""
-        return cls(text, detect_language(text), list(history or []), text, answer_kind(text),
-                   split_parts(text))
+        return cls(
+            text,
+            detect_language(text),
+            list(history or []),
+            text,
+            answer_kind(text),
+            split_parts(text),
+        )

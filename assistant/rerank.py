@@ -120,8 +120,12 @@ class CrossEncoderReranker(Reranker):
         """The cross-encoder's score of each (question, passage) pair, in passage order."""
         if not passages:
             return []
-        scores = self.model.predict([(question, p) for p in passages], batch_size=_BATCH,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        scores = self.model.predict(
+            [(question, p) for p in passages],
+            batch_size=_BATCH,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return [float(s) for s in scores.reshape(-1)]
 
 

@@ -108,17 +108,23 @@ class Searcher:
         reranker: orders the best passages again (``ASSISTANT_RERANKER``; none by default).
     """
 
-    def __init__(self, settings: Settings, embeddings: Embedder, store: Store,
-                 aliases: Aliases | None = None,
-                 check_seconds: float = MANIFEST_CHECK_SECONDS,
-                 reranker: Reranker | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embedder,
+        store: Store,
+        aliases: Aliases | None = None,
+        check_seconds: float = MANIFEST_CHECK_SECONDS,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.settings = settings
         self.check_seconds = check_seconds
         self.reranker = reranker if reranker is not None else make_reranker(settings.reranker)
         self.embeddings = embeddings
         self.store = store
-        self._aliases = aliases if aliases is not None else Aliases.load(
-            settings.corpus_dir / ALIASES_FILE)
+        self._aliases = (
+            aliases if aliases is not None else Aliases.load(settings.corpus_dir / ALIASES_FILE)
+        )
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -183,16 +189,27 @@ class Searcher:
         """Clean, expand and embed a question (and the user's earlier turns)."""
         self.index  # noqa: B018 - fails fast on a missing or mismatched index
         text = normalize(question)[: self.settings.max_question_chars]
-        earlier = [normalize(h)[: self.settings.max_question_chars] for h in (history or [])
-                   if h and h.strip()]
-        standalone = (standalone_question(text, earlier, self.aliases, self.index.lexical.roles)
-                      if self.settings.query_expansion else None)
+        earlier = [
+            normalize(h)[: self.settings.max_question_chars]
+            for h in (history or [])
+            if h and h.strip()
+        ]
+        standalone = (
+            standalone_question(text, earlier, self.aliases, self.index.lexical.roles)
+            if self.settings.query_expansion
+            else None
+        )
         asked = standalone or text
         query_text = self._restore(asked)
         vector = self.embeddings.encode_query(self._dense_text(query_text))
         expansions = self.aliases.expansions(asked) if self.settings.query_expansion else []
-        query = Query(text, vector, lexical_tokens(query_text),
-                      lexical_tokens(" ".join(expansions)), standalone=asked)
+        query = Query(
+            text,
+            vector,
+            lexical_tokens(query_text),
+            lexical_tokens(" ".join(expansions)),
+            standalone=asked,
+        )
         # A follow-up made to stand alone needs nothing more from the conversation.
         if earlier and not standalone:
             previous = self._restore(earlier[-1])
@@ -200,14 +217,18 @@ class Searcher:
             blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
             query.vector = blended / (np.linalg.norm(blended) or 1.0)
             query.history_tokens = lexical_tokens(
-                previous + " " + " ".join(self.aliases.expansions(previous)))
+                previous + " " + " ".join(self.aliases.expansions(previous))
+            )
             query.history_weight = weight
         return query
 
     def _restore(self, text: str) -> str:
         """Vietnamese typed without diacritics gets them back, as the corpus writes them."""
-        if (not self.settings.query_expansion or detect_language(text) != "vi"
-                or fold(text) != text.lower()):
+        if (
+            not self.settings.query_expansion
+            or detect_language(text) != "vi"
+            or fold(text) != text.lower()
+        ):
             return text
         return self.index.lexical.restore_accents(text)
 
@@ -226,15 +247,17 @@ class Searcher:
             for token in tokens:
                 # "am", "ad" and "as" are English words too: count them only in capitals.
                 if any(token.lower() == s.lower() for s in short) and (
-                        token.isupper() or token.lower() not in {"am", "ad", "as", "an"}):
+                    token.isupper() or token.lower() not in {"am", "ad", "as", "an"}
+                ):
                     long = next((t for t in group if len(t) > 4), None)
                     if long and long not in out:
                         out.append(long)
                     break
         return out
 
-    def search(self, question: str | Query, history: list[str] | None = None,
-               k: int = 10) -> list[Hit]:
+    def search(
+        self, question: str | Query, history: list[str] | None = None, k: int = 10
+    ) -> list[Hit]:
         """The ``k`` best passages for the question, best first, without near-duplicates.
 
         Each candidate (the dense and the BM25 top passages) scores its cosine similarity
@@ -264,22 +287,31 @@ class Searcher:
                     continue
                 if isinstance(e, StoreError):
                     raise
-                raise StoreError(f"Searching the index failed: {e}. Rebuild it with "
-                                 "`assistant index --rebuild` if this persists.") from e
+                raise StoreError(
+                    f"Searching the index failed: {e}. Rebuild it with "
+                    "`assistant index --rebuild` if this persists."
+                ) from e
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)
             relative = hit.lexical / best_lexical
-            hit.score = (relative if mode == "bm25"
-                         else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0))
+            hit.score = (
+                relative
+                if mode == "bm25"
+                else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0)
+            )
         ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
         if mode == "hybrid" and SENTENCE_WEIGHT:
             ranked = self._by_best_sentence(ranked, query)
         if self.reranker is not None and len(ranked) > 1:
             head = ranked[:RERANK_DEPTH]
-            scores = self.reranker.rerank(query.standalone, [
-                f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
-                for h in head])
+            scores = self.reranker.rerank(
+                query.standalone,
+                [
+                    f"{h.document.metadata.get('title', '')}\n{h.document.page_content}"
+                    for h in head
+                ],
+            )
             order = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
             ranked = [head[i] for i in order] + ranked[RERANK_DEPTH:]
         return _without_near_duplicates(ranked, k)
@@ -305,8 +337,10 @@ class Searcher:
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
-        return {str(doc.id): Hit(doc, 0.0, dense=similarity)
-                for doc, similarity in index.version.nearest(query.vector, n)}
+        return {
+            str(doc.id): Hit(doc, 0.0, dense=similarity)
+            for doc, similarity in index.version.nearest(query.vector, n)
+        }
 
     def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
@@ -321,15 +355,20 @@ class Searcher:
     def _fetch(index: LoadedIndex, query: Query, ids: list[str]) -> dict[str, Hit]:
         """Passages found by BM25 alone, with their cosine similarity to the question."""
         return {
-            r.id: Hit(Document(page_content=r.text, metadata=r.metadata, id=r.id), 0.0,
-                      dense=float(np.asarray(r.vector) @ query.vector))
+            r.id: Hit(
+                Document(page_content=r.text, metadata=r.metadata, id=r.id),
+                0.0,
+                dense=float(np.asarray(r.vector) @ query.vector),
+            )
             for r in index.version.by_ids(ids)
         }
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
-        return [(r.metadata["chunk_id"], r.text, r.metadata, np.asarray(r.vector))
-                for r in self.index.version.sentences_of(chunk_ids)]
+        return [
+            (r.metadata["chunk_id"], r.text, r.metadata, np.asarray(r.vector))
+            for r in self.index.version.sentences_of(chunk_ids)
+        ]
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:
@@ -337,8 +376,9 @@ def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:
     kept_words: list[set[str]] = []
     for hit in ranked:
         bag = set(fold(hit.document.page_content).split())
-        if any(len(bag & other) / max(1, len(bag | other)) >= NEAR_DUPLICATE
-               for other in kept_words):
+        if any(
+            len(bag & other) / max(1, len(bag | other)) >= NEAR_DUPLICATE for other in kept_words
+        ):
             continue
         kept.append(hit)
         kept_words.append(bag)
@@ -372,10 +412,14 @@ class HybridRetriever(BaseRetriever):
     k: int = 4
     """Documents returned; ``invoke(query, k=n)`` overrides it for one call."""
 
-    def _get_relevant_documents(self, query: str, *,
-                                run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None,
-                                history: list[Any] | None = None) -> list[Document]:
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        history: list[Any] | None = None,
+    ) -> list[Document]:
         turns = [str(getattr(t, "content", t)) for t in history or []]
         prepared = self.searcher.prepare(query, turns)
         hits = self.searcher.search(prepared, k=self.k if k is None else k)
@@ -384,5 +428,11 @@ class HybridRetriever(BaseRetriever):
             question.standalone = prepared.standalone
             if self.scope.refusal(question, prepared, hits) is not None:
                 return []
-        return [Document(page_content=h.document.page_content, id=h.document.id,
-                         metadata={**h.document.metadata, "score": h.score}) for h in hits]
+        return [
+            Document(
+                page_content=h.document.page_content,
+                id=h.document.id,
+                metadata={**h.document.metadata, "score": h.score},
+            )
+            for h in hits
+        ]

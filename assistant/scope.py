@@ -173,8 +173,13 @@ def fit_calibration(model: str, labelled: list[tuple[Signals, bool]]) -> Calibra
     coverage = round(best_sims[min(allowed, len(best_sims) - 1)] - step, 3)
     margin = round(margins[min(allowed, len(margins) - 1)] - step, 3)
     refused = sum(s.best < coverage or s.best - s.outside < margin for s in unanswerable)
-    log.info("calibrated %s on %d questions: refuses %d of %d unanswerable", model,
-             len(labelled), refused, len(unanswerable))
+    log.info(
+        "calibrated %s on %d questions: refuses %d of %d unanswerable",
+        model,
+        len(labelled),
+        refused,
+        len(unanswerable),
+    )
     return Calibration(model, coverage, margin, len(labelled))
 
 
@@ -191,8 +196,9 @@ class Scope:
         min_relevance: shift of the similarity thresholds (positive: refuse more often).
     """
 
-    def __init__(self, searcher: Searcher, min_relevance: float = 0.0,
-                 topics: Topics | None = None) -> None:
+    def __init__(
+        self, searcher: Searcher, min_relevance: float = 0.0, topics: Topics | None = None
+    ) -> None:
         self.searcher = searcher
         self.min_relevance = min_relevance
         self.topics = topics if topics is not None else Topics.load()
@@ -206,8 +212,12 @@ class Scope:
         version = self.searcher.index.manifest.version
         with self._lock:
             if self._calibration is None or self._calibration[0] != version:
-                self._calibration = (version, Calibration.load(
-                    self.searcher.embeddings.name, self.searcher.settings.index_dir))
+                self._calibration = (
+                    version,
+                    Calibration.load(
+                        self.searcher.embeddings.name, self.searcher.settings.index_dir
+                    ),
+                )
             return self._calibration[1]
 
     # --- the decision ---------------------------------------------------------------------
@@ -232,26 +242,36 @@ class Scope:
         calibration = self.calibration
         margin = calibration.outside_margin if calibration else 0.0
         if calibration and signals.best < calibration.coverage + self.min_relevance:
-            log.info("best passage %.3f below coverage %.3f: refusing", signals.best,
-                     calibration.coverage)
+            log.info(
+                "best passage %.3f below coverage %.3f: refusing",
+                signals.best,
+                calibration.coverage,
+            )
             return self.not_covered(language)
         if signals.best - signals.outside < margin + self.min_relevance:
-            log.info("closer to an out-of-scope example (%.3f vs %.3f): refusing",
-                     signals.outside, signals.best)
+            log.info(
+                "closer to an out-of-scope example (%.3f vs %.3f): refusing",
+                signals.outside,
+                signals.best,
+            )
             return self.not_covered(language)
         if question.kind in (MONEY, DURATION):
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
-        passages = (f"{h.document.metadata.get('title', '')}\n"
-                    f"{h.document.metadata.get('section', '')}\n{h.document.page_content}"
-                    for h in hits)
+        passages = (
+            f"{h.document.metadata.get('title', '')}\n"
+            f"{h.document.metadata.get('section', '')}\n{h.document.page_content}"
+            for h in hits
+        )
         missing = sorted(self.topics.unsupported(query.standalone, passages))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
             about = ", ".join(self.topics.label(name, language) for name in missing)
-            return (f"{_NO_TOPIC.get(language, _NO_TOPIC['en']).format(about=about)} "
-                    f"{self.can_answer(language)}")
+            return (
+                f"{_NO_TOPIC.get(language, _NO_TOPIC['en']).format(about=about)} "
+                f"{self.can_answer(language)}"
+            )
         return None
 
     def _kind_refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
@@ -270,8 +290,11 @@ class Scope:
         lexical = self.searcher.index.lexical
         # Roles the corpus names but does not define ("sales director"): one of them must be
         # named where the fact is given.
-        roles = [r for r in dict.fromkeys(roles_named(query.standalone, lexical.roles))
-                 if not aliases.entities(r) & aliases.titles]
+        roles = [
+            r
+            for r in dict.fromkeys(roles_named(query.standalone, lexical.roles))
+            if not aliases.entities(r) & aliases.titles
+        ]
         top = self.searcher.search(query, k=KIND_PASSAGES)
         by_id = {str(h.document.id): h for h in [*hits, *top]}
         units = time_units(query.standalone) if kind == DURATION else set()
@@ -282,15 +305,19 @@ class Scope:
             if kind in fact_kinds(text) and by_id[chunk_id] not in holders:
                 holders.append(by_id[chunk_id])
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
-        no_kind = (f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
-                   f"{self.can_answer(language)}")
+        no_kind = (
+            f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
+            f"{self.can_answer(language)}"
+        )
         if not holders:
             log.info("no passage gives %s: refusing", kind)
-            wanted = ", ".join(dict.fromkeys(
-                [_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown))
+            wanted = ", ".join(
+                dict.fromkeys([_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown)
+            )
             if wanted:
-                said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(kind=name,
-                                                                             asked=wanted)
+                said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(
+                    kind=name, asked=wanted
+                )
                 return f"{said} {self.can_answer(language)}"
             return no_kind
         about: list[int] = []
@@ -298,21 +325,27 @@ class Scope:
             asked = set()
         for hit in holders:
             meta = hit.document.metadata
-            context = (f"{meta.get('title', '')}\n{meta.get('section', '')}\n"
-                       f"{hit.document.page_content}")
+            context = (
+                f"{meta.get('title', '')}\n{meta.get('section', '')}\n{hit.document.page_content}"
+            )
             named = aliases.entities(context) & aliases.titles
-            if not unknown and (not asked or named & asked) and (
-                    not roles or set(roles) & set(roles_named(context, lexical.roles))):
+            if (
+                not unknown
+                and (not asked or named & asked)
+                and (not roles or set(roles) & set(roles_named(context, lexical.roles)))
+            ):
                 return None
             about.extend(g for g in named if g not in about)
         given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
-        wanted = ", ".join(dict.fromkeys(
-            [_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown))
+        wanted = ", ".join(
+            dict.fromkeys([_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown)
+        )
         log.info("%s is given only for other things than %s: refusing", kind, wanted)
         if not given or not wanted:
             return no_kind
         return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
-            kind=name, given=", ".join(given), asked=wanted)
+            kind=name, given=", ".join(given), asked=wanted
+        )
 
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head
@@ -327,9 +360,13 @@ class Scope:
         found = []
         for i in range(1, len(words)):
             before = folded[i - 1]
-            if (folded[i] in heads and before not in STOPWORDS and not before.isdigit()
-                    and f"{before} {folded[i]}" not in lexical.roles
-                    and lexical.rarity(before) >= rare):
+            if (
+                folded[i] in heads
+                and before not in STOPWORDS
+                and not before.isdigit()
+                and f"{before} {folded[i]}" not in lexical.roles
+                and lexical.rarity(before) >= rare
+            ):
                 found.append(f"{words[i - 1]} {words[i]}")
         return found
 
@@ -344,8 +381,9 @@ class Scope:
             terms = self.searcher.index.lexical.terms
         except Exception:  # no index yet: say it without names
             terms = []
-        names = list(dict.fromkeys(
-            f"{g[1]} ({g[0]})" for g in terms if len(g) > 1))[:NAMED_IN_REFUSAL]
+        names = list(dict.fromkeys(f"{g[1]} ({g[0]})" for g in terms if len(g) > 1))[
+            :NAMED_IN_REFUSAL
+        ]
         about = _ABOUT.get(language, _ABOUT["en"]).format(names=", ".join(names)) if names else ""
         return _CAN_ANSWER.get(language, _CAN_ANSWER["en"]).format(about=about)
 
@@ -357,10 +395,13 @@ class Scope:
         index = searcher.index
         with self._lock:
             if self._outside is None or self._outside[0] != index.manifest.version:
-                restore = (index.lexical.restore_accents if searcher.settings.query_expansion
-                           else None)
-                self._outside = (index.manifest.version, out_of_scope_vectors(
-                    searcher.embeddings, searcher.settings.index_dir, restore))
+                restore = (
+                    index.lexical.restore_accents if searcher.settings.query_expansion else None
+                )
+                self._outside = (
+                    index.manifest.version,
+                    out_of_scope_vectors(searcher.embeddings, searcher.settings.index_dir, restore),
+                )
             vectors = self._outside[1]
         return float((vectors @ query.vector).max())
 
@@ -376,8 +417,7 @@ class _Pattern:
         end = r"(?:s|es)?\b" if plural else r"\b"
 
         def compile_(forms: Iterable[str]) -> re.Pattern[str]:
-            alternatives = "|".join(re.escape(t) for t in sorted(set(forms), key=len,
-                                                                     reverse=True))
+            alternatives = "|".join(re.escape(t) for t in sorted(set(forms), key=len, reverse=True))
             return re.compile(rf"(?<!\w)(?:{alternatives}){end}" if alternatives else r"(?!)")
 
         return cls(compile_(terms), compile_(fold(t) for t in terms))
@@ -401,8 +441,12 @@ class Topics:
         labels: topic name -> language -> how a refusal names the topic ("pay or salaries").
     """
 
-    def __init__(self, topics: dict[str, list[str]], exceptions: Iterable[str] = (),
-                 labels: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        topics: dict[str, list[str]],
+        exceptions: Iterable[str] = (),
+        labels: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self._topics = {name: _Pattern.of(terms) for name, terms in topics.items() if terms}
         self._exceptions = _Pattern.of(exceptions, plural=False)
         self._labels = labels or {}
@@ -412,10 +456,13 @@ class Topics:
         """The generic kinds of fact shipped in ``assistant/data/topics.yaml``."""
         data = yaml.safe_load((files("assistant") / "data" / "topics.yaml").read_text("utf-8"))
         entries = data.get("topics") or {}
-        topics = {str(name): [str(t) for t in entry.get("terms") or []]
-                  for name, entry in entries.items()}
-        labels = {str(name): {lang: str(entry[lang]) for lang in ("en", "vi") if entry.get(lang)}
-                  for name, entry in entries.items()}
+        topics = {
+            str(name): [str(t) for t in entry.get("terms") or []] for name, entry in entries.items()
+        }
+        labels = {
+            str(name): {lang: str(entry[lang]) for lang in ("en", "vi") if entry.get(lang)}
+            for name, entry in entries.items()
+        }
         return cls(topics, [str(e) for e in data.get("except") or []], labels)
 
     def label(self, name: str, language: str) -> str:
@@ -429,8 +476,9 @@ class Topics:
     def named(self, text: str) -> set[str]:
         """The topics ``text`` names."""
         text = self._prepare(text)
-        return {name for name, pattern in self._topics.items()
-                if pattern.for_text(text).search(text)}
+        return {
+            name for name, pattern in self._topics.items() if pattern.for_text(text).search(text)
+        }
 
     def unsupported(self, question: str, passages: Iterable[str]) -> set[str]:
         """The topics the question names that none of the passages names."""
@@ -450,8 +498,9 @@ _OUTSIDE_CACHE: dict[str, np.ndarray] = {}
 _OUTSIDE_LOCK = threading.Lock()
 
 
-def out_of_scope_vectors(embeddings: object, cache_dir: Path | None = None,
-                         restore: Callable[[str], str] | None = None) -> np.ndarray:
+def out_of_scope_vectors(
+    embeddings: object, cache_dir: Path | None = None, restore: Callable[[str], str] | None = None
+) -> np.ndarray:
     """The out-of-scope examples embedded as queries: once per model and process, and kept in
     ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
 
@@ -462,8 +511,9 @@ def out_of_scope_vectors(embeddings: object, cache_dir: Path | None = None,
     with examples that went through the same restoration.
     """
     text = (files("assistant") / "data" / "out_of_scope.txt").read_text("utf-8")
-    examples = [line.strip() for line in text.splitlines()
-                if line.strip() and not line.startswith("#")]
+    examples = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
     plain = [fold(e) for e in examples if detect_language(e) == "vi"]
     restored = [restore(p) for p in plain] if restore else []
     examples = list(dict.fromkeys(examples + plain + restored))

@@ -107,8 +107,10 @@ class Manifest:
 
     def settings_text(self) -> str:
         """The settings that must match to open this index, as shown in errors."""
-        return (f"embeddings={self.embeddings}, chunk_size={self.chunk_size}, "
-                f"chunk_overlap={self.chunk_overlap}")
+        return (
+            f"embeddings={self.embeddings}, chunk_size={self.chunk_size}, "
+            f"chunk_overlap={self.chunk_overlap}"
+        )
 
     def check_compatible(self, settings: Settings, embeddings: str) -> None:
         """Raise IndexMismatchError when the index was built with other settings.
@@ -141,8 +143,11 @@ class Manifest:
 
 def where(settings: Settings) -> str:
     """Where the index of ``settings`` is, as errors name it."""
-    return (f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
-            if settings.chroma_host else str(settings.index_dir))
+    return (
+        f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else str(settings.index_dir)
+    )
 
 
 def version_age(version: str) -> int:
@@ -169,8 +174,11 @@ def connect(settings: Settings) -> Any:
     try:
         if settings.chroma_host:
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl,
-                headers=auth_headers(settings), settings=chroma_settings,
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                headers=auth_headers(settings),
+                settings=chroma_settings,
             )
             client.heartbeat()
             return client
@@ -179,8 +187,11 @@ def connect(settings: Settings) -> Any:
             path=str(settings.index_dir / "chroma"), settings=chroma_settings
         )
     except Exception as e:  # chromadb raises many kinds; all mean the same to a user
-        where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                 if settings.chroma_host else f"the index folder {settings.index_dir}")
+        where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"the index folder {settings.index_dir}"
+        )
         raise StoreError(
             f"Cannot open {where}: {e}. Check that it is reachable (start a server with "
             "`chroma run --path DIR --host 127.0.0.1 --port N`; set ASSISTANT_CHROMA_TOKEN if "
@@ -200,7 +211,8 @@ def _not_found(error: Exception) -> bool:
 
     # Older clients raised ValueError("Collection ... does not exist").
     return isinstance(error, NotFoundError) or (
-        isinstance(error, ValueError) and "does not exist" in str(error))
+        isinstance(error, ValueError) and "does not exist" in str(error)
+    )
 
 
 @dataclass(frozen=True)
@@ -233,8 +245,7 @@ class IndexVersion:
         ...     print(round(similarity, 3), document.metadata["path"])
     """
 
-    def __init__(self, store: Store, name: str, chunks: Any | None,
-                 sentences: Any | None) -> None:
+    def __init__(self, store: Store, name: str, chunks: Any | None, sentences: Any | None) -> None:
         self.store = store
         self.name = name
         self._collections: dict[str, Any | None] = {"chunks": chunks, "sentences": sentences}
@@ -260,11 +271,13 @@ class IndexVersion:
         collection = self._collection(kind)
         step = self.store.max_write()
         for i in range(0, len(records), step):
-            batch = records[i:i + step]
-            collection.add(ids=[r.id for r in batch],
-                           embeddings=np.vstack([_vector(r) for r in batch]),
-                           documents=[r.text for r in batch],
-                           metadatas=[r.metadata for r in batch])
+            batch = records[i : i + step]
+            collection.add(
+                ids=[r.id for r in batch],
+                embeddings=np.vstack([_vector(r) for r in batch]),
+                documents=[r.text for r in batch],
+                metadatas=[r.metadata for r in batch],
+            )
 
     # --- reading ------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:
@@ -277,8 +290,7 @@ class IndexVersion:
         vectors = got.get("embeddings")
         return int(len(vectors[0])) if vectors is not None and len(vectors) else 0
 
-    def records(self, kind: Kind, *, texts: bool = True,
-                vectors: bool = False) -> Iterator[Record]:
+    def records(self, kind: Kind, *, texts: bool = True, vectors: bool = False) -> Iterator[Record]:
         """Every chunk (or sentence), page by page; text and vector only when asked for.
 
         A collection missing from a leftover version (``Store.find``) reads as empty.
@@ -286,8 +298,9 @@ class IndexVersion:
         collection = self._collections[kind]
         if collection is None:
             return
-        include = ["metadatas"] + (["documents"] if texts else []) + (
-            ["embeddings"] if vectors else [])
+        include = (
+            ["metadatas"] + (["documents"] if texts else []) + (["embeddings"] if vectors else [])
+        )
         offset = 0
         while True:
             got = collection.get(include=include, limit=PAGE, offset=offset)
@@ -301,7 +314,8 @@ class IndexVersion:
         if not ids:
             return []
         got = self._collection("chunks").get(
-            ids=list(ids), include=["documents", "metadatas", "embeddings"])
+            ids=list(ids), include=["documents", "metadatas", "embeddings"]
+        )
         return list(_records(got, True, True))
 
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[Record]:
@@ -310,34 +324,47 @@ class IndexVersion:
             return []
         got = self._collection("sentences").get(
             where={"chunk_id": {"$in": list(chunk_ids)}},
-            include=["documents", "metadatas", "embeddings"])
+            include=["documents", "metadatas", "embeddings"],
+        )
         return list(_records(got, True, True))
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[Document, float]]:
         """The ``k`` chunks closest to ``vector``, closest first, with cosine similarity."""
         found = self._collection("chunks").query(
-            query_embeddings=[np.asarray(vector).tolist()], n_results=k,
-            include=["documents", "metadatas", "distances"])
-        return [(Document(page_content=text, metadata=meta or {}, id=record_id),
-                 1.0 - float(distance))
-                for text, meta, record_id, distance in zip(
-                    found["documents"][0], found["metadatas"][0], found["ids"][0],
-                    found["distances"][0], strict=False)
-                if text is not None]
+            query_embeddings=[np.asarray(vector).tolist()],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (Document(page_content=text, metadata=meta or {}, id=record_id), 1.0 - float(distance))
+            for text, meta, record_id, distance in zip(
+                found["documents"][0],
+                found["metadatas"][0],
+                found["ids"][0],
+                found["distances"][0],
+                strict=False,
+            )
+            if text is not None
+        ]
 
     def as_langchain(self, embeddings: Embeddings) -> Chroma:
         """The chunk collection as a ``langchain_chroma.Chroma`` vector store (read it only):
         for metadata filters, MMR, or ``as_retriever()``."""
         from langchain_chroma import Chroma
 
-        return Chroma(client=self.store.client, collection_name=self.store.chunks_name(self.name),
-                      embedding_function=embeddings)
+        return Chroma(
+            client=self.store.client,
+            collection_name=self.store.chunks_name(self.name),
+            embedding_function=embeddings,
+        )
 
     def _collection(self, kind: Kind) -> Any:
         collection = self._collections[kind]
         if collection is None:
-            raise StoreError(f"The index version {self.name} has no {kind} collection. "
-                             "Rebuild it with `assistant index --rebuild`.")
+            raise StoreError(
+                f"The index version {self.name} has no {kind} collection. "
+                "Rebuild it with `assistant index --rebuild`."
+            )
         return collection
 
     def _count(self, kind: Kind) -> int:
@@ -357,9 +384,12 @@ def _records(got: dict[str, Any], texts: bool, vectors: bool) -> Iterator[Record
     docs = got.get("documents") if texts else None
     vecs = got.get("embeddings") if vectors else None
     for i, record_id in enumerate(got["ids"]):
-        yield Record(record_id, docs[i] if docs is not None else "",
-                     dict((metas[i] if metas is not None else None) or {}),
-                     np.asarray(vecs[i], dtype=np.float32) if vecs is not None else None)
+        yield Record(
+            record_id,
+            docs[i] if docs is not None else "",
+            dict((metas[i] if metas is not None else None) or {}),
+            np.asarray(vecs[i], dtype=np.float32) if vecs is not None else None,
+        )
 
 
 class Store:
@@ -408,8 +438,10 @@ class Store:
         except Exception as e:
             if _not_found(e):
                 return None
-            raise StoreError(f"Cannot read the index manifest {self._manifest_name}: {e}. "
-                             "Check that the Chroma store is reachable.") from e
+            raise StoreError(
+                f"Cannot read the index manifest {self._manifest_name}: {e}. "
+                "Check that the Chroma store is reachable."
+            ) from e
         return dict(col.metadata or {})
 
     def manifest(self) -> Manifest | None:
@@ -448,14 +480,21 @@ class Store:
         meta = version.metadata
         chunks, sentences = version.counts()
         current = self.manifest()
-        previous = (current.version if current is not None and current.version != version.name
-                    else self.previous_version())
+        previous = (
+            current.version
+            if current is not None and current.version != version.name
+            else self.previous_version()
+        )
         manifest = Manifest(
-            version=version.name, embeddings=str(meta.get("embeddings", "")),
+            version=version.name,
+            embeddings=str(meta.get("embeddings", "")),
             dimension=version.dimension(),
             chunk_size=int(meta.get("chunk_size", 0)),
-            chunk_overlap=int(meta.get("chunk_overlap", 0)), files=files, chunks=chunks,
-            sentences=sentences, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            chunk_overlap=int(meta.get("chunk_overlap", 0)),
+            files=files,
+            chunks=chunks,
+            sentences=sentences,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             fingerprint=fingerprint,
         )
         self.switch(manifest, previous=previous)
@@ -470,8 +509,9 @@ class Store:
         """Name of the sentence collection of ``version``."""
         return f"{self.prefix}-{version}-sentences"
 
-    def create(self, *, embeddings: str, chunk_size: int, chunk_overlap: int,
-               rebuild: bool = False) -> IndexVersion:
+    def create(
+        self, *, embeddings: str, chunk_size: int, chunk_overlap: int, rebuild: bool = False
+    ) -> IndexVersion:
         """A new, empty version (cosine space), named later than every version present.
 
         Args:
@@ -482,8 +522,13 @@ class Store:
                 may reuse).
         """
         name = self._new_name()
-        metadata = {"embeddings": embeddings, "chunk_size": chunk_size,
-                    "chunk_overlap": chunk_overlap, "rebuild": rebuild, "format": FORMAT}
+        metadata = {
+            "embeddings": embeddings,
+            "chunk_size": chunk_size,
+            "chunk_overlap": chunk_overlap,
+            "rebuild": rebuild,
+            "format": FORMAT,
+        }
         config = {"hnsw": {"space": "cosine"}}
         chunks, sentences = (
             self.client.create_collection(
@@ -496,8 +541,10 @@ class Store:
     def _new_name(self) -> str:
         # Later than every version present, even when the clock went back.
         current = self.manifest()
-        floor = max([version_age(v) for v in self.versions()]
-                    + [version_age(current.version) if current else 0])
+        floor = max(
+            [version_age(v) for v in self.versions()]
+            + [version_age(current.version) if current else 0]
+        )
         return "v" + format(max(int(time.time() * 1000), floor + 1), "x")
 
     def open(self, version: str) -> IndexVersion:
@@ -508,7 +555,8 @@ class Store:
         """
         try:
             return IndexVersion(
-                self, version,
+                self,
+                version,
                 self.client.get_collection(self.chunks_name(version), embedding_function=None),
                 self.client.get_collection(self.sentences_name(version), embedding_function=None),
             )

@@ -42,7 +42,7 @@ def _initials(words: list[str]) -> str:
 
 def _long_form_before(text: str, end: int, abbr: str) -> str | None:
     """The words just before ``end`` whose initials spell ``abbr``, if any."""
-    words = list(_WORD.finditer(text[max(0, end - 120):end]))[-(LONGEST + 3):]
+    words = list(_WORD.finditer(text[max(0, end - 120) : end]))[-(LONGEST + 3) :]
     letters = re.sub(r"[^A-Z]", "", abbr.upper())
     for n in range(1, len(words) + 1):
         chosen = [m.group() for m in words[-n:]]
@@ -100,8 +100,9 @@ def _is_abbreviation(term: str) -> bool:
     return re.fullmatch(_ABBR, term) is not None
 
 
-def merge_groups(maintained: Iterable[Iterable[str]],
-                 learned: Iterable[Iterable[str]]) -> tuple[list[list[str]], set[int]]:
+def merge_groups(
+    maintained: Iterable[Iterable[str]], learned: Iterable[Iterable[str]]
+) -> tuple[list[list[str]], set[int]]:
     """The maintained groups (``corpus/aliases.yaml``) and the learned ones as one list, and
     the indices of the learned groups in it (the corpus's named terms: titles and jargon).
 
@@ -110,8 +111,9 @@ def merge_groups(maintained: Iterable[Iterable[str]],
     """
     merged = [list(g) for g in learned]
     meanings = Counter(fold(g[0]) for g in merged if g and _is_abbreviation(g[0]))
-    keys = [{fold(t) for t in g if not _is_abbreviation(t) or meanings[fold(t)] == 1}
-            for g in merged]
+    keys = [
+        {fold(t) for t in g if not _is_abbreviation(t) or meanings[fold(t)] == 1} for g in merged
+    ]
     out: list[list[str]] = []
     for group in maintained:
         terms = [str(t) for t in group]

@@ -22,9 +22,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 # Lone surrogates: undecodable bytes of a command-line argument (Python keeps them as
 # U+DC80-U+DCFF) or a broken JSON escape. They cannot be encoded as UTF-8, so they are replaced.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_VI_MARKED = re.compile(
-    "[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]"
-)
+_VI_MARKED = re.compile("[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]")
 # Frequent Vietnamese words once their marks are removed; rare in English text.
 _VI_PLAIN = frozenset(
     """
@@ -43,7 +41,8 @@ _EN_PLAIN = frozenset(
 
 # Words that carry no topic, folded. Standard English function words and frequent verbs, and
 # Vietnamese function words (with their folded collisions: "la" = là/lá, "gi" = gì, ...).
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are aren around as at be because been
 before being below between both but by can cannot could did didn do does doesn doing don done
 down during each else even ever every few for from further get gets getting give given go goes
@@ -60,7 +59,8 @@ deu di do duoc gi gio ha hay hai het hoac hoi ko khi khong la lai lam len luc ma
 muon nao ne neu nhe nhi nhieu nhu nhung nua o oi phai qua ra rang rat roi sao se su ta tai
 the thi thoi thuc toi tu tung va vao vay ve vi voi xin
 dc dk ko k j vd ntn nha nhe nhen a e mn bt thui hok hem ak uh uk ok oki okay bn bnh
-""".split())
+""".split()
+)
 
 
 def normalize(text: str) -> str:
@@ -135,18 +135,18 @@ class Aliases:
     titles: frozenset[int] = frozenset()
 
     @classmethod
-    def from_groups(cls, groups: Iterable[Sequence[str]],
-                    titles: Iterable[str] | None = None) -> Aliases:
+    def from_groups(
+        cls, groups: Iterable[Sequence[str]], titles: Iterable[str] | None = None
+    ) -> Aliases:
         """Args:
-            groups: terms that mean the same thing, one group each.
-            titles: terms naming the job titles (none by default: they are learned from the
-                corpus, see ``with_terms``).
+        groups: terms that mean the same thing, one group each.
+        titles: terms naming the job titles (none by default: they are learned from the
+            corpus, see ``with_terms``).
         """
         clean = tuple(tuple(str(t).strip() for t in g if str(t).strip()) for g in groups)
         clean = tuple(g for g in clean if len(g) > 1)
         patterns = tuple(
-            re.compile(r"\b(?:" + "|".join(re.escape(fold(t)) for t in g) + r")\b")
-            for g in clean
+            re.compile(r"\b(?:" + "|".join(re.escape(fold(t)) for t in g) + r")\b") for g in clean
         )
         wanted = {fold(str(t)) for t in titles or []}
         named = {i for i, g in enumerate(clean) if wanted & {fold(t) for t in g}}
@@ -160,8 +160,9 @@ class Aliases:
             return cls()
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         titles = data.get("titles")
-        return cls.from_groups(data.get("groups") or [],
-                               None if titles is None else [str(t) for t in titles])
+        return cls.from_groups(
+            data.get("groups") or [], None if titles is None else [str(t) for t in titles]
+        )
 
     def entities(self, text: str) -> set[int]:
         """The job-title groups (AE, AM, AD...) that ``text`` names."""
@@ -187,11 +188,12 @@ class Aliases:
         found: list[tuple[int, int, int]] = []
         for i, (group, pattern) in enumerate(zip(self.groups, self._patterns, strict=True)):
             named = i in self.titles or (
-                not titles_only and any(t.isupper() and len(t) <= 4 for t in group))
+                not titles_only and any(t.isupper() and len(t) <= 4 for t in group)
+            )
             if not named:
                 continue
             for m in pattern.finditer(folded):
-                word = text[m.start():m.end()] if len(folded) == len(text) else m.group()
+                word = text[m.start() : m.end()] if len(folded) == len(text) else m.group()
                 if not (word.islower() and word in {"am", "ad", "an", "as"}):
                     found.append((m.start(), m.end(), i))
         found.sort(key=lambda f: (f[0], f[0] - f[1]))
@@ -207,6 +209,7 @@ class Aliases:
         found: list[str] = []
         for group, pattern in zip(self.groups, self._patterns, strict=True):
             if pattern.search(folded):
-                found.extend(t for t in group if not re.search(
-                    r"\b" + re.escape(fold(t)) + r"\b", folded))
+                found.extend(
+                    t for t in group if not re.search(r"\b" + re.escape(fold(t)) + r"\b", folded)
+                )
         return found

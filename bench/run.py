@@ -72,12 +72,19 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = Sizes(answer_rounds=15, startup_runs=1, chat_questions=10, scale=(1_000, 5_000),
-              scale_queries=15, eval_cases=24)
+QUICK = Sizes(
+    answer_rounds=15,
+    startup_runs=1,
+    chat_questions=10,
+    scale=(1_000, 5_000),
+    scale_queries=15,
+    eval_cases=24,
+)
 
 
-def run_benchmarks(sizes: Sizes, work: Path, corpus: Path = CORPUS, dev: Path = DEV,
-                   command: str = "make bench") -> tuple[str, dict[str, Any]]:
+def run_benchmarks(
+    sizes: Sizes, work: Path, corpus: Path = CORPUS, dev: Path = DEV, command: str = "make bench"
+) -> tuple[str, dict[str, Any]]:
     """Run every section; return the Markdown report and the raw figures."""
     started = time.perf_counter()
     facts = machine_facts()
@@ -100,36 +107,60 @@ def run_benchmarks(sizes: Sizes, work: Path, corpus: Path = CORPUS, dev: Path = 
     sections = [
         run("answering", answering, product, questions, sizes.answer_rounds),
         built,
-        run("start-up", startup, settings, work, "What does an account executive do?",
-            sizes.startup_runs),
+        run(
+            "start-up",
+            startup,
+            settings,
+            work,
+            "What does an account executive do?",
+            sizes.startup_runs,
+        ),
         run("memory", memory, settings, work, questions, sizes.chat_questions),
         run("scale", scale, corpus, work, e5, questions, sizes.scale, sizes.scale_queries),
         run("quality", quality, product, cases, work, sizes.tutorial),
     ]
     total = time.perf_counter() - started
     facts["load average at end"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    facts["bench wall time"] = f"{total:.0f} s (" + ", ".join(
-        f"{name} {seconds:.0f} s" for name, seconds in durations.items()) + ")"
+    facts["bench wall time"] = (
+        f"{total:.0f} s ("
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in durations.items())
+        + ")"
+    )
     targets = [t for s in sections for t in s.targets]
-    loaded = float(facts["load average at start"].split(" / ")[0]) > len(
-        os.sched_getaffinity(0)) / 2
-    targets.append(Target("`make bench` wall time", "< 5 min", f"{total / 60:.1f} min",
-                          total < 300 if sizes == FULL else None,
-                          ("The machine was shared during this run (see the load average); "
-                           if loaded else "") + "time per section: "
-                          + ", ".join(f"{name} {seconds:.0f} s"
-                                      for name, seconds in durations.items()) + "."))
+    loaded = (
+        float(facts["load average at start"].split(" / ")[0]) > len(os.sched_getaffinity(0)) / 2
+    )
+    targets.append(
+        Target(
+            "`make bench` wall time",
+            "< 5 min",
+            f"{total / 60:.1f} min",
+            total < 300 if sizes == FULL else None,
+            ("The machine was shared during this run (see the load average); " if loaded else "")
+            + "time per section: "
+            + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in durations.items())
+            + ".",
+        )
+    )
     return render(sections, targets, facts, command), {
-        "facts": facts, **{s.title: s.figures for s in sections}}
+        "facts": facts,
+        **{s.title: s.figures for s in sections},
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"),
-                        help="the Markdown report to write (default BENCHMARKS.md)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller counts, for a smoke run (about half the time)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("BENCHMARKS.md"),
+        help="the Markdown report to write (default BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller counts, for a smoke run (about half the time)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the raw figures")
     args = parser.parse_args(argv)
     for name in [k for k in os.environ if k.startswith("ASSISTANT_")]:
@@ -137,8 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         del os.environ[name]
     command = "python bench/run.py --quick" if args.quick else "make bench"
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
-        markdown, figures = run_benchmarks(QUICK if args.quick else FULL, Path(tmp),
-                                           command=command)
+        markdown, figures = run_benchmarks(
+            QUICK if args.quick else FULL, Path(tmp), command=command
+        )
     args.out.write_text(markdown, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")

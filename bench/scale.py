@@ -19,8 +19,9 @@ from bench.measure import disk_bytes, log, megabytes, ms, pct, settings_for, tim
 from bench.report import Section, Target, misses, paragraphs, table, targets_table
 
 
-def synthetic_corpus(corpus: Path, n: int, seed: int = 1) -> tuple[list[str], np.ndarray,
-                                                                    list[list[str]]]:
+def synthetic_corpus(
+    corpus: Path, n: int, seed: int = 1
+) -> tuple[list[str], np.ndarray, list[list[str]]]:
     """``n`` passages of random corpus words (about as long as real chunks), random unit
     vectors, and each passage's BM25 tokens (what ``lexical_tokens`` gives for it)."""
     text = " ".join(p.read_text(encoding="utf-8") for p in sorted(corpus.rglob("*.md")))
@@ -37,8 +38,14 @@ def synthetic_corpus(corpus: Path, n: int, seed: int = 1) -> tuple[list[str], np
     return texts, vectors, tokens
 
 
-def scale(corpus: Path, work: Path, e5: E5Embeddings, questions: Sequence[str],
-          sizes: Sequence[int], queries: int) -> Section:
+def scale(
+    corpus: Path,
+    work: Path,
+    e5: E5Embeddings,
+    questions: Sequence[str],
+    sizes: Sequence[int],
+    queries: int,
+) -> Section:
     """``search`` latency and disk size on generated indexes of growing size."""
     log(f"scale: generating {max(sizes):,} chunks")
     settings = settings_for(corpus, work / "scale-index")
@@ -46,8 +53,9 @@ def scale(corpus: Path, work: Path, e5: E5Embeddings, questions: Sequence[str],
     sample = min(50, len(texts))  # the shortcut for BM25 tokens gives what the index would
     assert all(lexical_tokens(t) == k for t, k in zip(texts[:sample], tokens, strict=False))
     store = Store.from_settings(settings)
-    version = store.create(embeddings=e5.name, chunk_size=settings.chunk_size,
-                           chunk_overlap=settings.chunk_overlap)
+    version = store.create(
+        embeddings=e5.name, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap
+    )
     ids = [f"g{i:06d}" for i in range(len(texts))]
     rows: list[tuple[object, ...]] = []
     figures: dict[str, Any] = {}
@@ -76,74 +84,124 @@ def scale(corpus: Path, work: Path, e5: E5Embeddings, questions: Sequence[str],
             q = questions[i % len(questions)]
             query = searcher.prepare(q)
             names = list(steps)
-            names = names[i % len(names):] + names[:i % len(names)]
+            names = names[i % len(names) :] + names[: i % len(names)]
             for name in names:
                 seconds, result = timed(steps[name], q if name in ("search", "embed") else query)
                 times[name].append(seconds)
                 if name == "search":
                     hits = list(result)  # type: ignore[call-overload]
                     found += len(hits) == 10 and all(
-                        h.path.startswith("corpus/generated/") for h in hits)
+                        h.path.startswith("corpus/generated/") for h in hits
+                    )
         size_bytes = disk_bytes(settings.index_dir)
         stats = {name: (pct(v, 50), pct(v, 95)) for name, v in times.items()}
         each = {name: np.asarray(v) for name, v in times.items()}
         rest = float(np.median(each["retrieval"] - each["knn"] - each["bm25"]))
-        rows.append((f"{size:,}", ms(stats["search"][0]), ms(stats["search"][1]),
-                     f"{ms(stats['embed'][0])} / {ms(stats['embed'][1])}",
-                     f"{ms(stats['retrieval'][0])} / {ms(stats['retrieval'][1])}",
-                     ms(stats["knn"][0]), ms(stats["bm25"][0]), ms(rest),
-                     megabytes(size_bytes),
-                     f"{write_s:.1f} s + {bm25_s:.1f} s"))
+        rows.append(
+            (
+                f"{size:,}",
+                ms(stats["search"][0]),
+                ms(stats["search"][1]),
+                f"{ms(stats['embed'][0])} / {ms(stats['embed'][1])}",
+                f"{ms(stats['retrieval'][0])} / {ms(stats['retrieval'][1])}",
+                ms(stats["knn"][0]),
+                ms(stats["bm25"][0]),
+                ms(rest),
+                megabytes(size_bytes),
+                f"{write_s:.1f} s + {bm25_s:.1f} s",
+            )
+        )
         figures[str(size)] = {
-            **{f"{name}_{q}_ms": v[i] * 1000 for name, v in stats.items()
-               for i, q in enumerate(("p50", "p95"))},
+            **{
+                f"{name}_{q}_ms": v[i] * 1000
+                for name, v in stats.items()
+                for i, q in enumerate(("p50", "p95"))
+            },
             "rest_p50_ms": rest * 1000,
-            "disk_bytes": size_bytes, "complete_results": found, "write_s": write_s,
-            "bm25_build_s": bm25_s}
+            "disk_bytes": size_bytes,
+            "complete_results": found,
+            "write_s": write_s,
+            "bm25_build_s": bm25_s,
+        }
         if found != queries:
-            raise RuntimeError(f"search on {size} generated chunks returned short or foreign "
-                               f"results for {queries - found} of {queries} questions")
+            raise RuntimeError(
+                f"search on {size} generated chunks returned short or foreign "
+                f"results for {queries - found} of {queries} questions"
+            )
     largest = figures.get("50000")
-    target = Target("`search` p95 at 50k chunks", "< 100 ms",
-                    ms(largest["search_p95_ms"] / 1000) if largest else "—",
-                    largest["search_p95_ms"] < 100 if largest else None,
-                    "At 50k chunks, in the same rounds: the query embedding alone had p95 "
-                    f"{ms(largest['embed_p95_ms'] / 1000)}, retrieval with the question "
-                    f"already embedded p95 {ms(largest['retrieval_p95_ms'] / 1000)} (k-NN p50 "
-                    f"{ms(largest['knn_p50_ms'] / 1000)}, BM25 scoring p50 "
-                    f"{ms(largest['bm25_p50_ms'] / 1000)}, the rest p50 "
-                    f"{ms(largest['rest_p50_ms'] / 1000)})." if largest else "")
-    body = paragraphs([
-        "Generated indexes: passages of random words from the corpus' vocabulary (about "
-        "320 characters, like real chunks), random unit vectors (384-d), written into one "
-        "index version through the real store (Chroma collection, `bm25s` index, manifest), "
-        "then grown: "
-        + ", ".join(f"{s:,}" for s in sizes) + " chunks. Each of the "
-        f"{queries} rounds per size times `Assistant.search` on a real dev-set question "
-        "(hybrid, k=10: the question is embedded with e5, then searched), and, in rotating "
-        "order, the query embedding alone, the retrieval alone (question already embedded), "
-        f"and two of its parts: the Chroma k-NN ({CANDIDATES} candidates) and BM25 scoring "
-        "of every chunk; *rest* (median of retrieval − k-NN − BM25 within a round) is "
-        "mostly fetching the BM25-only candidates (text and vector) from Chroma, then fusing "
-        "and removing near-duplicates. Disk = the whole index folder (Chroma + BM25).",
-        table(["chunks", "search p50", "search p95", "embedding p50 / p95",
-               "retrieval only p50 / p95", "k-NN p50", "BM25 p50", "rest p50",
-               "index on disk",
-               "write + BM25 build"], rows),
-        targets_table([target]),
-        misses([target]),
-    ])
+    target = Target(
+        "`search` p95 at 50k chunks",
+        "< 100 ms",
+        ms(largest["search_p95_ms"] / 1000) if largest else "—",
+        largest["search_p95_ms"] < 100 if largest else None,
+        "At 50k chunks, in the same rounds: the query embedding alone had p95 "
+        f"{ms(largest['embed_p95_ms'] / 1000)}, retrieval with the question "
+        f"already embedded p95 {ms(largest['retrieval_p95_ms'] / 1000)} (k-NN p50 "
+        f"{ms(largest['knn_p50_ms'] / 1000)}, BM25 scoring p50 "
+        f"{ms(largest['bm25_p50_ms'] / 1000)}, the rest p50 "
+        f"{ms(largest['rest_p50_ms'] / 1000)})."
+        if largest
+        else "",
+    )
+    body = paragraphs(
+        [
+            "Generated indexes: passages of random words from the corpus' vocabulary (about "
+            "320 characters, like real chunks), random unit vectors (384-d), written into one "
+            "index version through the real store (Chroma collection, `bm25s` index, manifest), "
+            "then grown: " + ", ".join(f"{s:,}" for s in sizes) + " chunks. Each of the "
+            f"{queries} rounds per size times `Assistant.search` on a real dev-set question "
+            "(hybrid, k=10: the question is embedded with e5, then searched), and, in rotating "
+            "order, the query embedding alone, the retrieval alone (question already embedded), "
+            f"and two of its parts: the Chroma k-NN ({CANDIDATES} candidates) and BM25 scoring "
+            "of every chunk; *rest* (median of retrieval − k-NN − BM25 within a round) is "
+            "mostly fetching the BM25-only candidates (text and vector) from Chroma, then fusing "
+            "and removing near-duplicates. Disk = the whole index folder (Chroma + BM25).",
+            table(
+                [
+                    "chunks",
+                    "search p50",
+                    "search p95",
+                    "embedding p50 / p95",
+                    "retrieval only p50 / p95",
+                    "k-NN p50",
+                    "BM25 p50",
+                    "rest p50",
+                    "index on disk",
+                    "write + BM25 build",
+                ],
+                rows,
+            ),
+            targets_table([target]),
+            misses([target]),
+        ]
+    )
     return Section("Scale", body, [target], figures)
 
 
-def _add_generated(version: IndexVersion, ids: list[str], texts: list[str],
-                   vectors: np.ndarray, span: range) -> None:
-    version.add("chunks", [
-        Record(ids[i], texts[i], {"path": f"corpus/generated/doc-{i // 8:05d}.md",
-                                  "title": f"Generated document {i // 8}", "language": "en",
-                                  "chunk": i % 8, "start": 0, "end": len(texts[i]),
-                                  "file_sha": "", "key": ids[i]}, vectors[i])
-        for i in span])
+def _add_generated(
+    version: IndexVersion, ids: list[str], texts: list[str], vectors: np.ndarray, span: range
+) -> None:
+    version.add(
+        "chunks",
+        [
+            Record(
+                ids[i],
+                texts[i],
+                {
+                    "path": f"corpus/generated/doc-{i // 8:05d}.md",
+                    "title": f"Generated document {i // 8}",
+                    "language": "en",
+                    "chunk": i % 8,
+                    "start": 0,
+                    "end": len(texts[i]),
+                    "file_sha": "",
+                    "key": ids[i],
+                },
+                vectors[i],
+            )
+            for i in span
+        ],
+    )
 
 
 def _save_lexical(ids: list[str], tokens: list[list[str]], folder: Path) -> None:

@@ -24,10 +24,10 @@ def startup(settings: Settings, work: Path, question: str, runs: int) -> Section
     py = sys.executable
     commands: dict[str, Callable[[], float]] = {
         '`python -c "pass"`': lambda: run_command([py, "-c", "pass"], env, work),
-        '`python -c "import gradio"`': lambda: run_command([py, "-c", "import gradio"], env,
-                                                           work),
+        '`python -c "import gradio"`': lambda: run_command([py, "-c", "import gradio"], env, work),
         f'`assistant ask "{question}"` (one-shot, to exit)': lambda: run_command(
-            [py, "-m", "assistant", "ask", question], env, work),
+            [py, "-m", "assistant", "ask", question], env, work
+        ),
         "`assistant chat` until `GET /` answers 200": lambda: _chat_start(settings, work),
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -37,27 +37,32 @@ def startup(settings: Settings, work: Path, question: str, runs: int) -> Section
     medians = {name: float(np.median(v)) for name, v in times.items()}
     steps = _ask_steps(settings, work, question)
     bare, gradio = list(medians.values())[:2]
-    rows = [(name, f"{m:.2f} s", f"{min(times[name]):.2f} s", f"{m / bare:.0f}×",
-             f"{m / gradio:.2f}×") for name, m in medians.items()]
-    body = paragraphs([
-        f"Median and best of {runs} cold runs of each command, interleaved, from a fresh "
-        "Python process (`python -m assistant ...`), on the index built above. "
-        "`assistant ask` loads the model and the index, answers and exits; `assistant chat` "
-        "serves the page first and loads the model and the index in the background.",
-        table(["command", "median", "best", "/ bare python", "/ import gradio"], rows),
-        "Where a one-shot `assistant ask` spends its time (one more run on the same index, "
-        "timed inside the process; the refusal examples are the vectors of "
-        "`assistant/data/out_of_scope.txt` that the refusal check compares a question with):",
-        table(["step", "time"], [(name, f"{seconds:.2f} s") for name, seconds in steps.items()]),
-    ])
+    rows = [
+        (name, f"{m:.2f} s", f"{min(times[name]):.2f} s", f"{m / bare:.0f}×", f"{m / gradio:.2f}×")
+        for name, m in medians.items()
+    ]
+    body = paragraphs(
+        [
+            f"Median and best of {runs} cold runs of each command, interleaved, from a fresh "
+            "Python process (`python -m assistant ...`), on the index built above. "
+            "`assistant ask` loads the model and the index, answers and exits; `assistant chat` "
+            "serves the page first and loads the model and the index in the background.",
+            table(["command", "median", "best", "/ bare python", "/ import gradio"], rows),
+            "Where a one-shot `assistant ask` spends its time (one more run on the same index, "
+            "timed inside the process; the refusal examples are the vectors of "
+            "`assistant/data/out_of_scope.txt` that the refusal check compares a question with):",
+            table(
+                ["step", "time"], [(name, f"{seconds:.2f} s") for name, seconds in steps.items()]
+            ),
+        ]
+    )
     names = ["pass", "gradio", "ask", "chat"]
-    figures: dict[str, Any] = {f"{k}_s": v for k, v in zip(names, medians.values(),
-                                                          strict=True)}
+    figures: dict[str, Any] = {f"{k}_s": v for k, v in zip(names, medians.values(), strict=True)}
     figures["ask_steps_s"] = steps
     return Section("Start-up", body, [], figures)
 
 
-ASK_STEPS = r'''
+ASK_STEPS = r"""
 import json, sys, time
 started = time.perf_counter()
 marks = {}
@@ -80,12 +85,19 @@ mark("first answer")
 bot.ask(sys.argv[1])
 mark("second answer (warm)")
 print(json.dumps(marks))
-'''
+"""
 
 
 def _ask_steps(settings: Settings, work: Path, question: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", ASK_STEPS, question], env=subprocess_env(settings),
-                          cwd=work, capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_STEPS, question],
+        env=subprocess_env(settings),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return {str(k): float(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
 

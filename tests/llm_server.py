@@ -43,8 +43,10 @@ def smollm2_gguf() -> Path | None:
 
 def llama_cpp_installed() -> bool:
     """Whether llama-cpp-python (with its server extra) can be imported."""
-    return (importlib.util.find_spec("llama_cpp") is not None
-            and importlib.util.find_spec("uvicorn") is not None)
+    return (
+        importlib.util.find_spec("llama_cpp") is not None
+        and importlib.util.find_spec("uvicorn") is not None
+    )
 
 
 @dataclass
@@ -74,23 +76,40 @@ class LlamaServer:
                 self.process.wait(timeout=10)
 
 
-def start_server(gguf: Path, log: Path, *, threads: int = 2, n_ctx: int = 4096,
-                 wait: float = 180.0) -> LlamaServer:
+def start_server(
+    gguf: Path, log: Path, *, threads: int = 2, n_ctx: int = 4096, wait: float = 180.0
+) -> LlamaServer:
     """Start the server on a free loopback port and wait until ``/v1/models`` answers."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-             "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(threads),
-             "--n_ctx", str(n_ctx)],
-            stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # request lines reach the log at once
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(gguf),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_threads",
+                str(threads),
+                "--n_ctx",
+                str(n_ctx),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # request lines reach the log at once
     server = LlamaServer(process, port, log)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}:\n"
-                               + log.read_text("utf-8", "replace")[-2000:])
+            raise RuntimeError(
+                f"llama_cpp.server exited with {process.returncode}:\n"
+                + log.read_text("utf-8", "replace")[-2000:]
+            )
         try:
             with urllib.request.urlopen(f"{server.base_url}/models", timeout=2) as r:
                 if json.load(r).get("data"):

@@ -25,11 +25,16 @@ def free_port() -> int:
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without the developer's ASSISTANT_* settings, plus ``extra``."""
     return _offline.environment(
-        {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}, **extra)
+        {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}, **extra
+    )
 
 
-def wait_until_served(url: str, process: subprocess.Popen[Any] | None = None,
-                      timeout: float = 120.0, log: Path | None = None) -> None:
+def wait_until_served(
+    url: str,
+    process: subprocess.Popen[Any] | None = None,
+    timeout: float = 120.0,
+    log: Path | None = None,
+) -> None:
     """Poll ``url`` until it answers over HTTP (any status); fail if the process exits.
 
     ``log`` is the file the process writes to, shown when it fails (else its pipes are read).
@@ -37,8 +42,11 @@ def wait_until_served(url: str, process: subprocess.Popen[Any] | None = None,
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            output = (log.read_text(errors="replace") if log is not None
-                      else "\n".join(map(str, process.communicate())))
+            output = (
+                log.read_text(errors="replace")
+                if log is not None
+                else "\n".join(map(str, process.communicate()))
+            )
             pytest.fail(f"the server exited with {process.returncode}:\n{output}")
         try:
             httpx.get(url, timeout=2.0)

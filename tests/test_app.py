@@ -42,11 +42,14 @@ def test_skeleton_corpus_cites_the_article(tmp_path: Path, e5: E5Embeddings) -> 
     assert "phục vụ" in reply.answer  # "serving the client": the article's AE definition
 
 
-@pytest.mark.parametrize("question", [
-    "What is the capital of Australia?",
-    "How do I make a proper carbonara?",
-    "Thời tiết Hà Nội ngày mai thế nào?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of Australia?",
+        "How do I make a proper carbonara?",
+        "Thời tiết Hà Nội ngày mai thế nào?",
+    ],
+)
 def test_out_of_scope_questions_get_no_sources(bot: Assistant, question: str) -> None:
     reply = bot.ask(question)
     assert reply.abstained and reply.sources == []
@@ -71,13 +74,16 @@ def test_vietnamese_without_diacritics(bot: Assistant) -> None:
 
 
 def test_follow_up_uses_the_conversation(bot: Assistant) -> None:
-    history = [{"role": "user", "content": "What does an account manager do?"},
-               {"role": "assistant", "content": "An Account Manager (AM) ..."}]
+    history = [
+        {"role": "user", "content": "What does an account manager do?"},
+        {"role": "assistant", "content": "An Account Manager (AM) ..."},
+    ]
     reply = bot.ask("And how long until they become a director?", history=history)
     assert re.search(r"5\s*[-–]\s*6", reply.answer), reply.answer
     # Plain strings (earlier user turns) work too.
-    again = bot.ask("And how long until they become a director?",
-                    history=["What does an account manager do?"])
+    again = bot.ask(
+        "And how long until they become a director?", history=["What does an account manager do?"]
+    )
     assert again.answer == reply.answer
 
 
@@ -113,8 +119,12 @@ def test_long_question_is_cut_and_answered(bot: Assistant) -> None:
 
 
 def test_answer_states_no_number_its_sources_lack(bot: Assistant) -> None:
-    for question in ("How many years from AM to AD?", "Bao lâu thì lên AD?",
-                     "What does an AM do?", "mất bao lâu để lên AM"):
+    for question in (
+        "How many years from AM to AD?",
+        "Bao lâu thì lên AD?",
+        "What does an AM do?",
+        "mất bao lâu để lên AM",
+    ):
         reply = bot.ask(question)
         cited = " ".join(s.text for s in reply.sources)
         text = re.sub(r"\[\d+\]", "", reply.answer)
@@ -127,11 +137,21 @@ def test_answer_json_shape(bot: Assistant) -> None:
     assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
     assert data["abstained"] is False
     first = data["sources"][0]
-    assert set(first) == {"path", "title", "chunk", "score", "text", "url", "kind", "language",
-                          "quotes"}
+    assert set(first) == {
+        "path",
+        "title",
+        "chunk",
+        "score",
+        "text",
+        "url",
+        "kind",
+        "language",
+        "quotes",
+    }
     # Each quoted sentence is a sentence of the cited passage, and stands in the answer.
-    assert first["quotes"] and all(q in first["text"] or q in data["answer"]
-                                   for q in first["quotes"])
+    assert first["quotes"] and all(
+        q in first["text"] or q in data["answer"] for q in first["quotes"]
+    )
 
 
 def test_a_question_about_clients_is_not_taken_for_a_job_title(bot: Assistant) -> None:
@@ -140,8 +160,7 @@ def test_a_question_about_clients_is_not_taken_for_a_job_title(bot: Assistant) -
     assert "the AD is the person who must fix it" in reply.answer, reply.answer
 
 
-def test_a_question_of_two_parts_gets_both_answered_with_their_own_sources(
-        bot: Assistant) -> None:
+def test_a_question_of_two_parts_gets_both_answered_with_their_own_sources(bot: Assistant) -> None:
     reply = bot.ask("AE làm gì và bao lâu thì lên AM?")
     assert re.search(r"2\s*[-–]\s*3", reply.answer), reply.answer  # the timeline
     assert re.search(r"phục vụ|thực (hiện|thi)|execution|serv", reply.answer, re.I), reply.answer

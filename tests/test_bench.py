@@ -16,28 +16,40 @@ ROOT = Path(__file__).resolve().parent.parent
 
 NOTES = {
     "account-executive.md": (
-        "---\ntitle: \"What an Account Executive does\"\nlanguage: en\n---\n"
+        '---\ntitle: "What an Account Executive does"\nlanguage: en\n---\n'
         "# What an Account Executive does\n\n"
         "An Account Executive serves the client and takes in the client's requests every "
         "day.\n\nThe Account Executive is the entry level of account management in an "
         "advertising agency.\n\nMost of an Account Executive's time goes to executing "
-        "projects well and on time.\n"),
+        "projects well and on time.\n"
+    ),
     "account-director.md": (
-        "---\ntitle: \"What an Account Director does\"\nlanguage: en\n---\n"
+        '---\ntitle: "What an Account Director does"\nlanguage: en\n---\n'
         "# What an Account Director does\n\n"
         "An Account Director leads the account team and owns the relationship with the "
         "client's senior people.\n\nThe Account Director spends most of the time advising "
-        "the client on strategy and deciding the direction of the work.\n"),
+        "the client on strategy and deciding the direction of the work.\n"
+    ),
 }
 CASES = [
-    {"id": "ae", "question": "What does an account executive do?",
-     "expect": [["serves", "requests"]],
-     # Notes are chunked by paragraph: either AE paragraph says what an AE does.
-     "relevant": ["serves the client", "entry level of account management"]},
-    {"id": "ad", "question": "What does an account director spend time on?",
-     "expect": [["advising", "strategy"]], "relevant": ["advising the client"]},
-    {"id": "weather", "question": "What will the weather be in Paris tomorrow?",
-     "unanswerable": True},
+    {
+        "id": "ae",
+        "question": "What does an account executive do?",
+        "expect": [["serves", "requests"]],
+        # Notes are chunked by paragraph: either AE paragraph says what an AE does.
+        "relevant": ["serves the client", "entry level of account management"],
+    },
+    {
+        "id": "ad",
+        "question": "What does an account director spend time on?",
+        "expect": [["advising", "strategy"]],
+        "relevant": ["advising the client"],
+    },
+    {
+        "id": "weather",
+        "question": "What will the weather be in Paris tomorrow?",
+        "unanswerable": True,
+    },
 ]
 
 
@@ -62,20 +74,35 @@ def tiny(make_corpus: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.slow
-def test_every_section_runs_and_the_report_has_its_figures(tiny: tuple[Path, Path],
-                                                             tmp_path: Path) -> None:
+def test_every_section_runs_and_the_report_has_its_figures(
+    tiny: tuple[Path, Path], tmp_path: Path
+) -> None:
     bench = load_bench()
     corpus, dev = tiny
-    sizes = bench.Sizes(answer_rounds=3, startup_runs=1, chat_questions=2, scale=(100, 300),
-                        scale_queries=3, eval_cases=None, tutorial=False)
+    sizes = bench.Sizes(
+        answer_rounds=3,
+        startup_runs=1,
+        chat_questions=2,
+        scale=(100, 300),
+        scale_queries=3,
+        eval_cases=None,
+        tutorial=False,
+    )
     work = tmp_path / "work"
     work.mkdir()
 
-    markdown, figures = bench.run_benchmarks(sizes, work, corpus=corpus, dev=dev,
-                                             command="pytest")
+    markdown, figures = bench.run_benchmarks(sizes, work, corpus=corpus, dev=dev, command="pytest")
 
-    for heading in ("## Targets", "## Machine", "## Answering (warm)", "## Indexing",
-                    "## Start-up", "## Memory", "## Scale", "## Quality beside speed"):
+    for heading in (
+        "## Targets",
+        "## Machine",
+        "## Answering (warm)",
+        "## Indexing",
+        "## Start-up",
+        "## Memory",
+        "## Scale",
+        "## Quality beside speed",
+    ):
         assert heading in markdown
     index = figures["Indexing"]
     assert index["chunks"] >= 2 and index["report_chunks"] == index["chunks"]

@@ -31,11 +31,21 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "test-artefacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 USER, BOT = "#chat [data-testid='user']", "#chat [data-testid='bot']"
 ANSWER = "#chat .answer"
@@ -97,8 +107,10 @@ class SlowBot:
 def chromium() -> Iterator[Any]:
     """Debian's chromium under Playwright."""
     if not CHROMIUM.exists():
-        pytest.fail("The browser tests need /usr/bin/chromium: `apt-get install chromium` "
-                    "(`make test` installs it).")
+        pytest.fail(
+            "The browser tests need /usr/bin/chromium: `apt-get install chromium` "
+            "(`make test` installs it)."
+        )
     from playwright.sync_api import sync_playwright
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -132,20 +144,32 @@ def pitch_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pitch_url(pitch_corpus: Path, e5: E5Embeddings) -> Iterator[str]:
     """The chat page on that corpus."""
-    bot = Assistant(Settings(corpus_dir=pitch_corpus, index_dir=pitch_corpus.parent / "index"),
-                    embeddings=e5)
+    bot = Assistant(
+        Settings(corpus_dir=pitch_corpus, index_dir=pitch_corpus.parent / "index"), embeddings=e5
+    )
     bot.index()
     yield from _serve(bot)
 
 
-def _open(browser: Any, url: str, device: dict[str, Any] | None = None, locale: str = "en-US",
-          theme: str = "light") -> tuple[Any, list[str]]:
+def _open(
+    browser: Any,
+    url: str,
+    device: dict[str, Any] | None = None,
+    locale: str = "en-US",
+    theme: str = "light",
+) -> tuple[Any, list[str]]:
     """A page in a fresh browser session, and the list of requests it makes off this machine."""
     context = browser.new_context(**(device or PHONE), locale=locale, color_scheme=theme)
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url)
-            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else None
+        ),
+    )
     page.goto(url + (f"?__theme={theme}" if theme == "dark" else ""), wait_until="load")
     _ready(page)
     return page, outside
@@ -154,8 +178,10 @@ def _open(browser: Any, url: str, device: dict[str, Any] | None = None, locale: 
 def _ready(page: Any) -> None:
     page.wait_for_selector("#question textarea")
     # The load events have run: the page speaks the browser's language, the kept turns are back.
-    page.wait_for_function("() => document.title === (document.documentElement.lang === 'vi'"
-                           " ? 'Trợ lý nghề nghiệp' : 'Career assistant')")
+    page.wait_for_function(
+        "() => document.title === (document.documentElement.lang === 'vi'"
+        " ? 'Trợ lý nghề nghiệp' : 'Career assistant')"
+    )
     page.wait_for_timeout(300)
 
 
@@ -172,7 +198,9 @@ def _ask(page: Any, question: str) -> Any:
 def _finished(page: Any, answers_before: int) -> None:
     page.wait_for_function(
         "([sel, n]) => document.querySelectorAll(sel).length > n && !window.careerChat.busy",
-        arg=[ANSWER, answers_before], timeout=60_000)
+        arg=[ANSWER, answers_before],
+        timeout=60_000,
+    )
     page.wait_for_timeout(250)  # the last scroll and the announcement
 
 
@@ -211,8 +239,9 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
 
 
 # --- phone first ------------------------------------------------------------------------------
-def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_url: str,
-                                                            bot: Assistant) -> None:
+def test_phone_answer_first_with_sources_that_open_in_view(
+    chromium: Any, page_url: str, bot: Assistant
+) -> None:
     page, outside = _open(chromium, page_url)
     _shot(page, "phone-start")
     # A newcomer sees what it is, examples to tap, the box and "New conversation".
@@ -222,8 +251,12 @@ def test_phone_answer_first_with_sources_that_open_in_view(chromium: Any, page_u
     for control in ("#new-conversation", "#send", "#question textarea"):
         assert _in_view(page, page.locator(control)), control
     # Touch targets of at least 44 px; text that iOS does not zoom into.
-    for control in ("#new-conversation", "#send", "#intro > button",
-                    "#examples-en button >> nth=0"):
+    for control in (
+        "#new-conversation",
+        "#send",
+        "#intro > button",
+        "#examples-en button >> nth=0",
+    ):
         box = _box(page.locator(control).first)
         assert box["height"] >= 44 and box["width"] >= 44, (control, box)
     size = page.eval_on_selector("#question textarea", "e => getComputedStyle(e).fontSize")
@@ -286,8 +319,9 @@ def test_laptop_layout(chromium: Any, page_url: str) -> None:
 
 
 # --- nothing lost -----------------------------------------------------------------------------
-def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str,
-                                                  bot: Assistant) -> None:
+def test_blank_and_double_sends_post_nothing_more(
+    chromium: Any, slow_url: str, bot: Assistant
+) -> None:
     page, _ = _open(chromium, slow_url)
     box, send = page.locator("#question textarea"), page.locator("#send")
     assert send.is_disabled()  # nothing typed
@@ -324,8 +358,9 @@ def test_blank_and_double_sends_post_nothing_more(chromium: Any, slow_url: str,
     page.context.close()
 
 
-def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url: str,
-                                                        bot: Assistant) -> None:
+def test_conversation_survives_a_reload_in_its_tab_only(
+    chromium: Any, page_url: str, bot: Assistant
+) -> None:
     page, _ = _open(chromium, page_url)
     _ask(page, AM_QUESTION)
     answer = page.locator(ANSWER).first.inner_text()
@@ -355,8 +390,9 @@ def test_conversation_survives_a_reload_in_its_tab_only(chromium: Any, page_url:
     page.context.close()
 
 
-def test_each_browser_session_has_its_own_history(chromium: Any, page_url: str,
-                                                  bot: Assistant) -> None:
+def test_each_browser_session_has_its_own_history(
+    chromium: Any, page_url: str, bot: Assistant
+) -> None:
     first, _ = _open(chromium, page_url)
     _ask(first, AM_QUESTION)
     second, _ = _open(chromium, page_url)
@@ -372,8 +408,9 @@ def test_each_browser_session_has_its_own_history(chromium: Any, page_url: str,
 
 
 # --- in the user's language -------------------------------------------------------------------
-def test_vietnamese_browser_gets_a_vietnamese_page(chromium: Any, page_url: str,
-                                                   corpus_index: Settings) -> None:
+def test_vietnamese_browser_gets_a_vietnamese_page(
+    chromium: Any, page_url: str, corpus_index: Settings
+) -> None:
     page, outside = _open(chromium, page_url, locale="vi-VN")
     assert page.evaluate("document.documentElement.lang") == "vi"
     assert page.title() == "Trợ lý nghề nghiệp"
@@ -404,8 +441,9 @@ def test_vietnamese_browser_gets_a_vietnamese_page(chromium: Any, page_url: str,
     page.context.close()
 
 
-def test_english_browser_gets_english_examples(chromium: Any, page_url: str,
-                                               corpus_index: Settings) -> None:
+def test_english_browser_gets_english_examples(
+    chromium: Any, page_url: str, corpus_index: Settings
+) -> None:
     page, _ = _open(chromium, page_url, LAPTOP, locale="en-GB")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator("#send").inner_text() == "Send"
@@ -423,9 +461,13 @@ SERIOUS = ("serious", "critical")
 def _axe(page: Any) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"resultTypes": ["violations"],
-                                       "runOnly": ["wcag2a", "wcag2aa", "wcag21a",
-                                                   "wcag21aa", "best-practice"]})
+    results = Axe().run(
+        page,
+        options={
+            "resultTypes": ["violations"],
+            "runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+        },
+    )
     return [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
 
 
@@ -454,14 +496,19 @@ PLACEHOLDER_CONTRAST = """() => {
 
 
 def _describe(violations: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at "
-                     f"{[n['target'] for n in v['nodes']][:4]}" for v in violations)
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:4]}"
+        for v in violations
+    )
 
 
-@pytest.mark.parametrize(("device", "theme"), [("phone", "light"), ("phone", "dark"),
-                                               ("laptop", "light"), ("laptop", "dark")])
-def test_no_serious_accessibility_violations(chromium: Any, page_url: str, device: str,
-                                             theme: str) -> None:
+@pytest.mark.parametrize(
+    ("device", "theme"),
+    [("phone", "light"), ("phone", "dark"), ("laptop", "light"), ("laptop", "dark")],
+)
+def test_no_serious_accessibility_violations(
+    chromium: Any, page_url: str, device: str, theme: str
+) -> None:
     page, _ = _open(chromium, page_url, PHONE if device == "phone" else LAPTOP, theme=theme)
     before = _axe(page)
     assert before == [], _describe(before)
@@ -476,8 +523,9 @@ def test_no_serious_accessibility_violations(chromium: Any, page_url: str, devic
     page.context.close()
 
 
-def test_named_controls_headings_and_one_announcement_per_answer(chromium: Any, page_url: str,
-                                                                 bot: Assistant) -> None:
+def test_named_controls_headings_and_one_announcement_per_answer(
+    chromium: Any, page_url: str, bot: Assistant
+) -> None:
     page, _ = _open(chromium, page_url, LAPTOP)
     assert page.get_by_role("button", name="Send").count() == 1
     assert page.get_by_role("button", name="New conversation").count() == 1
@@ -529,17 +577,21 @@ def test_corpus_html_is_shown_as_text_and_never_runs(chromium: Any, pitch_url: s
     page.context.close()
 
 
-def test_intro_and_examples_follow_the_corpus(chromium: Any, pitch_url: str,
-                                              pitch_corpus: Path) -> None:
+def test_intro_and_examples_follow_the_corpus(
+    chromium: Any, pitch_url: str, pitch_corpus: Path
+) -> None:
     page, _ = _open(chromium, pitch_url, LAPTOP)
     assert page.locator("#intro-text").inner_text().startswith("I answer questions from one note")
     assert "Pitch day checklist" in page.locator("#documents").inner_text()
     assert not page.locator("#examples-en").is_visible()  # the note offers no examples
     added = pitch_corpus / "articles" / "brief.md"
     added.parent.mkdir(exist_ok=True)
-    added.write_text("---\ntitle: Writing a brief\nlanguage: en\nkind: article\n"
-                     "source: https://example.com/brief\nexamples: [\"What is in a brief?\"]\n"
-                     "---\nA brief tells the agency the client's objectives.\n", "utf-8")
+    added.write_text(
+        "---\ntitle: Writing a brief\nlanguage: en\nkind: article\n"
+        'source: https://example.com/brief\nexamples: ["What is in a brief?"]\n'
+        "---\nA brief tells the agency the client's objectives.\n",
+        "utf-8",
+    )
     try:
         time.sleep(2.1)  # the catalog looks at the files at most every 2 s
         page.reload(wait_until="load")

@@ -71,8 +71,10 @@ def test_async_invoke_and_stream(bot: Assistant) -> None:
 
 
 def test_history_of_langchain_messages_makes_a_follow_up(bot: Assistant) -> None:
-    history = [HumanMessage("What does an account manager do?"),
-               AIMessage("An account manager ... [1]")]
+    history = [
+        HumanMessage("What does an account manager do?"),
+        AIMessage("An account manager ... [1]"),
+    ]
     question = "And how long until they become a director?"
     answer = bot.as_runnable().invoke({"question": question, "chat_history": history})
     assert re.search(r"5\s*[-–]\s*6", answer.answer), answer.answer
@@ -85,17 +87,18 @@ def test_callbacks_see_the_chain_and_the_retriever(bot: Assistant) -> None:
     assert recorder.events[0] == "chain_start" and recorder.events[-1] == "chain_end"
     assert "retriever_start" in recorder.events and recorder.retrieved[0]
     refused = Recorder()
-    list(bot.as_runnable().stream({"question": "Will it rain tomorrow?"},
-                                  {"callbacks": [refused]}))
+    list(bot.as_runnable().stream({"question": "Will it rain tomorrow?"}, {"callbacks": [refused]}))
     assert "retriever_end" in refused.events and refused.retrieved == [[]]
 
 
 def test_callbacks_see_the_chat_model_and_the_prompt_can_be_replaced(bot: Assistant) -> None:
     llm_bot = Assistant(bot.settings, embeddings=bot.embeddings, store=bot.store)
-    prompt = ChatPromptTemplate.from_messages([
-        ("system", "Answer in {language} from the sources only. Cite them as [n]."),
-        ("human", "{sources}\n\nPLEASE ANSWER: {question}"),
-    ])
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", "Answer in {language} from the sources only. Cite them as [n]."),
+            ("human", "{sources}\n\nPLEASE ANSWER: {question}"),
+        ]
+    )
     model = GenericFakeChatModel(messages=iter(["An AE serves the client [1]."]))
     llm_bot.generator = LLMAnswerer(model, prompt=prompt)
     recorder = Recorder()
@@ -108,12 +111,14 @@ def test_callbacks_see_the_chat_model_and_the_prompt_can_be_replaced(bot: Assist
 
 
 def test_the_retriever_takes_the_conversation_and_refuses_what_the_sources_lack(
-        bot: Assistant) -> None:
+    bot: Assistant,
+) -> None:
     retriever = bot.as_retriever(k=3)
     assert len(retriever.invoke(QUESTION)) == 3
     assert retriever.invoke("What's the weather in Hanoi tomorrow?") == []
-    follow = retriever.invoke("And how long until they become a director?",
-                              history=["What does an account manager do?"])
+    follow = retriever.invoke(
+        "And how long until they become a director?", history=["What does an account manager do?"]
+    )
     assert re.search(r"5\s*[-–]\s*6", follow[0].page_content), follow[0].page_content
 
 

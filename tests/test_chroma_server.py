@@ -52,8 +52,19 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     folder = tmp_path_factory.mktemp("chroma-server")
     log = (folder / "server.log").open("wb")
     server = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(folder / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -65,8 +76,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("chroma run did not start: "
-                            + (folder / "server.log").read_text(errors="replace")[-2000:])
+                pytest.fail(
+                    "chroma run did not start: "
+                    + (folder / "server.log").read_text(errors="replace")[-2000:]
+                )
             time.sleep(0.2)
         yield port
     finally:
@@ -79,10 +92,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         log.close()
 
 
-def server_settings(corpus: Path, index_dir: Path, port: int, name: str,
-                    **extra: Any) -> Settings:
-    return Settings(corpus_dir=corpus, index_dir=index_dir, chroma_host="127.0.0.1",
-                    chroma_port=port, collection=name, **extra)
+def server_settings(corpus: Path, index_dir: Path, port: int, name: str, **extra: Any) -> Settings:
+    return Settings(
+        corpus_dir=corpus,
+        index_dir=index_dir,
+        chroma_host="127.0.0.1",
+        chroma_port=port,
+        collection=name,
+        **extra,
+    )
 
 
 def stored_paths(store: Store) -> set[str]:
@@ -92,16 +110,27 @@ def stored_paths(store: Store) -> set[str]:
 
 
 def test_index_ask_update_and_delete_on_the_server(
-        chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings) -> None:
+    chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     write(make_corpus, TOPICS[:4])
     index_dir = tmp_path / "index"
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(make_corpus),
-           "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_CHROMA_HOST": "127.0.0.1",
-           "ASSISTANT_CHROMA_PORT": str(chroma_server), "ASSISTANT_COLLECTION": "kb-cli"}
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(make_corpus),
+        "ASSISTANT_INDEX_DIR": str(index_dir),
+        "ASSISTANT_CHROMA_HOST": "127.0.0.1",
+        "ASSISTANT_CHROMA_PORT": str(chroma_server),
+        "ASSISTANT_COLLECTION": "kb-cli",
+    }
 
     def index_command() -> dict[str, Any]:
-        done = subprocess.run([sys.executable, "-m", "assistant", "index", "--json"], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "index", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         return dict(json.loads(done.stdout))
 
@@ -114,29 +143,39 @@ def test_index_ask_update_and_delete_on_the_server(
 
     assert (first["added"], first["chunks_embedded"]) == (4, chunks)
     assert (again["unchanged"], again["chunks_embedded"]) == (4, 0)
-    assert (after_delete["removed"], after_delete["unchanged"],
-            after_delete["chunks_embedded"]) == (1, 3, 0)
+    assert (
+        after_delete["removed"],
+        after_delete["unchanged"],
+        after_delete["chunks_embedded"],
+    ) == (1, 3, 0)
     assert not (index_dir / "chroma").exists()  # nothing was stored on local disk
     bot = Assistant(config, embeddings=e5, build_if_missing=False)
-    assert stored_paths(bot.store) == {"corpus/media-buying.md", "corpus/client-brief.md",
-                                       "corpus/pitching.md"}
+    assert stored_paths(bot.store) == {
+        "corpus/media-buying.md",
+        "corpus/client-brief.md",
+        "corpus/pitching.md",
+    }
     reply = bot.ask(OLD_QUESTION)
     assert not reply.abstained and reply.sources[0].path == OLD_PATH
 
     minilm = SentenceTransformerEmbeddings("all-MiniLM-L6-v2")
-    with pytest.raises(IndexMismatchError,
-                       match=rf"Chroma server 127.0.0.1:{chroma_server} was built with "
-                             r"embeddings=e5.*sentence-transformers:all-MiniLM-L6-v2"):
+    with pytest.raises(
+        IndexMismatchError,
+        match=rf"Chroma server 127.0.0.1:{chroma_server} was built with "
+        r"embeddings=e5.*sentence-transformers:all-MiniLM-L6-v2",
+    ):
         Indexer(config, minilm, bot.store).run()
 
 
 def test_a_second_machine_rebuilds_its_lexical_index_from_the_server(
-        chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings) -> None:
+    chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     write(make_corpus, TOPICS[:4])
     first_machine = server_settings(make_corpus, tmp_path / "a", chroma_server, "kb-two")
     Assistant(first_machine, embeddings=e5).index()
-    second_machine = server_settings(make_corpus, tmp_path / "b", chroma_server, "kb-two",
-                                     retrieval="bm25")
+    second_machine = server_settings(
+        make_corpus, tmp_path / "b", chroma_server, "kb-two", retrieval="bm25"
+    )
     bot = Assistant(second_machine, embeddings=e5, build_if_missing=False)
 
     hits = bot.search("timesheets working hours bill the client", k=3)
@@ -150,7 +189,8 @@ def test_a_second_machine_rebuilds_its_lexical_index_from_the_server(
 
 
 def test_a_failed_build_on_the_server_leaves_the_old_index_answering(
-        chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings) -> None:
+    chroma_server: int, make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     write(make_corpus, TOPICS[:2])
     config = server_settings(make_corpus, tmp_path / "index", chroma_server, "kb-crash")
     store = Store(connect(config), config.collection, config.index_dir)
@@ -192,8 +232,11 @@ class _TokenProxy(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream, timeout=60)
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in {"host", "connection", "authorization"}}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in {"host", "connection", "authorization"}
+        }
         conn.request(self.command, self.path, body=body or None, headers=headers)
         answer = conn.getresponse()
         payload = answer.read()
@@ -214,8 +257,9 @@ class _TokenProxy(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def token_proxy(chroma_server: int) -> Iterator[tuple[int, type[_TokenProxy]]]:
-    handler = type("Proxy", (_TokenProxy,), {"upstream": chroma_server, "token": "s3cret-token",
-                                             "seen": []})
+    handler = type(
+        "Proxy", (_TokenProxy,), {"upstream": chroma_server, "token": "s3cret-token", "seen": []}
+    )
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
@@ -227,12 +271,13 @@ def token_proxy(chroma_server: int) -> Iterator[tuple[int, type[_TokenProxy]]]:
 
 
 def test_a_token_is_sent_to_a_server_that_asks_for_one(
-        token_proxy: tuple[int, type[_TokenProxy]], make_corpus: Path, tmp_path: Path,
-        e5: E5Embeddings) -> None:
+    token_proxy: tuple[int, type[_TokenProxy]], make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     port, proxy = token_proxy
     write(make_corpus, TOPICS[:2])
-    config = server_settings(make_corpus, tmp_path / "index", port, "kb-token",
-                             chroma_token="s3cret-token")
+    config = server_settings(
+        make_corpus, tmp_path / "index", port, "kb-token", chroma_token="s3cret-token"
+    )
 
     bot = Assistant(config, embeddings=e5)
     report = bot.index()
@@ -241,16 +286,19 @@ def test_a_token_is_sent_to_a_server_that_asks_for_one(
     assert report.added == 2 and hits[0].path == OLD_PATH
     assert proxy.seen and set(proxy.seen) == {"Bearer s3cret-token"}
     for token in (None, "wrong"):
-        bad = server_settings(make_corpus, tmp_path / "index", port, "kb-token",
-                              chroma_token=token)
+        bad = server_settings(make_corpus, tmp_path / "index", port, "kb-token", chroma_token=token)
         with pytest.raises(StoreError, match="ASSISTANT_CHROMA_TOKEN"):
             Assistant(bad, embeddings=e5).index()
 
 
-def test_an_unreachable_server_is_a_clear_error(make_corpus: Path, tmp_path: Path,
-                                                e5: E5Embeddings) -> None:
+def test_an_unreachable_server_is_a_clear_error(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     config = server_settings(make_corpus, tmp_path / "index", free_port(), "kb-none")
 
-    with pytest.raises(StoreError, match=r"Cannot open the Chroma server at 127\.0\.0\.1:\d+"
-                       r".*`chroma run --path DIR --host 127\.0\.0\.1 --port N`"):
+    with pytest.raises(
+        StoreError,
+        match=r"Cannot open the Chroma server at 127\.0\.0\.1:\d+"
+        r".*`chroma run --path DIR --host 127\.0\.0\.1 --port N`",
+    ):
         Assistant(config, embeddings=e5).index()

@@ -15,10 +15,18 @@ from assistant import Settings
 
 
 def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
-           "ASSISTANT_INDEX_DIR": str(settings.index_dir)}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_ask_prints_answer_and_numbered_sources(corpus_index: Settings) -> None:
@@ -33,20 +41,35 @@ def test_ask_json(corpus_index: Settings) -> None:
     data = json.loads(out.stdout)
     assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
     assert data["sources"] and data["abstained"] is False and data["language"] == "vi"
-    assert set(data["sources"][0]) == {"path", "title", "chunk", "score", "text", "url", "kind",
-                                       "language", "quotes"}
+    assert set(data["sources"][0]) == {
+        "path",
+        "title",
+        "chunk",
+        "score",
+        "text",
+        "url",
+        "kind",
+        "language",
+        "quotes",
+    }
     assert data["sources"][0]["path"].startswith("corpus/")
 
 
 def test_ask_out_of_scope_json_has_no_sources(corpus_index: Settings) -> None:
-    data = json.loads(run(corpus_index, "ask", "What is the capital of Australia?",
-                          "--json").stdout)
+    data = json.loads(
+        run(corpus_index, "ask", "What is the capital of Australia?", "--json").stdout
+    )
     assert data["sources"] == [] and "don't know" in data["answer"]
 
 
 def test_ask_with_history(corpus_index: Settings) -> None:
-    out = run(corpus_index, "ask", "And how long until they become a director?",
-              "--history", "What does an account manager do?")
+    out = run(
+        corpus_index,
+        "ask",
+        "And how long until they become a director?",
+        "--history",
+        "What does an account manager do?",
+    )
     assert re.search(r"5\s*[-–]\s*6", out.stdout), out.stdout
 
 
@@ -58,8 +81,9 @@ def test_empty_question_exits_2_without_traceback(corpus_index: Settings, questi
 
 
 def test_help_reads_like_docs() -> None:
-    out = subprocess.run([sys.executable, "-m", "assistant", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for word in ("index", "ask", "chat", "eval", "ASSISTANT_"):
         assert word in out
 

@@ -11,53 +11,83 @@ from assistant.terms import learn_terms, with_terms
 from assistant.text import Aliases
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-ALIASES = with_terms(Aliases.load(CORPUS / "aliases.yaml"),
-                     learn_terms(p.read_text("utf-8") for p in CORPUS.rglob("*.md")))
+ALIASES = with_terms(
+    Aliases.load(CORPUS / "aliases.yaml"),
+    learn_terms(p.read_text("utf-8") for p in CORPUS.rglob("*.md")),
+)
 
 
-@pytest.mark.parametrize(("question", "earlier", "standalone"), [
-    ("What about an AD?", ["What does an AE do?"], "What does an AD do?"),
-    ("Còn brief thì sao?", ["KH là gì?"], "brief là gì?"),
-    ("con AD thi sao", ["ae lam gi"], "AD lam gi"),
-    ("And how long until they become a director?", ["What does an account manager do?"],
-     "And how long until account manager become a director?"),
-    ("Is there anything above that level?", ["What does an account director do?"],
-     "Is there anything above account director?"),
-    ("What should I study to get there faster?", ["From AE to AM?", "And from AM to AD?"],
-     "What should I study to get to AD faster?"),
-    ("Vị trí đó cần kỹ năng gì?", ["AM làm gì?"], "AM cần kỹ năng gì?"),
-])
-def test_follow_ups_are_made_to_stand_alone(question: str, earlier: list[str],
-                                            standalone: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "earlier", "standalone"),
+    [
+        ("What about an AD?", ["What does an AE do?"], "What does an AD do?"),
+        ("Còn brief thì sao?", ["KH là gì?"], "brief là gì?"),
+        ("con AD thi sao", ["ae lam gi"], "AD lam gi"),
+        (
+            "And how long until they become a director?",
+            ["What does an account manager do?"],
+            "And how long until account manager become a director?",
+        ),
+        (
+            "Is there anything above that level?",
+            ["What does an account director do?"],
+            "Is there anything above account director?",
+        ),
+        (
+            "What should I study to get there faster?",
+            ["From AE to AM?", "And from AM to AD?"],
+            "What should I study to get to AD faster?",
+        ),
+        ("Vị trí đó cần kỹ năng gì?", ["AM làm gì?"], "AM cần kỹ năng gì?"),
+    ],
+)
+def test_follow_ups_are_made_to_stand_alone(
+    question: str, earlier: list[str], standalone: str
+) -> None:
     assert standalone_question(question, earlier, ALIASES) == standalone
 
 
-@pytest.mark.parametrize(("question", "earlier"), [
-    ("Còn bao lâu nữa thì lên AD?", ["AM làm gì?"]),  # names its own title
-    ("How do they split their time?", ["What are the three kinds of work?"]),  # no title before
-    ("What does an AE do?", []),
-])
-def test_questions_that_stand_alone_are_left_as_they_are(question: str,
-                                                          earlier: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("question", "earlier"),
+    [
+        ("Còn bao lâu nữa thì lên AD?", ["AM làm gì?"]),  # names its own title
+        ("How do they split their time?", ["What are the three kinds of work?"]),  # no title before
+        ("What does an AE do?", []),
+    ],
+)
+def test_questions_that_stand_alone_are_left_as_they_are(question: str, earlier: list[str]) -> None:
     assert standalone_question(question, earlier, ALIASES) is None
 
 
-@pytest.mark.parametrize(("question", "follows"), [
-    ("And how long until they become a director?", True),
-    ("Còn AD thì sao?", True),
-    ("con AD thi sao", True),
-    ("What does an account executive do?", False),
-    ("Account manager làm gì?", False),
-])
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("And how long until they become a director?", True),
+        ("Còn AD thì sao?", True),
+        ("con AD thi sao", True),
+        ("What does an account executive do?", False),
+        ("Account manager làm gì?", False),
+    ],
+)
 def test_follow_up_words(question: str, follows: bool) -> None:
     assert looks_like_follow_up(question) is follows
 
 
 def test_a_pronoun_stands_for_a_role_the_corpus_names_without_defining_it() -> None:
     roles = frozenset({"program manager", "project manager"})
-    assert standalone_question("and how much do they make?",
-                               ["what does a program manager do?"], ALIASES, roles) == \
-        "and how much do program manager make?"
+    assert (
+        standalone_question(
+            "and how much do they make?", ["what does a program manager do?"], ALIASES, roles
+        )
+        == "and how much do program manager make?"
+    )
     # A question that names its own role needs nothing from the conversation.
-    assert standalone_question("how much does a project manager make?",
-                               ["what does a program manager do?"], ALIASES, roles) is None
+    assert (
+        standalone_question(
+            "how much does a project manager make?",
+            ["what does a program manager do?"],
+            ALIASES,
+            roles,
+        )
+        is None
+    )

@@ -77,31 +77,53 @@ def test_aliases_file_is_valid() -> None:
 # and a phrase the passage that answers it must contain (any language).
 TOPICS = {
     "account-executive": (
-        ["What is the job of an account executive?", "Account executive làm công việc gì?",
-         "account executive lam cong viec gi"],
-        r"serv\w* the client|phục vụ|execution|thực (hiện|thi)"),
+        [
+            "What is the job of an account executive?",
+            "Account executive làm công việc gì?",
+            "account executive lam cong viec gi",
+        ],
+        r"serv\w* the client|phục vụ|execution|thực (hiện|thi)",
+    ),
     "account-manager-and-director": (
-        ["What does an account director do?", "Account director chịu trách nhiệm gì?",
-         "account director chiu trach nhiem gi"],
-        r"strateg|chiến lược|plan|quản lý|manag"),
+        [
+            "What does an account director do?",
+            "Account director chịu trách nhiệm gì?",
+            "account director chiu trach nhiem gi",
+        ],
+        r"strateg|chiến lược|plan|quản lý|manag",
+    ),
     "career-ladder": (
-        ["How many years from account manager to account director?",
-         "Từ account manager lên account director mất mấy năm?",
-         "tu account manager len account director mat may nam"],
-        r"5\s*[-–]\s*6"),
+        [
+            "How many years from account manager to account director?",
+            "Từ account manager lên account director mất mấy năm?",
+            "tu account manager len account director mat may nam",
+        ],
+        r"5\s*[-–]\s*6",
+    ),
     "glossary": (
-        ["What does KH mean in the article?", "KH trong bài viết nghĩa là gì?",
-         "KH trong bai viet nghia la gi"],
-        r"khách hàng|client"),
+        [
+            "What does KH mean in the article?",
+            "KH trong bài viết nghĩa là gì?",
+            "KH trong bai viet nghia la gi",
+        ],
+        r"khách hàng|client",
+    ),
     "key-account-vs-account-executive": (
-        ["Is a key account executive different from an account executive?",
-         "Key account executive khác account executive thế nào?",
-         "key account executive khac account executive the nao"],
-        r"key account|KAE"),
+        [
+            "Is a key account executive different from an account executive?",
+            "Key account executive khác account executive thế nào?",
+            "key account executive khac account executive the nao",
+        ],
+        r"key account|KAE",
+    ),
     "moving-up": (
-        ["What should an account executive learn to get promoted?",
-         "AE nên học gì để được thăng tiến?", "AE nen hoc gi de duoc thang tien"],
-        r"marketing|mkt"),
+        [
+            "What should an account executive learn to get promoted?",
+            "AE nên học gì để được thăng tiến?",
+            "AE nen hoc gi de duoc thang tien",
+        ],
+        r"marketing|mkt",
+    ),
 }
 
 

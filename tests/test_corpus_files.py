@@ -80,8 +80,8 @@ def test_good_markdown_html_and_plain_text_are_read(make_corpus: Path) -> None:
     (make_corpus / "am.html").write_text(HTML, "utf-8")
     (make_corpus / "notes").mkdir()
     (make_corpus / "notes" / "plain-ad-notes.txt").write_text(
-        "An Account Director (AD) owns the agency's relationship with a few key clients.\n",
-        "utf-8")
+        "An Account Director (AD) owns the agency's relationship with a few key clients.\n", "utf-8"
+    )
     (make_corpus / "README.md").write_text("# About this folder\n", "utf-8")  # not a document
 
     files, skipped = read_corpus(make_corpus)
@@ -99,12 +99,21 @@ def test_good_markdown_html_and_plain_text_are_read(make_corpus: Path) -> None:
     text = page.page_content
     # The main text is kept, as flowing sentences (source line breaks are not sentence breaks).
     assert "# What an Account Manager does" in text
-    assert ("An Account Manager (AM) plans the account strategy and leads the Account "
-            "Executives on the team.") in text
+    assert (
+        "An Account Manager (AM) plans the account strategy and leads the Account "
+        "Executives on the team."
+    ) in text
     assert "- Keeps the client relationship healthy." in text
     assert "- Reviews budgets." in text
-    for dropped in ("NAV-HOME", "NAV-JOBS", "SCRIPT-TEXT", "FOOTER-TEXT", "ASIDE-TEXT",
-                    "HIDDEN-TEXT", "color: red"):
+    for dropped in (
+        "NAV-HOME",
+        "NAV-JOBS",
+        "SCRIPT-TEXT",
+        "FOOTER-TEXT",
+        "ASIDE-TEXT",
+        "HIDDEN-TEXT",
+        "color: red",
+    ):
         assert dropped not in text
 
     plain = by_path["corpus/notes/plain-ad-notes.txt"]
@@ -117,15 +126,20 @@ def test_each_bad_file_is_skipped_with_a_reason(make_corpus: Path) -> None:
     (make_corpus / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     (make_corpus / "empty.md").write_bytes(b"")
     (make_corpus / "blank.txt").write_text("  \n\n \t\n", "utf-8")
-    (make_corpus / "latin1.md").write_bytes("# Chức vụ\n\nCafé crème".encode("latin-1", "replace")
-                                            + "\n\nnaïve résumé".encode("latin-1"))
+    (make_corpus / "latin1.md").write_bytes(
+        "# Chức vụ\n\nCafé crème".encode("latin-1", "replace")
+        + "\n\nnaïve résumé".encode("latin-1")
+    )
     (make_corpus / "utf16.txt").write_text("An AE serves the client.", "utf-16")
     (make_corpus / "bad-yaml.md").write_text(
-        "---\ntitle: [unclosed\nlanguage: en\n---\n# Text\n\nSome words here.\n", "utf-8")
+        "---\ntitle: [unclosed\nlanguage: en\n---\n# Text\n\nSome words here.\n", "utf-8"
+    )
     (make_corpus / "unclosed.md").write_text(
-        "---\ntitle: Never closed\nlanguage: en\n\n# Text\n\nSome words here.\n", "utf-8")
+        "---\ntitle: Never closed\nlanguage: en\n\n# Text\n\nSome words here.\n", "utf-8"
+    )
     (make_corpus / "list-front-matter.md").write_text(
-        "---\n- just\n- a list\n---\n# Text\n\nSome words here.\n", "utf-8")
+        "---\n- just\n- a list\n---\n# Text\n\nSome words here.\n", "utf-8"
+    )
     (make_corpus / "only-front-matter.md").write_text("---\ntitle: Nothing else\n---\n", "utf-8")
     (make_corpus / "huge.txt").write_bytes(b"word " * (MAX_FILE_BYTES // 5 + 1))
     (make_corpus / "dangling.md").symlink_to(make_corpus / "does-not-exist.md")
@@ -184,11 +198,13 @@ def test_a_file_name_that_is_not_utf8_is_skipped(make_corpus: Path) -> None:
 
 
 def test_symlinked_folders_are_read_once_and_a_loop_is_not_followed(
-        make_corpus: Path, tmp_path: Path) -> None:
+    make_corpus: Path, tmp_path: Path
+) -> None:
     outside = tmp_path / "shared-notes"
     outside.mkdir()
-    (outside / "am.md").write_text(GOOD.replace("Account Executive (AE)", "Account Manager"),
-                                   "utf-8")
+    (outside / "am.md").write_text(
+        GOOD.replace("Account Executive (AE)", "Account Manager"), "utf-8"
+    )
     (make_corpus / "shared").symlink_to(outside, target_is_directory=True)
     (make_corpus / "sub").mkdir()
     (make_corpus / "sub" / "good.md").write_text(GOOD, "utf-8")
@@ -198,7 +214,8 @@ def test_symlinked_folders_are_read_once_and_a_loop_is_not_followed(
 
     assert [f.path for f in files] == ["corpus/shared/am.md", "corpus/sub/good.md"]
     assert [(s.path, s.reason.split(";")[0]) for s in skipped] == [
-        ("corpus/sub/back-to-top", "a symlinked folder that is read already (a loop)")]
+        ("corpus/sub/back-to-top", "a symlinked folder that is read already (a loop)")
+    ]
 
 
 def test_windows_line_endings_and_a_bom_are_read(make_corpus: Path) -> None:
@@ -212,14 +229,13 @@ def test_windows_line_endings_and_a_bom_are_read(make_corpus: Path) -> None:
 
 
 def test_bad_files_do_not_stop_the_index_and_are_reported(
-        make_corpus: Path, tmp_path: Path, e5: E5Embeddings,
-        caplog: pytest.LogCaptureFixture) -> None:
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings, caplog: pytest.LogCaptureFixture
+) -> None:
     (make_corpus / "good.md").write_text(GOOD, "utf-8")
     (make_corpus / "page.html").write_text(HTML, "utf-8")
     (make_corpus / "empty.md").write_bytes(b"")
     (make_corpus / "latin1.txt").write_bytes("Café crème".encode("latin-1"))
-    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"),
-                    embeddings=e5)
+    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"), embeddings=e5)
 
     with caplog.at_level(logging.WARNING, logger="assistant.corpus"):
         report = bot.index()
@@ -234,18 +250,32 @@ def test_bad_files_do_not_stop_the_index_and_are_reported(
     assert all("NAV-HOME" not in h.text and "SCRIPT-TEXT" not in h.text for h in hits)
 
 
-def test_cli_warns_about_skipped_files_and_reports_them_in_json(make_corpus: Path,
-                                                                tmp_path: Path) -> None:
+def test_cli_warns_about_skipped_files_and_reports_them_in_json(
+    make_corpus: Path, tmp_path: Path
+) -> None:
     (make_corpus / "good.md").write_text(GOOD, "utf-8")
     (make_corpus / "broken.md").write_text("---\ntitle: [oops\n---\ntext\n", "utf-8")
     (make_corpus / "binary.md").write_bytes(b"\x00\x01\x02binary")
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(make_corpus),
-           "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(make_corpus),
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+    }
 
-    first = subprocess.run([sys.executable, "-m", "assistant", "index"], env=env,
-                           capture_output=True, text=True, timeout=300)
-    again = subprocess.run([sys.executable, "-m", "assistant", "index", "--json"], env=env,
-                           capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        [sys.executable, "-m", "assistant", "index"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    again = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert first.returncode == 0, first.stderr
     # Without a terminal: one warning per skipped file, no progress bar, no other logging.
@@ -253,13 +283,20 @@ def test_cli_warns_about_skipped_files_and_reports_them_in_json(make_corpus: Pat
     assert len(warnings) == 2, first.stderr
     assert "corpus/binary.md" in warnings[0] and "binary file" in warnings[0]
     assert "corpus/broken.md" in warnings[1] and "broken front matter" in warnings[1]
-    assert first.stdout.startswith("1 file: 1 added, 0 updated, 0 removed, 0 unchanged, "
-                                   "2 skipped; ")
+    assert first.stdout.startswith(
+        "1 file: 1 added, 0 updated, 0 removed, 0 unchanged, 2 skipped; "
+    )
     assert "chunks embedded in" in first.stdout
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
-    assert list(report) == ["added", "updated", "removed", "unchanged", "chunks_embedded",
-                            "skipped"]
+    assert list(report) == [
+        "added",
+        "updated",
+        "removed",
+        "unchanged",
+        "chunks_embedded",
+        "skipped",
+    ]
     assert (report["unchanged"], report["chunks_embedded"]) == (1, 0)
     assert [(s["path"], s["reason"].split(":")[0]) for s in report["skipped"]] == [
         ("corpus/binary.md", "binary file (contains NUL bytes), not text"),

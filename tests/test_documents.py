@@ -25,8 +25,10 @@ from assistant.embeddings import E5Embeddings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs chromium to print test PDFs: `apt-get install chromium` "
-    "(`make test` installs it)")
+    CHROMIUM is None,
+    reason="needs chromium to print test PDFs: `apt-get install chromium` "
+    "(`make test` installs it)",
+)
 
 ARTICLE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>Account Executive là gì?</title>
@@ -53,9 +55,15 @@ def print_pdf(html: str, folder: Path, name: str, *, header_footer: bool = False
     assert CHROMIUM is not None
     page, pdf = folder / f"{name}.html", folder / name
     page.write_text(html, "utf-8")
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-               f"--user-data-dir={folder / '.chromium'}", f"--print-to-pdf={pdf}",
-               page.as_uri()]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={folder / '.chromium'}",
+        f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    ]
     if not header_footer:
         command.insert(-1, "--no-pdf-header-footer")
     subprocess.run(command, check=True, capture_output=True, timeout=120)
@@ -68,41 +76,56 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The PDFs the tests read, printed once: the article, a long one with Chromium's running
     header and footer, and a scan (a picture of text, no text layer)."""
     if CHROMIUM is None:
-        pytest.skip("needs chromium to print test PDFs: `apt-get install chromium` "
-                    "(`make test` installs it)")
+        pytest.skip(
+            "needs chromium to print test PDFs: `apt-get install chromium` "
+            "(`make test` installs it)"
+        )
     folder = tmp_path_factory.mktemp("pdfs")
     sections = "".join(
-        f"<h2>Skill {n}: {skill}</h2><p>{text}</p>" * 1 for n, (skill, text) in enumerate([
-            ("Client service", "An Account Executive answers the client within the day."),
-            ("Time management", "An Account Executive keeps a timeline for every project."),
-            ("Writing", "An Account Executive writes the contact report after each meeting."),
-            ("Numbers", "An Account Executive checks the budget against the estimate."),
-        ] * 6, start=1))
-    long = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>AE skills</title>"
-            f"</head><body><h1>The skills of an Account Executive</h1>{sections}</body></html>")
+        f"<h2>Skill {n}: {skill}</h2><p>{text}</p>" * 1
+        for n, (skill, text) in enumerate(
+            [
+                ("Client service", "An Account Executive answers the client within the day."),
+                ("Time management", "An Account Executive keeps a timeline for every project."),
+                ("Writing", "An Account Executive writes the contact report after each meeting."),
+                ("Numbers", "An Account Executive checks the budget against the estimate."),
+            ]
+            * 6,
+            start=1,
+        )
+    )
+    long = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>AE skills</title>"
+        f"</head><body><h1>The skills of an Account Executive</h1>{sections}</body></html>"
+    )
     picture = Image.new("RGB", (900, 300), "white")
     ImageDraw.Draw(picture).text((40, 120), "Account Executive: a scanned page", fill="black")
     png = io.BytesIO()
     picture.save(png, "PNG")
-    scan = ("<!doctype html><html><body style='margin:0'><img style='width:100%' src="
-            f"'data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}'></body></html>")
+    scan = (
+        "<!doctype html><html><body style='margin:0'><img style='width:100%' src="
+        f"'data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}'></body></html>"
+    )
     # Chromium prints translucent text and SVG text inside form XObjects.
-    layered = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Layers</title>"
-               "</head><body><div style='opacity: 0.6'><h1>Media buying</h1><p>A media buyer "
-               "negotiates the price of advertising space.</p></div><svg width='600' "
-               "height='60'><text x='0' y='40' font-size='16'>An Account Executive serves "
-               "the client.</text></svg></body></html>")
-    return {"article": print_pdf(ARTICLE, folder, "article.pdf"),
-            "long": print_pdf(long, folder, "long.pdf", header_footer=True),
-            "scan": print_pdf(scan, folder, "scan.pdf"),
-            "layered": print_pdf(layered, folder, "layered.pdf")}
+    layered = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Layers</title>"
+        "</head><body><div style='opacity: 0.6'><h1>Media buying</h1><p>A media buyer "
+        "negotiates the price of advertising space.</p></div><svg width='600' "
+        "height='60'><text x='0' y='40' font-size='16'>An Account Executive serves "
+        "the client.</text></svg></body></html>"
+    )
+    return {
+        "article": print_pdf(ARTICLE, folder, "article.pdf"),
+        "long": print_pdf(long, folder, "long.pdf", header_footer=True),
+        "scan": print_pdf(scan, folder, "scan.pdf"),
+        "layered": print_pdf(layered, folder, "layered.pdf"),
+    }
 
 
 def encrypted(pdf: Path, target: Path, user_password: str) -> Path:
     """A copy of ``pdf`` encrypted with AES-256 (an empty user password: anyone may open it)."""
     writer = PdfWriter(clone_from=PdfReader(pdf))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret",
-                   algorithm="AES-256")
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-256")
     with open(target, "wb") as handle:
         writer.write(handle)
     return target
@@ -114,8 +137,10 @@ def word_article(target: Path, *, title: str | None = "Account Manager là gì?"
     if title:
         document.core_properties.title = title
     document.add_heading("Account Manager là gì?", level=1)
-    document.add_paragraph("Account Manager (AM) quản lý nhóm Account Executive và lên kế "
-                           "hoạch cho các tài khoản của agency.")
+    document.add_paragraph(
+        "Account Manager (AM) quản lý nhóm Account Executive và lên kế "
+        "hoạch cho các tài khoản của agency."
+    )
     document.add_heading("Công việc hằng ngày", level=2)
     document.add_paragraph("Duyệt báo giá trước khi gửi khách hàng.", style="List Bullet")
     document.add_paragraph("Họp với khách hàng mỗi tuần.", style="List Bullet")
@@ -125,9 +150,13 @@ def word_article(target: Path, *, title: str | None = "Account Manager là gì?"
     custom.base_style = document.styles["Heading 2"]
     document.add_paragraph("Salary bands", style="Agency Heading")
     table = document.add_table(rows=3, cols=3)
-    for r, row in enumerate([("Title", "City", "Monthly salary"),
-                             ("Account Manager", "Ho Chi Minh City", "25-35 million VND"),
-                             ("Account Manager", "Hanoi", "22-30 million VND")]):
+    for r, row in enumerate(
+        [
+            ("Title", "City", "Monthly salary"),
+            ("Account Manager", "Ho Chi Minh City", "25-35 million VND"),
+            ("Account Manager", "Hanoi", "22-30 million VND"),
+        ]
+    ):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
     document.add_paragraph("An Account Manager in Hanoi signs off every media plan.")
@@ -137,7 +166,8 @@ def word_article(target: Path, *, title: str | None = "Account Manager là gì?"
 
 @needs_chromium
 def test_a_pdf_keeps_its_headings_list_items_and_table_rows(
-        make_corpus: Path, printed: dict[str, Path]) -> None:
+    make_corpus: Path, printed: dict[str, Path]
+) -> None:
     shutil.copy(printed["article"], make_corpus / "ae.pdf")
 
     files, skipped = read_corpus(make_corpus)
@@ -164,7 +194,8 @@ def test_a_pdf_keeps_its_headings_list_items_and_table_rows(
 
 @needs_chromium
 def test_a_long_pdf_loses_its_running_header_footer_and_page_numbers(
-        make_corpus: Path, printed: dict[str, Path]) -> None:
+    make_corpus: Path, printed: dict[str, Path]
+) -> None:
     shutil.copy(printed["long"], make_corpus / "skills.pdf")
     assert len(PdfReader(printed["long"]).pages) >= 3
 
@@ -196,8 +227,7 @@ def test_a_word_file_keeps_its_headings_list_items_and_table_rows(make_corpus: P
         "Account Manager (AM) quản lý nhóm Account Executive và lên kế hoạch cho các tài "
         "khoản của agency.",
         "## Công việc hằng ngày",
-        "- Duyệt báo giá trước khi gửi khách hàng.\n- Họp với khách hàng mỗi tuần.\n"
-        "- Đọc brief.",
+        "- Duyệt báo giá trước khi gửi khách hàng.\n- Họp với khách hàng mỗi tuần.\n- Đọc brief.",
         "## Salary bands",
         "Title: Account Manager; City: Ho Chi Minh City; Monthly salary: 25-35 million VND\n"
         "Title: Account Manager; City: Hanoi; Monthly salary: 22-30 million VND",
@@ -209,15 +239,17 @@ def test_a_word_file_keeps_its_headings_list_items_and_table_rows(make_corpus: P
 
 @needs_chromium
 def test_encrypted_damaged_and_scanned_documents_are_skipped_with_a_reason(
-        make_corpus: Path, printed: dict[str, Path]) -> None:
+    make_corpus: Path, printed: dict[str, Path]
+) -> None:
     rng = random.Random(14)
     encrypted(printed["article"], make_corpus / "locked.pdf", user_password="secret")
     shutil.copy(printed["scan"], make_corpus / "scan.pdf")
     (make_corpus / "corrupt.pdf").write_bytes(rng.randbytes(4000))
     (make_corpus / "corrupt.docx").write_bytes(rng.randbytes(4000))
     # Word saves a password-protected document as an OLE2 file, as it saved the old .doc.
-    (make_corpus / "protected.docx").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1")
-                                                 + rng.randbytes(4000))
+    (make_corpus / "protected.docx").write_bytes(
+        bytes.fromhex("d0cf11e0a1b11ae1") + rng.randbytes(4000)
+    )
     docx.Document().save(str(make_corpus / "blank.docx"))
     word_article(make_corpus / "good.docx")
 
@@ -225,37 +257,48 @@ def test_encrypted_damaged_and_scanned_documents_are_skipped_with_a_reason(
 
     assert [f.path for f in files] == ["corpus/good.docx"]
     got = {s.path: s.reason for s in skipped}
-    assert sorted(got) == ["corpus/blank.docx", "corpus/corrupt.docx", "corpus/corrupt.pdf",
-                           "corpus/locked.pdf", "corpus/protected.docx", "corpus/scan.pdf"]
-    assert got["corpus/locked.pdf"].startswith("a password-protected PDF; open it with its "
-                                               "password, save a copy without one")
-    assert got["corpus/scan.pdf"].startswith("a PDF without a text layer (scanned pages?); "
-                                             "run OCR on it first")
+    assert sorted(got) == [
+        "corpus/blank.docx",
+        "corpus/corrupt.docx",
+        "corpus/corrupt.pdf",
+        "corpus/locked.pdf",
+        "corpus/protected.docx",
+        "corpus/scan.pdf",
+    ]
+    assert got["corpus/locked.pdf"].startswith(
+        "a password-protected PDF; open it with its password, save a copy without one"
+    )
+    assert got["corpus/scan.pdf"].startswith(
+        "a PDF without a text layer (scanned pages?); run OCR on it first"
+    )
     assert got["corpus/corrupt.pdf"].startswith("not a readable PDF (")
     assert "print it to a new PDF" in got["corpus/corrupt.pdf"]
     assert got["corpus/corrupt.docx"].startswith("not a readable Word .docx file (")
     assert "save it as .docx again" in got["corpus/corrupt.docx"]
-    assert got["corpus/protected.docx"].startswith("a password-protected Word file, or an old "
-                                                   ".doc")
+    assert got["corpus/protected.docx"].startswith("a password-protected Word file, or an old .doc")
     assert got["corpus/blank.docx"] == "a Word file with no text; add the article's text to it"
 
 
 @needs_chromium
 def test_text_drawn_translucent_or_as_svg_is_read_not_taken_for_a_scan(
-        make_corpus: Path, printed: dict[str, Path]) -> None:
+    make_corpus: Path, printed: dict[str, Path]
+) -> None:
     shutil.copy(printed["layered"], make_corpus / "layered.pdf")
 
     files, skipped = read_corpus(make_corpus)
 
     assert skipped == []
     assert files[0].document.page_content.split("\n\n") == [
-        "# Media buying", "A media buyer negotiates the price of advertising space.",
-        "An Account Executive serves the client."]
+        "# Media buying",
+        "A media buyer negotiates the price of advertising space.",
+        "An Account Executive serves the client.",
+    ]
 
 
 @needs_chromium
-def test_a_pdf_locked_only_against_editing_is_read(make_corpus: Path,
-                                                   printed: dict[str, Path]) -> None:
+def test_a_pdf_locked_only_against_editing_is_read(
+    make_corpus: Path, printed: dict[str, Path]
+) -> None:
     encrypted(printed["article"], make_corpus / "no-editing.pdf", user_password="")
 
     files, skipped = read_corpus(make_corpus)
@@ -266,7 +309,9 @@ def test_a_pdf_locked_only_against_editing_is_read(make_corpus: Path,
 
 def test_table_rows_name_their_columns_when_the_first_row_is_a_header() -> None:
     assert table_lines([["Title", "Years"], ["AE", "0-2"], ["AM", None], [None, None]]) == [
-        "Title: AE; Years: 0-2", "Title: AM"]
+        "Title: AE; Years: 0-2",
+        "Title: AM",
+    ]
     # No header (a blank or repeated first-row cell, or one row): cells in order.
     assert table_lines([["", "Years"], ["AE", "0-2"]]) == ["Years", "AE; 0-2"]
     assert table_lines([["Note", "Note"], ["a\nb", "c"]]) == ["Note; Note", "a b; c"]
@@ -275,15 +320,16 @@ def test_table_rows_name_their_columns_when_the_first_row_is_a_header() -> None:
 
 @needs_chromium
 def test_pdf_and_word_articles_are_indexed_and_found(
-        make_corpus: Path, tmp_path: Path, printed: dict[str, Path], e5: E5Embeddings) -> None:
+    make_corpus: Path, tmp_path: Path, printed: dict[str, Path], e5: E5Embeddings
+) -> None:
     shutil.copy(printed["article"], make_corpus / "ae.pdf")
     word_article(make_corpus / "am.docx")
     (make_corpus / "pitch.md").write_text(
         "---\ntitle: Pitching\nlanguage: en\n---\n# Pitching\n\nIn a new-business pitch the "
         "agency presents ideas to a prospective client that is choosing between agencies.\n",
-        "utf-8")
-    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"),
-                    embeddings=e5)
+        "utf-8",
+    )
+    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"), embeddings=e5)
 
     report = bot.index()
 

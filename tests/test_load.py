@@ -38,15 +38,34 @@ FOLLOW_UP = "What do they spend most of their time on?"
 #: One script per kind of session; session i follows SCRIPTS[i % 4]. Every second question
 #: is the same follow-up, whose answer depends on the session's first question.
 SCRIPTS = [
-    ["What does an account manager do?", FOLLOW_UP, "What is a key account?",
-     "Is that different from an account executive?", "What is the capital of France?"],
-    ["What does an account executive do?", FOLLOW_UP, "Account Manager làm gì?",
-     "Còn AD thì sao?", "How long does it take to go from AE to AD?"],
-    ["Key account executive là gì?", FOLLOW_UP, "AE là gì?", "Còn AM thì sao?",
-     "Thời tiết ngày mai thế nào?"],
-    ["Client service director là gì?", FOLLOW_UP,
-     "What are the three kinds of account work?", "Which of them takes most of an AE's time?",
-     "Account executive la gi"],
+    [
+        "What does an account manager do?",
+        FOLLOW_UP,
+        "What is a key account?",
+        "Is that different from an account executive?",
+        "What is the capital of France?",
+    ],
+    [
+        "What does an account executive do?",
+        FOLLOW_UP,
+        "Account Manager làm gì?",
+        "Còn AD thì sao?",
+        "How long does it take to go from AE to AD?",
+    ],
+    [
+        "Key account executive là gì?",
+        FOLLOW_UP,
+        "AE là gì?",
+        "Còn AM thì sao?",
+        "Thời tiết ngày mai thế nào?",
+    ],
+    [
+        "Client service director là gì?",
+        FOLLOW_UP,
+        "What are the three kinds of account work?",
+        "Which of them takes most of an AE's time?",
+        "Account executive la gi",
+    ],
 ]
 
 
@@ -66,8 +85,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
-           ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def served(
+    corpus_index: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``assistant chat`` on a free port, serving a copy of the session's index."""
     folder = tmp_path_factory.mktemp("load")
     corpus = folder / corpus_index.corpus_dir.resolve().name
@@ -78,9 +99,12 @@ def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
     url = f"http://127.0.0.1:{port}/"
     log = folder / "chat.log"
     with open(log, "wb") as out:  # a file, not a pipe: a full pipe would stall the server
-        process = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--host",
-                                    "127.0.0.1", "--port", str(port)], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "chat", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_until_served(url, process, timeout=180, log=log)
             yield url, process
@@ -90,10 +114,12 @@ def served(corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory,
 
 
 def test_twenty_sessions_at_once_each_get_their_own_answers(
-        served: tuple[str, subprocess.Popen[bytes]], bot: Assistant) -> None:
+    served: tuple[str, subprocess.Popen[bytes]], bot: Assistant
+) -> None:
     url, process = served
-    expected = [[reply_markdown(bot.ask(q, script[:i])) for i, q in enumerate(script)]
-                for script in SCRIPTS]
+    expected = [
+        [reply_markdown(bot.ask(q, script[:i])) for i, q in enumerate(script)] for script in SCRIPTS
+    ]
     # The same follow-up has a different answer in each kind of session: a reply built on
     # another session's history could not pass for the right one.
     assert len({replies[1] for replies in expected}) == len(SCRIPTS)
@@ -136,12 +162,16 @@ def test_twenty_sessions_at_once_each_get_their_own_answers(
     peak, current = memory_mb(process.pid)
 
     asked = SESSIONS * len(SCRIPTS[0])
-    print(f"\nload: {SESSIONS} sessions x {len(SCRIPTS[0])} questions = {asked} replies in "
-          f"{wall:.1f} s: {asked / wall:.2f} replies/s; latency p50 "
-          f"{statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s, "
-          f"max {max(latencies):.2f} s; first question {first_seconds:.2f} s")
-    print(f"chat process memory: peak RSS {peak:.0f} MB (sampled {peak_seen:.0f} MB), "
-          f"now {current:.0f} MB; target {MEMORY_TARGET_MB} MB")
+    print(
+        f"\nload: {SESSIONS} sessions x {len(SCRIPTS[0])} questions = {asked} replies in "
+        f"{wall:.1f} s: {asked / wall:.2f} replies/s; latency p50 "
+        f"{statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s, "
+        f"max {max(latencies):.2f} s; first question {first_seconds:.2f} s"
+    )
+    print(
+        f"chat process memory: peak RSS {peak:.0f} MB (sampled {peak_seen:.0f} MB), "
+        f"now {current:.0f} MB; target {MEMORY_TARGET_MB} MB"
+    )
 
     assert errors == []
     assert len(latencies) == asked

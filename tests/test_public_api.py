@@ -27,8 +27,14 @@ def test_all_is_pinned() -> None:
 
 
 def test_errors_form_one_tree() -> None:
-    for name in ("ConfigError", "CorpusError", "IndexMismatchError", "IndexMissingError",
-                 "QuestionError", "StoreError"):
+    for name in (
+        "ConfigError",
+        "CorpusError",
+        "IndexMismatchError",
+        "IndexMissingError",
+        "QuestionError",
+        "StoreError",
+    ):
         assert issubclass(getattr(assistant, name), assistant.AssistantError)
 
 
@@ -41,8 +47,11 @@ def test_default_path_imports_no_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, assistant; from assistant import cli, app, retrieval, indexing; "
-            "print('torch' in sys.modules, 'gradio' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import sys, assistant; from assistant import cli, app, retrieval, indexing; "
+        "print('torch' in sys.modules, 'gradio' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "False"]

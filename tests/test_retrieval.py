@@ -12,26 +12,34 @@ from assistant.embeddings import E5Embeddings
 from assistant.text import fold
 
 
-@pytest.mark.parametrize(("question", "fact"), [
-    ("What does an account executive do?", r"serv\w* the client|phục vụ|execution|persuad"),
-    ("account executive la gi", r"phục vụ|cơ bản nhất|serv"),
-    ("Account executive là gì?", r"phục vụ|cơ bản nhất"),
-    ("AE lam gi", r"phục vụ|thực (hiện|thi)"),
-    ("bao lau thi len AM", r"2\s*[-–]\s*3"),
-    ("Từ AM lên AD mất bao lâu?", r"5\s*[-–]\s*6"),
-    ("KH là gì?", r"khách hàng|client"),
-    ("Why does the article say 'thống trị'?", r"quản lý|manag"),
-])
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("What does an account executive do?", r"serv\w* the client|phục vụ|execution|persuad"),
+        ("account executive la gi", r"phục vụ|cơ bản nhất|serv"),
+        ("Account executive là gì?", r"phục vụ|cơ bản nhất"),
+        ("AE lam gi", r"phục vụ|thực (hiện|thi)"),
+        ("bao lau thi len AM", r"2\s*[-–]\s*3"),
+        ("Từ AM lên AD mất bao lâu?", r"5\s*[-–]\s*6"),
+        ("KH là gì?", r"khách hàng|client"),
+        ("Why does the article say 'thống trị'?", r"quản lý|manag"),
+    ],
+)
 def test_the_passage_that_answers_comes_first(bot: Assistant, question: str, fact: str) -> None:
     top = bot.search(question, k=3)
-    assert re.search(fact, top[0].text, re.I) or re.search(fact, top[1].text, re.I), \
-        (question, [t.text[:80] for t in top])
+    assert re.search(fact, top[0].text, re.I) or re.search(fact, top[1].text, re.I), (
+        question,
+        [t.text[:80] for t in top],
+    )
 
 
 def test_follow_up_without_llm_uses_the_earlier_turn(bot: Assistant) -> None:
     alone = bot.search("And how long until they become a director?", k=1)[0]
-    follow = bot.search("And how long until they become a director?",
-                        history=["What does an account manager do?"], k=1)[0]
+    follow = bot.search(
+        "And how long until they become a director?",
+        history=["What does an account manager do?"],
+        k=1,
+    )[0]
     assert re.search(r"5\s*[-–]\s*6", follow.text), follow.text
     assert follow.score > 0 and alone.text  # both answer; the follow-up one is about AM -> AD
 
@@ -40,7 +48,7 @@ def test_no_near_duplicates_in_the_results(bot: Assistant) -> None:
     for question in ("AE là gì?", "What does an account director do?", "lo trinh thang tien"):
         texts = [set(fold(s.text).split()) for s in bot.search(question, k=10)]
         for i, a in enumerate(texts):
-            for b in texts[i + 1:]:
+            for b in texts[i + 1 :]:
                 assert len(a & b) / len(a | b) < 0.6
 
 
@@ -67,8 +75,9 @@ def test_what_about_follow_up_finds_the_new_title(bot: Assistant) -> None:
 def test_a_passage_about_another_title_ranks_below(bot: Assistant) -> None:
     # Both passages mention strategic decisions; the question is about the AE.
     top = bot.search("Does an account executive make strategic decisions?", k=2)
-    assert any(re.search(r"few (or no )?strategic decisions", s.text) for s in top), \
-        [s.text[:80] for s in top]
+    assert any(re.search(r"few (or no )?strategic decisions", s.text) for s in top), [
+        s.text[:80] for s in top
+    ]
 
 
 def test_a_reranker_orders_the_best_passages_again(bot: Assistant) -> None:
@@ -78,8 +87,9 @@ def test_a_reranker_orders_the_best_passages_again(bot: Assistant) -> None:
     question = "What does an account executive do?"
     plain = [len(s.text) for s in bot.search(question, k=4)]
     # A reranker that prefers shorter passages orders them so, whatever retrieval said.
-    searcher = Searcher(bot.settings, bot.embeddings, bot.store,
-                        reranker=FunctionReranker(lambda q, p: -len(p)))
+    searcher = Searcher(
+        bot.settings, bot.embeddings, bot.store, reranker=FunctionReranker(lambda q, p: -len(p))
+    )
     reranked = [len(h.document.page_content) for h in searcher.search(question, k=4)]
     assert reranked == sorted(reranked)
     assert plain != sorted(plain)  # retrieval alone gives another order

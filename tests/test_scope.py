@@ -21,38 +21,44 @@ def topics() -> Topics:
     return Topics.load()
 
 
-@pytest.mark.parametrize(("text", "topic"), [
-    ("Is being an account executive stressful?", "stress"),
-    ("Can I become an AE with no experience?", "entry requirements"),
-    ("AE có phải làm cuối tuần không?", "working conditions"),
-    ("Which agencies are hiring account executives?", "hiring"),
-    ("Công ty nào đang tuyển AE?", "hiring"),
-    ("What do they ask in the interview for an AE role?", "interview"),
-    ("nen hoc truong dai hoc nao de lam account", "education"),
-    ("Làm account có phải OT nhiều không?", "working conditions"),
-])
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Is being an account executive stressful?", "stress"),
+        ("Can I become an AE with no experience?", "entry requirements"),
+        ("AE có phải làm cuối tuần không?", "working conditions"),
+        ("Which agencies are hiring account executives?", "hiring"),
+        ("Công ty nào đang tuyển AE?", "hiring"),
+        ("What do they ask in the interview for an AE role?", "interview"),
+        ("nen hoc truong dai hoc nao de lam account", "education"),
+        ("Làm account có phải OT nhiều không?", "working conditions"),
+    ],
+)
 def test_topics_named_in_questions(topics: Topics, text: str, topic: str) -> None:
     assert topic in topics.named(text)
 
 
-@pytest.mark.parametrize("text", [
-    "What does an AE do?",
-    "How does an AD earn the client's trust?",  # "earn" in another sense
-    "lam sao nang cao chat luong cong viec",  # "chất lượng" typed plain, not "lương"
-    "Khối lượng công việc của AE có nhiều không?",
-    "bây giờ làm sao để lên AM",
-    "Thường thì AE làm gì?",  # "thường" is not "thưởng"
-    "Ở các agency lớn có cấp nào cao hơn AD không?",  # the corpus answers this one
-    "How can an AE excel at presenting?",
-    "Why is there demand for strategic advice?",
-    "What does the article stress about strategy?",
-    "How does an AE earn a promotion?",
-    "Does learning marketing pay off?",
-    "What is the time frame from AE to AM?",
-    "AE quản lý ngân sách của khách hàng không?",  # "sách" inside "ngân sách" is no book
-    "Is AE a good first job for a fresh graduate?",
-    "How many years to become a senior data analyst?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What does an AE do?",
+        "How does an AD earn the client's trust?",  # "earn" in another sense
+        "lam sao nang cao chat luong cong viec",  # "chất lượng" typed plain, not "lương"
+        "Khối lượng công việc của AE có nhiều không?",
+        "bây giờ làm sao để lên AM",
+        "Thường thì AE làm gì?",  # "thường" is not "thưởng"
+        "Ở các agency lớn có cấp nào cao hơn AD không?",  # the corpus answers this one
+        "How can an AE excel at presenting?",
+        "Why is there demand for strategic advice?",
+        "What does the article stress about strategy?",
+        "How does an AE earn a promotion?",
+        "Does learning marketing pay off?",
+        "What is the time frame from AE to AM?",
+        "AE quản lý ngân sách của khách hàng không?",  # "sách" inside "ngân sách" is no book
+        "Is AE a good first job for a fresh graduate?",
+        "How many years to become a senior data analyst?",
+    ],
+)
 def test_words_in_other_senses_name_no_topic(topics: Topics, text: str) -> None:
     assert topics.named(text) == set()
 
@@ -60,20 +66,26 @@ def test_words_in_other_senses_name_no_topic(topics: Topics, text: str) -> None:
 def test_a_topic_is_supported_only_by_a_passage_that_names_it(topics: Topics) -> None:
     question = "Công ty nào đang tuyển AE?"
     assert topics.unsupported(question, ["AE phục vụ khách hàng."]) == {"hiring"}
-    assert topics.unsupported(question, ["AE phục vụ khách hàng.",
-                                         "Các agency lớn thường tuyển dụng AE vào tháng 3."]) \
+    assert (
+        topics.unsupported(
+            question, ["AE phục vụ khách hàng.", "Các agency lớn thường tuyển dụng AE vào tháng 3."]
+        )
         == set()
+    )
     assert topics.unsupported("What does an AE do?", []) == set()
 
 
-@pytest.mark.parametrize("question", [
-    "How much does an account executive earn per month?",
-    "Lương AE bao nhiêu?",
-    "luong account director o agency khoang bao nhieu 1 thang",
-    "Which agencies in Hanoi are hiring account executives right now?",
-    "What interview questions do they ask for an AE job?",
-    "Làm account ở agency có phải tăng ca nhiều không?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does an account executive earn per month?",
+        "Lương AE bao nhiêu?",
+        "luong account director o agency khoang bao nhieu 1 thang",
+        "Which agencies in Hanoi are hiring account executives right now?",
+        "What interview questions do they ask for an AE job?",
+        "Làm account ở agency có phải tăng ca nhiều không?",
+    ],
+)
 def test_near_topic_questions_are_refused(bot: Assistant, question: str) -> None:
     reply = bot.ask(question)
     assert reply.abstained and reply.sources == [], reply.answer
@@ -93,8 +105,9 @@ def test_the_refusal_names_what_the_sources_lack(bot: Assistant) -> None:
 
 
 @pytest.mark.parametrize("question", ["12345", "asdfghjkl", "hello", "ok", "???"])
-def test_input_with_nothing_the_corpus_could_be_about_is_refused(bot: Assistant,
-                                                                   question: str) -> None:
+def test_input_with_nothing_the_corpus_could_be_about_is_refused(
+    bot: Assistant, question: str
+) -> None:
     reply = bot.ask(question)
     assert reply.abstained and reply.sources == [], reply.answer
 
@@ -106,18 +119,22 @@ def test_a_duration_question_needs_the_unit_it_asks_for(bot: Assistant) -> None:
 
 
 def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
-    reply = bot.ask("And what's the salary at that level?",
-                    history=["What does an account director do?"])
+    reply = bot.ask(
+        "And what's the salary at that level?", history=["What does an account director do?"]
+    )
     assert reply.abstained
 
 
-@pytest.mark.parametrize("question", [
-    "What does an account executive do?",
-    "account executive la gi",
-    "How long does it take to go from AM to AD?",
-    "Tại sao bài viết dùng chữ 'thống trị'?",
-    "ai la nguoi chiu trach nhiem khi du an gap su co",  # typed plain, restored for search
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does an account executive do?",
+        "account executive la gi",
+        "How long does it take to go from AM to AD?",
+        "Tại sao bài viết dùng chữ 'thống trị'?",
+        "ai la nguoi chiu trach nhiem khi du an gap su co",  # typed plain, restored for search
+    ],
+)
 def test_questions_the_corpus_answers_are_not_refused(bot: Assistant, question: str) -> None:
     assert not bot.ask(question).abstained
 
@@ -125,13 +142,16 @@ def test_questions_the_corpus_answers_are_not_refused(bot: Assistant, question: 
 def test_off_topic_questions_typed_without_diacritics_are_refused(bot: Assistant) -> None:
     # Accent restoration maps these words onto the corpus's own ("dau dau" -> "đầu đầu"), so
     # they are compared with out-of-scope examples restored the same way.
-    for question in ("bi dau dau mat ngu thi nen uong thuoc gi",
-                     "tran bong da toi qua doi nao thang"):
+    for question in (
+        "bi dau dau mat ngu thi nen uong thuoc gi",
+        "tran bong da toi qua doi nao thang",
+    ):
         assert bot.ask(question).abstained, question
 
 
-def test_a_salary_article_makes_salary_questions_answerable(tmp_path: Path,
-                                                             e5: E5Embeddings) -> None:
+def test_a_salary_article_makes_salary_questions_answerable(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
@@ -141,7 +161,9 @@ def test_a_salary_article_makes_salary_questions_answerable(tmp_path: Path,
     (corpus / "notes" / "salaries-en.md").write_text(
         "---\ntitle: Account executive salaries\nlanguage: en\n---\n\n"
         "A survey of agencies in Ho Chi Minh City found that an Account Executive earns a "
-        "monthly salary of 9 to 14 million VND in the first two years.\n", "utf-8")
+        "monthly salary of 9 to 14 million VND in the first two years.\n",
+        "utf-8",
+    )
     bot.index()
     reply = bot.ask(question)
     assert not reply.abstained
@@ -174,8 +196,9 @@ Art Director (AD) leads the visuals of the campaign.
 """
 
 
-def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(tmp_path: Path,
-                                                                    e5: E5Embeddings) -> None:
+def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     _write_article(corpus, "media-planner.md", MEDIA_PLANNER)
@@ -194,8 +217,9 @@ def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(tmp_path: Pat
     assert {"Account Director", "Art Director"} <= meanings
 
 
-def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(tmp_path: Path,
-                                                             e5: E5Embeddings) -> None:
+def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
     corpus = tmp_path / "corpus"
     (corpus / "articles").mkdir(parents=True)
     _write_article(corpus, "media-planner.md", MEDIA_PLANNER)
@@ -206,17 +230,23 @@ def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(tmp_path: Path,
 
 
 def test_calibration_is_fitted_from_labelled_questions_and_kept_with_the_index(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     answerable = [Signals(0.85 + i / 1000, 0.80, 3, 3) for i in range(100)]
     unanswerable = [Signals(0.78, 0.88, 1, 3), Signals(0.84, 0.90, 2, 3)]
-    fitted = fit_calibration("some-model", [(s, True) for s in answerable]
-                             + [(s, False) for s in unanswerable])
+    fitted = fit_calibration(
+        "some-model", [(s, True) for s in answerable] + [(s, False) for s in unanswerable]
+    )
     # At most 1% of the answerable questions fall below the thresholds; both others do.
-    refused = [s for s in answerable
-               if s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin]
+    refused = [
+        s
+        for s in answerable
+        if s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin
+    ]
     assert len(refused) <= 1
-    assert all(s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin
-               for s in unanswerable)
+    assert all(
+        s.best < fitted.coverage or s.best - s.outside < fitted.outside_margin for s in unanswerable
+    )
     fitted.save(tmp_path)
     assert Calibration.load("some-model", tmp_path) == fitted
     assert Calibration.load("another-model", tmp_path) is None

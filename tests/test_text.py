@@ -40,12 +40,18 @@ def test_language_detection() -> None:
 
 def test_sentences_split_on_ends_and_lines() -> None:
     assert sentences("Một câu. Hai câu! Ba?\nDòng mới 2.5 năm") == [
-        "Một câu.", "Hai câu!", "Ba?", "Dòng mới 2.5 năm"]
+        "Một câu.",
+        "Hai câu!",
+        "Ba?",
+        "Dòng mới 2.5 năm",
+    ]
 
 
 def test_aliases_expand_abbreviations_and_spun_words() -> None:
-    aliases = Aliases.from_groups([["AE", "account executive", "tài khoản executive"],
-                                   ["quản lý", "thống trị", "cai quản"]], titles=["AE"])
+    aliases = Aliases.from_groups(
+        [["AE", "account executive", "tài khoản executive"], ["quản lý", "thống trị", "cai quản"]],
+        titles=["AE"],
+    )
     assert aliases.expansions("AE la gi") == ["account executive", "tài khoản executive"]
     assert "quản lý" in aliases.expansions("thong tri la gi")
     assert aliases.expansions("nothing here") == []
@@ -60,9 +66,10 @@ def test_accent_restoration_uses_the_corpus_spelling() -> None:
 
 
 def test_job_titles_match_longest_first() -> None:
-    aliases = Aliases.from_groups([["AD", "account director"],
-                                   ["GAD", "group account director"], ["AM", "account manager"]],
-                                  titles=["AD", "GAD", "AM"])
+    aliases = Aliases.from_groups(
+        [["AD", "account director"], ["GAD", "group account director"], ["AM", "account manager"]],
+        titles=["AD", "GAD", "AM"],
+    )
     text = "Group account director và AM"
     assert {aliases.groups[g][0] for g in aliases.entities(text)} == {"GAD", "AM"}
     assert aliases.mentions(text) == [(0, 22), (26, 28)]
@@ -73,8 +80,10 @@ def test_job_titles_match_longest_first() -> None:
 
 def test_job_titles_are_learned_from_the_corpus_and_merged_with_the_alias_file() -> None:
     root = Path(__file__).resolve().parent.parent / "corpus"
-    aliases = with_terms(Aliases.load(root / "aliases.yaml"),
-                         learn_terms(p.read_text("utf-8") for p in root.rglob("*.md")))
+    aliases = with_terms(
+        Aliases.load(root / "aliases.yaml"),
+        learn_terms(p.read_text("utf-8") for p in root.rglob("*.md")),
+    )
     titles = {aliases.groups[g][0] for g in aliases.titles}
     assert {"AE", "AM", "AD", "GAD"} <= titles
     assert "KH" not in titles  # an abbreviation, but the client is not a job title

@@ -70,9 +70,13 @@ def _source(text: str, title: str = "A note", path: str = "corpus/notes/a.md") -
 
 
 def test_reply_lists_numbered_sources_with_their_passages() -> None:
-    answer = Answer("An AE serves the client. [1] An AM leads the team. [2]",
-                    [_source("An AE serves the client.\n\nMore text.", "AE", "corpus/notes/ae.md"),
-                     _source("An AM leads the team.", "AM", "corpus/notes/am.md")])
+    answer = Answer(
+        "An AE serves the client. [1] An AM leads the team. [2]",
+        [
+            _source("An AE serves the client.\n\nMore text.", "AE", "corpus/notes/ae.md"),
+            _source("An AM leads the team.", "AM", "corpus/notes/am.md"),
+        ],
+    )
     md = reply_markdown(answer)
     assert md.startswith("An AE serves the client. [1] An AM leads the team. [2]")
     assert "**Sources**" in md
@@ -94,8 +98,9 @@ def test_reply_escapes_corpus_html_and_images() -> None:
 
 
 def test_vietnamese_answer_has_vietnamese_heading() -> None:
-    md = reply_markdown(Answer("AE là người phục vụ khách hàng. [1]", [_source("x")],
-                               language="vi"))
+    md = reply_markdown(
+        Answer("AE là người phục vụ khách hàng. [1]", [_source("x")], language="vi")
+    )
     assert "**Nguồn**" in md
 
 
@@ -131,16 +136,16 @@ def test_empty_question_gets_a_clear_message(bot: Assistant) -> None:
     assert outputs == ["Please type a question."]
 
 
-def test_over_long_question_is_cut_with_a_notice(corpus_index: Settings,
-                                                 e5: E5Embeddings) -> None:
+def test_over_long_question_is_cut_with_a_notice(corpus_index: Settings, e5: E5Embeddings) -> None:
     short = Assistant(corpus_index.model_copy(update={"max_question_chars": 60}), embeddings=e5)
     final = list(ChatHandler(short).respond(AE_QUESTION + " Please explain." * 10, []))[-1]
     assert "only the first 60 were used" in final
     assert "[1]" in final
 
 
-def test_missing_index_is_a_message_not_a_traceback(make_corpus: Path, tmp_path: Path,
-                                                   e5: E5Embeddings) -> None:
+def test_missing_index_is_a_message_not_a_traceback(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
     settings = Settings(corpus_dir=make_corpus, index_dir=tmp_path / "no-index")
     lost = Assistant(settings, embeddings=e5, build_if_missing=False)
     outputs = list(ChatHandler(lost).respond(AE_QUESTION, []))
@@ -216,8 +221,12 @@ def _skipped(value: Any) -> bool:
 def test_restore_renders_kept_turns_again_and_drops_junk(bot: Assistant) -> None:
     handler = ChatHandler(bot)
     answer = bot.ask(AE_QUESTION).to_dict()
-    kept = [{"question": "<script>alert(1)</script>", "answer": answer},
-            {"question": 3, "answer": answer}, "junk", {"question": "x"}]
+    kept = [
+        {"question": "<script>alert(1)</script>", "answer": answer},
+        {"question": 3, "answer": answer},
+        "junk",
+        {"question": "x"},
+    ]
     chat, turns = handler.restore(kept)
     assert turns == kept[:1]
     assert "<script" not in chat[0]["content"] and "&lt;script&gt;" in chat[0]["content"]
@@ -257,14 +266,20 @@ def test_serve_refuses_public_host_before_binding(bot: Assistant) -> None:
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--host", "0.0.0.0"], "--auth"),
-    (["--auth", "alice"], "USER:PASSWORD"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0"], "--auth"),
+        (["--auth", "alice"], "USER:PASSWORD"),
+    ],
+)
 def test_cli_refuses_unsafe_settings(tmp_path: Path, args: list[str], message: str) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "assistant", "chat", "--port", str(free_port()), *args],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
         env=clean_env(ASSISTANT_INDEX_DIR=str(tmp_path / "index")),
     )
     assert run.returncode == 1
@@ -283,10 +298,17 @@ def test_default_path_imports_no_torch(corpus_index: Settings, tmp_path: Path) -
         print(sorted(m for m in ("torch", "sentence_transformers", "transformers")
                      if m in sys.modules))
     """)
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=180, cwd=tmp_path,
-                         env=clean_env(ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
-                                       ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir)))
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env=clean_env(
+            ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
+            ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
+        ),
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
 
@@ -378,16 +400,14 @@ def test_ask_api_returns_the_answer_as_json(page_url: str, bot: Assistant) -> No
     assert isinstance(first["score"], float) and first["quotes"]
 
 
-def test_ask_api_keeps_the_conversation_and_explains_errors(page_url: str,
-                                                            bot: Assistant) -> None:
+def test_ask_api_keeps_the_conversation_and_explains_errors(page_url: str, bot: Assistant) -> None:
     client = json_client(page_url)
     ask_json(client, AM_QUESTION)
     follow = ask_json(client, FOLLOW_UP)
     assert follow["answer"] == bot.ask(FOLLOW_UP, [AM_QUESTION]).answer
     client.reset_session()
     assert ask_json(client, FOLLOW_UP)["answer"] == bot.ask(FOLLOW_UP).answer
-    assert ask_json(client, "  ") == {
-        "error": "Please type a question."}
+    assert ask_json(client, "  ") == {"error": "Please type a question."}
     refused = ask_json(client, "What is the boiling point of mercury?")
     assert refused["abstained"] is True and refused["sources"] == []
 
@@ -461,24 +481,33 @@ _record("guard loaded")
 
 
 @pytest.fixture(scope="module")
-def login_server(corpus_index: Settings,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def login_server(
+    corpus_index: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     """``assistant chat --auth alice:s3cret`` in a subprocess; yields (url, outbound log)."""
     folder = tmp_path_factory.mktemp("login-server")
     (folder / "guard").mkdir()
     (folder / "guard" / "sitecustomize.py").write_text(GUARD, "utf-8")
     outbound = folder / "outbound.log"
     port = free_port()
-    env = clean_env(ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
-                    ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
-                    # The guard first; then this checkout's package, if the run was given one.
-                    PYTHONPATH=os.pathsep.join(
-                        p for p in (str(folder / "guard"), os.environ.get("PYTHONPATH")) if p),
-                    OUTBOUND_LOG=str(outbound),
-                    NO_PROXY="127.0.0.1,localhost")
+    env = clean_env(
+        ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
+        ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
+        # The guard first; then this checkout's package, if the run was given one.
+        PYTHONPATH=os.pathsep.join(
+            p for p in (str(folder / "guard"), os.environ.get("PYTHONPATH")) if p
+        ),
+        OUTBOUND_LOG=str(outbound),
+        NO_PROXY="127.0.0.1,localhost",
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "chat", "--port", str(port), "--auth", "alice:s3cret"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_served(url, process)
@@ -510,4 +539,3 @@ def test_server_makes_no_outbound_connections(login_server: tuple[str, Path]) ->
     client = Client(url, auth=("alice", "s3cret"), verbose=False)
     assert "[1]" in ask(client, AM_QUESTION)
     assert outbound.read_text("utf-8").splitlines() == ["guard loaded"]
-

@@ -45,9 +45,10 @@ def test_intro_comes_from_the_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # that hiring is beyond it; its example questions are offered.
     (tmp_path / "corpus" / "articles" / "hiring.md").write_text(
         "---\ntitle: Hiring in agencies\nlanguage: en\nkind: article\n"
-        "source: https://example.com/hiring\nexamples: [\"How do agencies hire an AE?\"]\n"
+        'source: https://example.com/hiring\nexamples: ["How do agencies hire an AE?"]\n'
         "---\nAgencies post a job opening for each account executive they are hiring.\n",
-        "utf-8")
+        "utf-8",
+    )
     after = Catalog.load(tmp_path / "corpus")
     assert intro_markdown(after, "en").startswith("I answer questions from 2 articles and 7 notes")
     assert "hiring or job openings" not in documents_markdown(after, "en")

@@ -103,20 +103,25 @@ class ChatHandler:
             return
         yield reply_markdown(answer)
 
-    def chat_api(self, message: str, history: list[dict[str, Any]] | None
-                 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    def chat_api(
+        self, message: str, history: list[dict[str, Any]] | None
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """``/chat``: ``respond`` with the session's conversation, which it then extends."""
         history = list(history or [])
         reply = ""
         for reply in self.respond(message, history):
             yield reply, history
         if isinstance(message, str) and message.strip():
-            history = [*history, {"role": "user", "content": message},
-                       {"role": "assistant", "content": reply}][-2 * MAX_TURNS:]
+            history = [
+                *history,
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": reply},
+            ][-2 * MAX_TURNS :]
         yield reply, history
 
-    def ask_api(self, message: str, history: list[dict[str, Any]] | None
-                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def ask_api(
+        self, message: str, history: list[dict[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """``/ask``: the answer as JSON (an error as ``{"error": ...}``), with the session's
         conversation."""
         history = list(history or [])
@@ -127,13 +132,17 @@ class ChatHandler:
         except Exception as e:
             log.exception("answering failed")
             return {"error": error_text(e, "en")}, history
-        history = [*history, {"role": "user", "content": message},
-                   {"role": "assistant", "content": answer.answer}][-2 * MAX_TURNS:]
+        history = [
+            *history,
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": answer.answer},
+        ][-2 * MAX_TURNS :]
         return answer_json(answer), history
 
     # --- the page ------------------------------------------------------------------------------
-    def accept(self, message: str | None, chat: list[Any] | None, busy: bool | None
-               ) -> tuple[Any, ...]:
+    def accept(
+        self, message: str | None, chat: list[Any] | None, busy: bool | None
+    ) -> tuple[Any, ...]:
         """Post the question: returns (chat, box, send, pending question, busy, intro).
 
         Raises:
@@ -160,8 +169,9 @@ class ChatHandler:
             raise gr.Error("not now", visible=False, print_exception=False)
         return sample[0]
 
-    def answer(self, question: str | None, chat: list[Any] | None, turns: list[Any] | None
-               ) -> Iterator[tuple[Any, Any]]:
+    def answer(
+        self, question: str | None, chat: list[Any] | None, turns: list[Any] | None
+    ) -> Iterator[tuple[Any, Any]]:
         """Stream the reply into the chat; the finished turn is added to ``turns`` (what the
         browser keeps). Yields (chat, turns)."""
         import gradio as gr
@@ -216,9 +226,12 @@ def _valid_turns(turns: Any) -> list[dict[str, Any]]:
         return []
     valid = []
     for turn in turns[-MAX_TURNS:]:
-        if (isinstance(turn, dict) and isinstance(turn.get("question"), str)
-                and isinstance(turn.get("answer"), dict)
-                and isinstance(turn["answer"].get("answer"), str)):
+        if (
+            isinstance(turn, dict)
+            and isinstance(turn.get("question"), str)
+            and isinstance(turn.get("answer"), dict)
+            and isinstance(turn["answer"].get("answer"), str)
+        ):
             valid.append(turn)
     return valid
 
@@ -238,15 +251,27 @@ def _answer(data: dict[str, Any]) -> Answer:
         if not isinstance(item, dict):
             continue
         try:
-            sources.append(Source(
-                path=str(item.get("path", "")), title=str(item.get("title", "")),
-                chunk=int(item.get("chunk", 0)), score=float(item.get("score", 0.0)),
-                text=str(item.get("text", "")), url=str(item.get("url", "")),
-                kind=str(item.get("kind", "article")), language=str(item.get("language", "")),
-                quotes=tuple(str(q) for q in item.get("quotes") or [])))
+            sources.append(
+                Source(
+                    path=str(item.get("path", "")),
+                    title=str(item.get("title", "")),
+                    chunk=int(item.get("chunk", 0)),
+                    score=float(item.get("score", 0.0)),
+                    text=str(item.get("text", "")),
+                    url=str(item.get("url", "")),
+                    kind=str(item.get("kind", "article")),
+                    language=str(item.get("language", "")),
+                    quotes=tuple(str(q) for q in item.get("quotes") or []),
+                )
+            )
         except (TypeError, ValueError):
             continue
     language = data.get("language") if data.get("language") in ("en", "vi") else "en"
     notice = data.get("notice") if isinstance(data.get("notice"), str) else None
-    return Answer(str(data.get("answer", "")), sources, abstained=bool(data.get("abstained")),
-                  notice=notice, language=str(language))
+    return Answer(
+        str(data.get("answer", "")),
+        sources,
+        abstained=bool(data.get("abstained")),
+        notice=notice,
+        language=str(language),
+    )

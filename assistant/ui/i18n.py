@@ -80,14 +80,14 @@ REPLY: dict[str, dict[str, str]] = {
 _INTRO: dict[str, dict[str, str]] = {
     "en": {
         "knows": "I answer questions from {what}, quoting them: tap a source's number to read "
-                 "the passage it comes from.",
+        "the passage it comes from.",
         "article": "one article",
         "articles": "{n} articles",
         "note": "one note",
         "notes": "{n} notes",
         "and": " and ",
         "not": "I cannot answer anything else, for example about {topics}: I say so rather "
-               "than guess.",
+        "than guess.",
         "not_plain": "I cannot answer anything else: I say so rather than guess.",
         "languages": "Ask in English or Vietnamese.",
         "documents": "What I have read:",
@@ -95,16 +95,16 @@ _INTRO: dict[str, dict[str, str]] = {
     },
     "vi": {
         "knows": "Tôi trả lời câu hỏi dựa trên {what}, có trích dẫn nguồn: chạm vào số của "
-                 "nguồn để đọc đoạn văn gốc.",
+        "nguồn để đọc đoạn văn gốc.",
         "article": "một bài viết",
         "articles": "{n} bài viết",
         "note": "một ghi chú",
         "notes": "{n} ghi chú",
         "and": " và ",
         "not": "Tôi không trả lời được những câu hỏi khác, ví dụ về {topics}: khi đó tôi nói "
-               "rõ là không biết thay vì đoán.",
+        "rõ là không biết thay vì đoán.",
         "not_plain": "Tôi không trả lời được những câu hỏi khác: khi đó tôi nói rõ là không "
-                     "biết thay vì đoán.",
+        "biết thay vì đoán.",
         "languages": "Hỏi bằng tiếng Việt hoặc tiếng Anh.",
         "documents": "Những tài liệu tôi đã đọc:",
         "empty": "Chưa có tài liệu nào được lập chỉ mục.",
@@ -143,8 +143,11 @@ def documents_markdown(catalog: Catalog, language: str) -> str:
         return ""
     items = "\n".join(f"- {markdown_text(d.title)}" for d in documents)
     topics = [labels[language] for labels in catalog.uncovered.values()][:MAX_UNCOVERED]
-    cannot = (words["not"].format(topics=", ".join(markdown_text(t) for t in topics)) if topics
-              else words["not_plain"])
+    cannot = (
+        words["not"].format(topics=", ".join(markdown_text(t) for t in topics))
+        if topics
+        else words["not_plain"]
+    )
     return f"{words['documents']}\n\n{items}\n\n{cannot}"
 
 

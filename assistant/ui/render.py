@@ -63,8 +63,10 @@ def _source_line(number: int, source: Source) -> str:
     title = html.escape(source.title or source.path)
     path = html.escape(source.path)
     passage = html.escape(source.text.strip()).replace("\r", "").replace("\n", "<br>")
-    return (f'<details class="source"><summary>[{number}] {title} — <code>{path}</code>'
-            f'</summary><div class="source-passage">{passage}</div></details>')
+    return (
+        f'<details class="source"><summary>[{number}] {title} — <code>{path}</code>'
+        f'</summary><div class="source-passage">{passage}</div></details>'
+    )
 
 
 # --- /ask: JSON --------------------------------------------------------------------------------
@@ -85,8 +87,9 @@ def user_message(question: str) -> dict[str, Any]:
     return {"role": "user", "content": f'<div lang="{language}">{text}</div>'}
 
 
-def answer_message(text: str, language: str, sources: list[Source] | None = None,
-                   notice: str | None = None) -> dict[str, Any]:
+def answer_message(
+    text: str, language: str, sources: list[Source] | None = None, notice: str | None = None
+) -> dict[str, Any]:
     """The answer's bubble: the text (its markers linked to ``sources``) and the notice."""
     sources = sources or []
     words = reply_words(language)
@@ -102,12 +105,13 @@ def answer_message(text: str, language: str, sources: list[Source] | None = None
         return f'<a class="cite" href="#source-{n}"><span class="sr-only">{said}</span>{n}</a>'
 
     body = MARKER.sub(cite, body).replace("\r", "").replace("\n", "<br>")
-    notice_html = (f'<p class="notice">{html.escape(notice, quote=False)}</p>' if notice
-                   else "")
-    heading = (f'<h2 class="sources-heading">{words["sources"]}</h2>' if sources else "")
-    return {"role": "assistant",
-            "content": f'<div class="answer" lang="{language}"><p>{body}</p>{notice_html}'
-                       f"{heading}</div>"}
+    notice_html = f'<p class="notice">{html.escape(notice, quote=False)}</p>' if notice else ""
+    heading = f'<h2 class="sources-heading">{words["sources"]}</h2>' if sources else ""
+    return {
+        "role": "assistant",
+        "content": f'<div class="answer" lang="{language}"><p>{body}</p>{notice_html}'
+        f"{heading}</div>",
+    }
 
 
 @dataclass
@@ -128,16 +132,18 @@ def source_messages(answer: Answer, catalog: Catalog | None = None) -> list[dict
         doc = documents.get(source.path)
         if doc is None:
             doc = documents[source.path] = _Document(
-                source.path, source.title or source.path, source.kind,
-                source.language, source.url)
+                source.path, source.title or source.path, source.kind, source.language, source.url
+            )
         doc.sources.append((n, source))
     return [_document_message(doc, answer.language, catalog) for doc in documents.values()]
 
 
 def reply_messages(answer: Answer, catalog: Catalog | None = None) -> list[dict[str, Any]]:
     """Every message of a finished reply: the answer, then its sources."""
-    return [answer_message(answer.answer, answer.language, answer.sources, answer.notice),
-            *source_messages(answer, catalog)]
+    return [
+        answer_message(answer.answer, answer.language, answer.sources, answer.notice),
+        *source_messages(answer, catalog),
+    ]
 
 
 def _document_message(doc: _Document, language: str, catalog: Catalog) -> dict[str, Any]:
@@ -156,21 +162,24 @@ def _document_message(doc: _Document, language: str, catalog: Catalog) -> dict[s
 
     origin = ""
     if kind == "article" and doc.url:
-        origin = (f'<p class="origin">{words["published"]} {_link(doc.url)}</p>')
+        origin = f'<p class="origin">{words["published"]} {_link(doc.url)}</p>'
     elif kind == "note":
         article = catalog.document(info.based_on) if info and info.based_on else None
         if article is not None:
             shown, lang = html.escape(article.title), html.escape(article.language)
             link = f" — {_link(article.url)}" if article.url else ""
-            origin = (f'<p class="origin">{words["based_on"]} <cite lang="{lang}">'
-                      f"{shown}</cite>{link}</p>")
+            origin = (
+                f'<p class="origin">{words["based_on"]} <cite lang="{lang}">'
+                f"{shown}</cite>{link}</p>"
+            )
         else:
             origin = f'<p class="origin">{words["note_about"]}</p>'
     passages = "".join(_passage_html(n, s, doc.title, words) for n, s in doc.sources)
-    content = (f'<div class="source-doc" lang="{html.escape(doc.language or language)}">'
-               f"{origin}{passages}</div>")
-    return {"role": "assistant", "content": content,
-            "metadata": {"title": title, "status": "done"}}
+    content = (
+        f'<div class="source-doc" lang="{html.escape(doc.language or language)}">'
+        f"{origin}{passages}</div>"
+    )
+    return {"role": "assistant", "content": content, "metadata": {"title": title, "status": "done"}}
 
 
 def _passage_html(number: int, source: Source, title: str, words: dict[str, str]) -> str:
@@ -184,15 +193,19 @@ def _passage_html(number: int, source: Source, title: str, words: dict[str, str]
         at = end
     out.append(_escape_passage(text[at:], words))
     said = html.escape(str(words["source"]).format(n=""))
-    return (f'<div class="passage source-{number}">'
-            f'<span class="passage-number"><span class="sr-only">{said}</span>{number}</span>'
-            f'<p>{"".join(out)}</p></div>')
+    return (
+        f'<div class="passage source-{number}">'
+        f'<span class="passage-number"><span class="sr-only">{said}</span>{number}</span>'
+        f"<p>{''.join(out)}</p></div>"
+    )
 
 
 def _escape_passage(text: str, words: dict[str, str]) -> str:
     escaped = html.escape(text, quote=False).replace("\r", "").replace("\n", "<br>")
-    badge = (f'<span class="badge general" title="{html.escape(str(words["general_title"]))}">'
-             f'{html.escape(str(words["general"]))}</span> ')
+    badge = (
+        f'<span class="badge general" title="{html.escape(str(words["general_title"]))}">'
+        f"{html.escape(str(words['general']))}</span> "
+    )
     return GENERAL_KNOWLEDGE.sub(lambda _: badge, escaped)
 
 
@@ -242,12 +255,16 @@ def _link(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return html.escape(url)
     site = parts.netloc.removeprefix("www.")
-    return (f'<a href="{html.escape(url)}" rel="noopener noreferrer" target="_blank">'
-            f"{html.escape(site)}</a>")
+    return (
+        f'<a href="{html.escape(url)}" rel="noopener noreferrer" target="_blank">'
+        f"{html.escape(site)}</a>"
+    )
 
 
 def error_message(text: str, language: str) -> dict[str, Any]:
     """A bubble for a message that is not an answer (an error)."""
-    return {"role": "assistant",
-            "content": f'<div class="answer" lang="{language}"><p>'
-                       f"{html.escape(text, quote=False)}</p></div>"}
+    return {
+        "role": "assistant",
+        "content": f'<div class="answer" lang="{language}"><p>'
+        f"{html.escape(text, quote=False)}</p></div>",
+    }

@@ -41,8 +41,14 @@ def head_html() -> str:
     return f"<script>{static_text(SCRIPT)}</script>"
 
 
-def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
-               auth: tuple[str, str] | None = None, quiet: bool = False) -> gr.Blocks:
+def launch_app(
+    app: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    quiet: bool = False,
+) -> gr.Blocks:
     """Start serving ``app`` in a background thread, with the safe settings; returns it.
 
     Never a share link, no analytics, no server-side rendering (it would start Node), no
@@ -72,8 +78,11 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
             footer_links=[],
             css=static_text(STYLES),
             head=head_html(),
-            app_kwargs={"middleware": [Middleware(LinkPreview, title=str(app.title),
-                                                  description=DESCRIPTION)]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(LinkPreview, title=str(app.title), description=DESCRIPTION)
+                ]
+            },
         )
     except OSError as e:
         log.debug("launch failed: %s", e)
@@ -96,15 +105,17 @@ class LinkPreview:
 
     def __init__(self, app: Any, title: str, description: str) -> None:
         self.app = app
-        self.tags = "\n".join([
-            f'<meta name="description" content="{html.escape(description)}" />',
-            f'<meta property="og:title" content="{html.escape(title)}" />',
-            f'<meta property="og:description" content="{html.escape(description)}" />',
-            '<meta property="og:type" content="website" />',
-            '<meta name="twitter:card" content="summary" />',
-            f'<meta name="twitter:title" content="{html.escape(title)}" />',
-            f'<meta name="twitter:description" content="{html.escape(description)}" />',
-        ])
+        self.tags = "\n".join(
+            [
+                f'<meta name="description" content="{html.escape(description)}" />',
+                f'<meta property="og:title" content="{html.escape(title)}" />',
+                f'<meta property="og:description" content="{html.escape(description)}" />',
+                '<meta property="og:type" content="website" />',
+                '<meta name="twitter:card" content="summary" />',
+                f'<meta name="twitter:title" content="{html.escape(title)}" />',
+                f'<meta name="twitter:description" content="{html.escape(description)}" />',
+            ]
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/":
@@ -136,7 +147,7 @@ class LinkPreview:
             first = self._TAG.search(text)
             if first:
                 text = self._TAG.sub("", text)
-                text = text[:first.start()] + self.tags + "\n" + text[first.start():]
+                text = text[: first.start()] + self.tags + "\n" + text[first.start() :]
                 body = text.encode("utf-8")
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
@@ -144,8 +155,15 @@ class LinkPreview:
         await send({"type": "http.response.body", "body": body})
 
 
-def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860,
-          auth: str | None = None, allow_public: bool = False, block: bool = True) -> gr.Blocks:
+def serve(
+    bot: Assistant,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: str | None = None,
+    allow_public: bool = False,
+    block: bool = True,
+) -> gr.Blocks:
     """Serve the chat page until interrupted (``block=False``: return the running page).
 
     The page is served first; the model and the index load right after, in the background,

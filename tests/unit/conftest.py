@@ -14,13 +14,16 @@ NOTES = {
     "account-executive.md": (
         "An Account Executive serves the client and takes in the client's requests every "
         "day.\n\nThe Account Executive is the entry level of account management in an "
-        "advertising agency."),
+        "advertising agency."
+    ),
     "account-director.md": (
         "An Account Director leads the account team and owns the relationship with the "
-        "client's senior people.\n\nThe Account Director advises the client on strategy."),
+        "client's senior people.\n\nThe Account Director advises the client on strategy."
+    ),
     "media-buying.md": (
         "A media buyer negotiates the price of advertising space with newspapers, websites "
-        "and television channels."),
+        "and television channels."
+    ),
 }
 
 

@@ -26,14 +26,14 @@ Typical duties include:
 | Art Director (AD) | 7-10 | $90,000-$120,000 |
 """
 
-SPLITTER = RecursiveCharacterTextSplitter(chunk_size=400, chunk_overlap=60,
-                                          add_start_index=True)
+SPLITTER = RecursiveCharacterTextSplitter(chunk_size=400, chunk_overlap=60, add_start_index=True)
 
 
 def test_tables_become_rows_that_name_their_columns() -> None:
     plain = plain_markdown(ARTICLE)
-    assert ("Level: Junior Designer; Years of experience: 0-2; "
-            "Salary (USD per year): $38,000-$47,000.") in plain
+    assert (
+        "Level: Junior Designer; Years of experience: 0-2; Salary (USD per year): $38,000-$47,000."
+    ) in plain
     assert "|" not in plain and "---" not in plain
 
 
@@ -66,4 +66,5 @@ def test_list_items_and_rows_are_quotable_as_items() -> None:
     assert any(t.startswith("Level: Art Director (AD)") for t in items)
     assert not any(q.text.startswith(("#", BULLET)) for q in quotes)
     assert [q.text for q in quotes if not q.item] == [
-        "Graphic design is a creative career with a clear ladder of levels and pay."]
+        "Graphic design is a creative career with a clear ladder of levels and pay."
+    ]

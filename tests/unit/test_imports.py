@@ -36,8 +36,10 @@ def imports_of(path: Path, runtime_only: bool = False) -> set[str]:
 def package_graph() -> dict[str, set[str]]:
     """``assistant.<module>`` -> the package modules it imports."""
     modules = {f"assistant.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
-    return {name: {m for m in imports_of(path) if m in modules and m != name}
-            for name, path in modules.items()}
+    return {
+        name: {m for m in imports_of(path) if m in modules and m != name}
+        for name, path in modules.items()
+    }
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -48,7 +50,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                return path[path.index(nxt):] + [node, nxt] if nxt in path else [node, nxt]
+                return path[path.index(nxt) :] + [node, nxt] if nxt in path else [node, nxt]
             if nxt not in state and (cycle := visit(nxt, path + [node])):
                 return cycle
         state[node] = "done"
@@ -62,8 +64,11 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def importers_of(prefix: str) -> set[str]:
     """The package modules that import ``prefix`` or one of its submodules."""
-    return {p.stem for p in PACKAGE.glob("*.py")
-            if any(m == prefix or m.startswith(prefix + ".") for m in imports_of(p))}
+    return {
+        p.stem
+        for p in PACKAGE.glob("*.py")
+        if any(m == prefix or m.startswith(prefix + ".") for m in imports_of(p))
+    }
 
 
 def test_the_package_has_no_import_cycle() -> None:
@@ -75,12 +80,15 @@ def test_the_cycle_finder_finds_one() -> None:
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
-@pytest.mark.parametrize(("library", "allowed"), [
-    ("chromadb", {"store"}),
-    ("langchain_chroma", {"store"}),
-    ("gradio", {"ui"}),
-    ("torch", set()),
-])
+@pytest.mark.parametrize(
+    ("library", "allowed"),
+    [
+        ("chromadb", {"store"}),
+        ("langchain_chroma", {"store"}),
+        ("gradio", {"ui"}),
+        ("torch", set()),
+    ],
+)
 def test_a_library_is_imported_only_by_its_module(library: str, allowed: set[str]) -> None:
     assert importers_of(library) <= allowed
 

@@ -25,13 +25,15 @@ def embedder(model: FakeEmbeddings) -> Embedder:
     return cast(Embedder, model)
 
 
-def build(config: Settings, store: Store, fake: FakeEmbeddings,
-          rebuild: bool = False) -> IndexReport:
+def build(
+    config: Settings, store: Store, fake: FakeEmbeddings, rebuild: bool = False
+) -> IndexReport:
     return Indexer(config, embedder(fake), store).run(rebuild=rebuild)
 
 
 def test_a_build_embeds_every_passage_once_and_the_searcher_finds_them(
-        config: Settings, store: Store, fake: FakeEmbeddings) -> None:
+    config: Settings, store: Store, fake: FakeEmbeddings
+) -> None:
     report = build(config, store, fake)
     assert (report.added, report.chunks_embedded) == (3, report.chunks)
     manifest = store.manifest()
@@ -43,7 +45,8 @@ def test_a_build_embeds_every_passage_once_and_the_searcher_finds_them(
 
 
 def test_an_unchanged_corpus_embeds_nothing_and_an_edit_only_its_passages(
-        config: Settings, store: Store, fake: FakeEmbeddings) -> None:
+    config: Settings, store: Store, fake: FakeEmbeddings
+) -> None:
     first = build(config, store, fake)
     fake.passages.clear()
     again = build(config, store, fake)
@@ -57,8 +60,9 @@ def test_an_unchanged_corpus_embeds_nothing_and_an_edit_only_its_passages(
     assert set(store.versions()) == {first.version, edited.version}
 
 
-def test_a_rebuild_embeds_everything_again(config: Settings, store: Store,
-                                           fake: FakeEmbeddings) -> None:
+def test_a_rebuild_embeds_everything_again(
+    config: Settings, store: Store, fake: FakeEmbeddings
+) -> None:
     first = build(config, store, fake)
     fake.passages.clear()
     report = build(config, store, fake, rebuild=True)
@@ -73,8 +77,9 @@ def test_the_fingerprint_changes_with_any_id_key_or_model(config: Settings) -> N
     assert all(s.metadata["chunk_id"] in {c.id for c in chunks} for s in sentences)
 
     def of(model: str, drop: int = 0) -> str:
-        return fingerprint(model, [f"{c.id}={c.key}" for c in chunks[drop:]],
-                           [(s.id, s.key) for s in sentences])
+        return fingerprint(
+            model, [f"{c.id}={c.key}" for c in chunks[drop:]], [(s.id, s.key) for s in sentences]
+        )
 
     assert of("fake") == of("fake") != of("e5")
     assert of("fake", drop=1) != of("fake")

@@ -13,8 +13,14 @@ from assistant.retrieval import Hit
 
 
 def hit(n: int, text: str) -> Hit:
-    return Hit(Document(page_content=text, id=f"c{n}",
-                        metadata={"path": f"corpus/{n}.md", "title": f"T{n}", "chunk": 0}), 0.9)
+    return Hit(
+        Document(
+            page_content=text,
+            id=f"c{n}",
+            metadata={"path": f"corpus/{n}.md", "title": f"T{n}", "chunk": 0},
+        ),
+        0.9,
+    )
 
 
 ASKED = [hit(1, "Account Executives serve the client."), hit(2, "ADs lead the team.")]
@@ -38,10 +44,10 @@ class Calls:
         return Answer(f"{hits[0].document.page_content} [1]", [Source.from_hit(hits[0])])
 
 
-def request(calls: Calls, question: str = "What does an AE do?",
-            history: tuple[str, ...] = ()) -> AnswerRequest:
-    return AnswerRequest(question, list(ASKED), "en", None, history, calls.search,
-                         calls.fallback)
+def request(
+    calls: Calls, question: str = "What does an AE do?", history: tuple[str, ...] = ()
+) -> AnswerRequest:
+    return AnswerRequest(question, list(ASKED), "en", None, history, calls.search, calls.fallback)
 
 
 def answer(model: GenericFakeChatModel, req: AnswerRequest) -> tuple[list[str], Answer]:
@@ -66,16 +72,20 @@ def test_an_answer_cites_the_request_hits_and_calls_nothing_back() -> None:
 
 def test_a_follow_up_is_searched_again_through_the_request() -> None:
     calls = Calls(found=AGAIN)
-    _, reply = answer(replies("How long until an AM becomes a director?", "Years [1]."),
-                      request(calls, "And then?", history=("What does an AM do?",)))
+    _, reply = answer(
+        replies("How long until an AM becomes a director?", "Years [1]."),
+        request(calls, "And then?", history=("What does an AM do?",)),
+    )
     assert calls.searched == ["How long until an AM becomes a director?"]
     assert [s.path for s in reply.sources] == ["corpus/3.md"]
 
 
 def test_a_follow_up_the_sources_do_not_cover_keeps_the_first_hits() -> None:
     calls = Calls(found=None)
-    _, reply = answer(replies("How long until an AM becomes a director?", "AEs serve [1]."),
-                      request(calls, "And then?", history=("What does an AM do?",)))
+    _, reply = answer(
+        replies("How long until an AM becomes a director?", "AEs serve [1]."),
+        request(calls, "And then?", history=("What does an AM do?",)),
+    )
     assert calls.searched and [s.path for s in reply.sources] == ["corpus/1.md"]
 
 

@@ -22,6 +22,7 @@ def test_a_subprocess_environment_is_always_quiet_and_offline() -> None:
 
 
 def test_the_makefile_reads_the_variables_from_the_script() -> None:
-    out = subprocess.run([sys.executable, _offline.__file__], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, _offline.__file__], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == [f"{k}={v}" for k, v in _offline.ENVIRONMENT.items()]

@@ -16,20 +16,23 @@ from assistant.question import (
 )
 
 
-@pytest.mark.parametrize(("question", "kind"), [
-    ("How long does it take to go from junior to senior designer?", DURATION),
-    ("bao lau thi len senior", DURATION),
-    ("mất mấy năm để lên trưởng phòng?", DURATION),
-    ("How much does a data analyst earn?", MONEY),
-    ("luong media planner bao nhieu 1 thang", MONEY),
-    ("Lương khởi điểm của copywriter là bao nhiêu?", MONEY),
-    ("What does a copywriter do?", None),
-    ("lam sao nang cao chat luong cong viec", None),  # "chất lượng" is not "lương"
-    ("How does an AD earn the client's trust?", None),
-    ("How much does the PMP exam cost?", MONEY),
-    ("What is a retainer fee?", None),  # a definition, not an amount
-    ("Who negotiates the price of advertising space?", None),
-])
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How long does it take to go from junior to senior designer?", DURATION),
+        ("bao lau thi len senior", DURATION),
+        ("mất mấy năm để lên trưởng phòng?", DURATION),
+        ("How much does a data analyst earn?", MONEY),
+        ("luong media planner bao nhieu 1 thang", MONEY),
+        ("Lương khởi điểm của copywriter là bao nhiêu?", MONEY),
+        ("What does a copywriter do?", None),
+        ("lam sao nang cao chat luong cong viec", None),  # "chất lượng" is not "lương"
+        ("How does an AD earn the client's trust?", None),
+        ("How much does the PMP exam cost?", MONEY),
+        ("What is a retainer fee?", None),  # a definition, not an amount
+        ("Who negotiates the price of advertising space?", None),
+    ],
+)
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
     assert answer_kind(question) == kind
 
@@ -43,24 +46,34 @@ def test_sentences_holding_a_duration_or_an_amount() -> None:
     assert time_units("takes 2-3 years") == {"long"}
 
 
-@pytest.mark.parametrize(("question", "parts"), [
-    ("AE làm gì và bao lâu thì lên AM?", ["AE làm gì", "bao lâu thì lên AM?"]),
-    ("What does a planner do? How long until senior?",
-     ["What does a planner do", "How long until senior?"]),
-    ("what does an AE do day to day, and what should I study?",
-     ["what does an AE do day to day", "what should I study?"]),
-    ("AE và AM khác nhau thế nào?", ["AE và AM khác nhau thế nào?"]),  # a comparison
-    ("junior vs senior designer: what changes?", ["junior vs senior designer: what changes?"]),
-    ("Tôi 24 tuổi, AE là gì?", ["Tôi 24 tuổi, AE là gì?"]),  # one question
-])
-def test_joined_questions_are_split_and_single_ones_are_not(question: str,
-                                                            parts: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("AE làm gì và bao lâu thì lên AM?", ["AE làm gì", "bao lâu thì lên AM?"]),
+        (
+            "What does a planner do? How long until senior?",
+            ["What does a planner do", "How long until senior?"],
+        ),
+        (
+            "what does an AE do day to day, and what should I study?",
+            ["what does an AE do day to day", "what should I study?"],
+        ),
+        ("AE và AM khác nhau thế nào?", ["AE và AM khác nhau thế nào?"]),  # a comparison
+        ("junior vs senior designer: what changes?", ["junior vs senior designer: what changes?"]),
+        ("Tôi 24 tuổi, AE là gì?", ["Tôi 24 tuổi, AE là gì?"]),  # one question
+    ],
+)
+def test_joined_questions_are_split_and_single_ones_are_not(
+    question: str, parts: list[str]
+) -> None:
     assert split_parts(question) == parts
 
 
 def test_a_part_that_names_nothing_takes_the_subject_of_the_first() -> None:
     assert with_subject(["seo manager luong bao nhieu", "lam nhung gi"]) == [
-        "seo manager luong bao nhieu", "seo manager lam nhung gi"]
+        "seo manager luong bao nhieu",
+        "seo manager lam nhung gi",
+    ]
 
 
 def test_definition_questions() -> None:
@@ -72,6 +85,8 @@ def test_definition_questions() -> None:
 def test_a_comparison_is_asked_of_each_side() -> None:
     from assistant.question import sides
 
-    assert sides("AE khác AM chỗ nào?", [(0, 2), (8, 10)]) == ["AE khác chỗ nào?",
-                                                               "khác AM chỗ nào?"]
+    assert sides("AE khác AM chỗ nào?", [(0, 2), (8, 10)]) == [
+        "AE khác chỗ nào?",
+        "khác AM chỗ nào?",
+    ]
     assert sides("What does an AE do?", [(13, 15)]) == ["What does an AE do?"]

@@ -10,23 +10,39 @@ from assistant import store as store_module
 from assistant.store import IndexVersion, Record, Store
 from assistant.testing import FakeEmbeddings
 
-TEXTS = ["account executives serve the client", "account directors lead the team",
-         "media buyers negotiate prices", "planners write the strategy"]
+TEXTS = [
+    "account executives serve the client",
+    "account directors lead the team",
+    "media buyers negotiate prices",
+    "planners write the strategy",
+]
 
 
 def filled(store: Store, fake: FakeEmbeddings, config: Settings) -> IndexVersion:
-    version = store.create(embeddings=fake.name, chunk_size=config.chunk_size,
-                           chunk_overlap=config.chunk_overlap)
+    version = store.create(
+        embeddings=fake.name, chunk_size=config.chunk_size, chunk_overlap=config.chunk_overlap
+    )
     vectors = fake.encode_passages(TEXTS)
-    version.add("chunks", [Record(f"c{i}", t, {"path": f"corpus/{i}.md", "title": f"T{i}"},
-                                  vectors[i]) for i, t in enumerate(TEXTS)])
-    version.add("sentences", [Record(f"c{i}:0", t, {"chunk_id": f"c{i}", "n": 0},
-                                     vectors[i]) for i, t in enumerate(TEXTS)])
+    version.add(
+        "chunks",
+        [
+            Record(f"c{i}", t, {"path": f"corpus/{i}.md", "title": f"T{i}"}, vectors[i])
+            for i, t in enumerate(TEXTS)
+        ],
+    )
+    version.add(
+        "sentences",
+        [
+            Record(f"c{i}:0", t, {"chunk_id": f"c{i}", "n": 0}, vectors[i])
+            for i, t in enumerate(TEXTS)
+        ],
+    )
     return version
 
 
-def test_a_version_holds_what_was_added(store: Store, fake: FakeEmbeddings,
-                                        config: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_version_holds_what_was_added(
+    store: Store, fake: FakeEmbeddings, config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     version = filled(store, fake, config)
     assert version.counts() == (4, 4) and version.dimension() == 384
     monkeypatch.setattr(store_module, "PAGE", 3)  # read back across pages
@@ -43,7 +59,8 @@ def test_a_version_holds_what_was_added(store: Store, fake: FakeEmbeddings,
 
 
 def test_nearest_gives_the_closest_passages_with_cosine_similarity(
-        store: Store, fake: FakeEmbeddings, config: Settings) -> None:
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
     version = filled(store, fake, config)
     found = version.nearest(fake.encode_query("media buyers negotiate prices"), k=2)
     assert [d.id for d, _ in found][0] == "c2" and len(found) == 2
@@ -51,18 +68,26 @@ def test_nearest_gives_the_closest_passages_with_cosine_similarity(
     assert found[0][0].metadata["path"] == "corpus/2.md"
     # The same collection through langchain-chroma, for filters and MMR.
     chroma = version.as_langchain(fake)
-    assert chroma.similarity_search("media buyers", k=1, filter={"path": "corpus/2.md"})[0].id \
-        == "c2"
+    assert (
+        chroma.similarity_search("media buyers", k=1, filter={"path": "corpus/2.md"})[0].id == "c2"
+    )
 
 
 def test_publish_switches_the_manifest_and_keeps_the_previous_version(
-        store: Store, fake: FakeEmbeddings, config: Settings) -> None:
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
     assert store.manifest() is None
     first = filled(store, fake, config)
     manifest = store.publish(first, files=4, fingerprint="abc")
     assert store.manifest() == manifest
-    assert (manifest.version, manifest.embeddings, manifest.dimension, manifest.chunks,
-            manifest.sentences, manifest.files) == (first.name, "fake", 384, 4, 4, 4)
+    assert (
+        manifest.version,
+        manifest.embeddings,
+        manifest.dimension,
+        manifest.chunks,
+        manifest.sentences,
+        manifest.files,
+    ) == (first.name, "fake", 384, 4, 4, 4)
     second = filled(store, fake, config)
     assert second.name > first.name  # names sort by age
     store.publish(second, files=4)
@@ -72,7 +97,8 @@ def test_publish_switches_the_manifest_and_keeps_the_previous_version(
 
 
 def test_keep_only_drops_other_versions_and_their_lexical_folders(
-        store: Store, fake: FakeEmbeddings, config: Settings) -> None:
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
     old, new = filled(store, fake, config), filled(store, fake, config)
     for version in (old, new):
         version.lexical_dir.mkdir(parents=True)
@@ -94,7 +120,8 @@ def test_missing_versions(store: Store, fake: FakeEmbeddings, config: Settings) 
 
 
 def test_an_index_built_with_other_settings_says_how_to_fix_it(
-        store: Store, fake: FakeEmbeddings, config: Settings) -> None:
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
     manifest = store.publish(filled(store, fake, config), files=4)
     manifest.check_compatible(config, "fake")  # the same: no error
     with pytest.raises(IndexMismatchError, match=r"embeddings=fake.*embeddings=e5.*--rebuild"):

@@ -7,29 +7,39 @@ from assistant.text import Aliases
 
 
 def test_definitions_in_both_directions_and_only_when_the_initials_agree() -> None:
-    text = ("An Assistant Brand Manager (ABM) supports the brand manager. Files go out at "
-            "300 DPI (dots per inch). The KPI (Key Performance Indicator – chỉ số đo lường) "
-            "matters. Salaries (USD per year) vary. Bán cho doanh nghiệp B2B (Sales Executive).")
-    assert set(definitions(text)) == {("ABM", "Assistant Brand Manager"),
-                                      ("DPI", "dots per inch"),
-                                      ("KPI", "Key Performance Indicator")}
+    text = (
+        "An Assistant Brand Manager (ABM) supports the brand manager. Files go out at "
+        "300 DPI (dots per inch). The KPI (Key Performance Indicator – chỉ số đo lường) "
+        "matters. Salaries (USD per year) vary. Bán cho doanh nghiệp B2B (Sales Executive)."
+    )
+    assert set(definitions(text)) == {
+        ("ABM", "Assistant Brand Manager"),
+        ("DPI", "dots per inch"),
+        ("KPI", "Key Performance Indicator"),
+    }
 
 
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
-    groups = learn_terms(["An Account Director (AD) leads the account.",
-                          "The Account Director (AD) decides. An Account Executive (AE) serves.",
-                          "Account Executives (AE) learn fast.",
-                          "An Art Director (AD) leads the visuals."])
+    groups = learn_terms(
+        [
+            "An Account Director (AD) leads the account.",
+            "The Account Director (AD) decides. An Account Executive (AE) serves.",
+            "Account Executives (AE) learn fast.",
+            "An Art Director (AD) leads the visuals.",
+        ]
+    )
     assert groups[0][0] in {"AD", "AE"}
     assert ["AD", "Art Director"] in groups and ["AD", "Account Director"] in groups
     assert sum(g[0] == "AE" for g in groups) == 1  # a plural is the same term
 
 
-def test_maintained_groups_merge_into_learned_ones_but_not_through_an_ambiguous_abbreviation(
-        ) -> None:
+def test_maintained_groups_merge_into_learned_ones_but_not_through_an_ambiguous_abbreviation() -> (
+    None
+):
     groups, titles = merge_groups(
         [["AD", "account director", "giám đốc account"], ["KH", "khách hàng", "client"]],
-        [["AD", "Account Director"], ["AD", "Art Director"]])
+        [["AD", "Account Director"], ["AD", "Art Director"]],
+    )
     account = next(g for g in groups if "Account Director" in g)
     art = next(g for g in groups if "Art Director" in g)
     assert "giám đốc account" in account and "giám đốc account" not in art
@@ -38,8 +48,9 @@ def test_maintained_groups_merge_into_learned_ones_but_not_through_an_ambiguous_
 
 
 def test_learned_terms_are_titles_for_follow_ups_and_expansion() -> None:
-    aliases = with_terms(Aliases.from_groups([["KH", "khách hàng", "client"]]),
-                         [["ABM", "Assistant Brand Manager"]])
+    aliases = with_terms(
+        Aliases.from_groups([["KH", "khách hàng", "client"]]), [["ABM", "Assistant Brand Manager"]]
+    )
     assert aliases.expansions("ABM làm gì?") == ["Assistant Brand Manager"]
     assert {aliases.groups[g][0] for g in aliases.entities("what does an ABM do")} == {"ABM"}
     assert aliases.entities("KH là ai?") == set()  # maintained groups are not titles
