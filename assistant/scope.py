@@ -285,9 +285,16 @@ class Scope:
         assert kind is not None
         language = question.language
         aliases = self.searcher.aliases
-        asked = aliases.entities(query.standalone) & aliases.titles
-        unknown = self.unknown_roles(query.standalone)
         lexical = self.searcher.index.lexical
+        # The roles asked about: learned terms whose long form ends with a role's head word
+        # (an Art Director, not a PMP certificate).
+        heads = {r.split()[1] for r in lexical.roles}
+        asked = {
+            g
+            for g in aliases.entities(query.standalone) & aliases.titles
+            if re.sub(r"s$", "", fold(_name(aliases.groups[g]).split()[-1])) in heads
+        }
+        unknown = self.unknown_roles(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
         # named where the fact is given.
         roles = [
