@@ -336,10 +336,33 @@ class ExtractiveAnswerer:
             said.update((item.chunk_id, n) for n, _ in run)
             text = " ".join(t for _, t in run) if run else item.text
             n = numbers.setdefault(item.chunk_id, len(numbers) + 1)
-            pieces.append(_cited(text, n))
+            pieces.append(_cited(without_attribution(text), n))
             quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
+
+
+_ATTRIBUTION = (
+    r'(?:according to (?:the|this) (?:article|source|guide)|theo bài viết)(?:\s*"[^"]*")?'
+)
+_UNATTRIBUTED = (
+    (re.compile(rf"\s*\(\s*{_ATTRIBUTION}\s*\)", re.IGNORECASE), ""),
+    (re.compile(rf",\s*{_ATTRIBUTION}\s*(?=[,.:;!?]|$)", re.IGNORECASE), ""),
+    (re.compile(rf"^\s*{_ATTRIBUTION}\s*[,;:]?\s*", re.IGNORECASE), ""),
+    (re.compile(rf"\s+{_ATTRIBUTION}(?=\s*[:.,;!?]|$)", re.IGNORECASE), ""),
+)
+
+
+def without_attribution(sentence: str) -> str:
+    """The sentence without "according to the article" / "theo bài viết": where a fact
+    comes from is what its citation says, so the answer does not repeat it in every quote."""
+    text = sentence
+    for pattern, replacement in _UNATTRIBUTED:
+        text = pattern.sub(replacement, text)
+    text = text.strip()
+    if not text:
+        return sentence
+    return text[0].upper() + text[1:] if text != sentence else text
 
 
 def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:

@@ -41,6 +41,7 @@ from pydantic import Field
 from support import clean_env, free_port, wait_until_served
 
 from assistant import Answer, Assistant, QuestionError, Settings
+from assistant.answer import without_attribution
 from assistant.embeddings import E5Embeddings
 from assistant.llm import LLMAnswerer
 from assistant.prompts import SYSTEM_PROMPT
@@ -118,7 +119,17 @@ def assert_from_corpus_or_refused(answer: Answer, corpus: Path = CORPUS) -> None
         assert (corpus.parent / source.path).is_file(), source.path
     for sentence, n in quoted_pieces(answer):
         assert 1 <= n <= len(answer.sources)
-        assert sentence in answer.sources[n - 1].text, (sentence, answer.sources[n - 1].path)
+        source = answer.sources[n - 1]
+        # Every quote is the source's own text; the answer shows it (or a run of a list's
+        # items) without "according to the article", which the citation says instead.
+        assert source.quotes and all(q in source.text for q in source.quotes), source.path
+        quotes = source.quotes
+        shown = {
+            without_attribution(" ".join(quotes[i:j]))
+            for i in range(len(quotes))
+            for j in range(i + 1, len(quotes) + 1)
+        }
+        assert sentence in shown, (sentence, source.path)
 
 
 class FileWatch:
