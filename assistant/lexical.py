@@ -36,6 +36,8 @@ class LexicalIndex:
         self.terms = terms or []
         #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
         self.roles = frozenset(roles or [])
+        #: the head words of those roles ("planner"), for telling a role in a question
+        self.heads = frozenset(r.split()[1] for r in self.roles)
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}
@@ -56,14 +58,22 @@ class LexicalIndex:
         """BM25 over ``texts`` (one per id), with the accent table of their words."""
         if not ids:
             return cls([], None)
-        lexical = cls.from_tokens(ids, [lexical_tokens(t) for t in texts], _accent_table(texts))
-        lexical.terms = learn_terms(texts)
-        lexical.roles = frozenset(role_phrases(texts, role_heads(texts)))
-        return lexical
+        return cls.from_tokens(
+            ids,
+            [lexical_tokens(t) for t in texts],
+            _accent_table(texts),
+            learn_terms(texts),
+            sorted(role_phrases(texts, role_heads(texts))),
+        )
 
     @classmethod
     def from_tokens(
-        cls, ids: list[str], tokens: list[list[str]], accents: dict[str, str] | None = None
+        cls,
+        ids: list[str],
+        tokens: list[list[str]],
+        accents: dict[str, str] | None = None,
+        terms: list[list[str]] | None = None,
+        roles: list[str] | None = None,
     ) -> LexicalIndex:
         """BM25 over passages already split into ``lexical_tokens`` (one list per id).
 
@@ -71,10 +81,10 @@ class LexicalIndex:
         table from the texts, and learns the corpus's terms and roles from them).
         """
         if not ids:
-            return cls([], None, accents)
+            return cls([], None, accents, terms, roles)
         bm25 = _bm25s().BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(ids, bm25, accents)
+        return cls(ids, bm25, accents, terms, roles)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.

@@ -42,7 +42,7 @@ import yaml
 
 from .question import DURATION, MONEY, Question, fact_kinds, time_units
 from .retrieval import Hit, Query, Searcher
-from .terms import roles_named
+from .terms import role_word, roles_named
 from .text import STOPWORDS, content_words, detect_language, fold
 
 log = logging.getLogger(__name__)
@@ -288,11 +288,10 @@ class Scope:
         lexical = self.searcher.index.lexical
         # The roles asked about: learned terms whose long form ends with a role's head word
         # (an Art Director, not a PMP certificate).
-        heads = {r.split()[1] for r in lexical.roles}
         asked = {
             g
             for g in aliases.entities(query.standalone) & aliases.titles
-            if re.sub(r"s$", "", fold(_name(aliases.groups[g]).split()[-1])) in heads
+            if role_word(_name(aliases.groups[g]).split()[-1]) in lexical.heads
         }
         unknown = self.unknown_roles(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
@@ -316,11 +315,16 @@ class Scope:
             f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
             f"{self.can_answer(language)}"
         )
+
+        def named_asked(groups: set[int]) -> str:
+            """How the refusal names what was asked about."""
+            return ", ".join(
+                dict.fromkeys([_name(aliases.groups[g]) for g in sorted(groups)] + roles + unknown)
+            )
+
         if not holders:
             log.info("no passage gives %s: refusing", kind)
-            wanted = ", ".join(
-                dict.fromkeys([_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown)
-            )
+            wanted = named_asked(asked)
             if wanted:
                 said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(
                     kind=name, asked=wanted
@@ -328,8 +332,6 @@ class Scope:
                 return f"{said} {self.can_answer(language)}"
             return no_kind
         about: list[int] = []
-        if unknown:  # "UX designer" where the corpus names only graphic designers
-            asked = set()
         for hit in holders:
             meta = hit.document.metadata
             context = (
@@ -344,9 +346,9 @@ class Scope:
                 return None
             about.extend(g for g in named if g not in about)
         given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
-        wanted = ", ".join(
-            dict.fromkeys([_name(aliases.groups[g]) for g in sorted(asked)] + roles + unknown)
-        )
+        # A role the corpus never names ("UX designer" where it names only graphic designers)
+        # is what the refusal is about, not the defined roles beside it.
+        wanted = named_asked(set() if unknown else asked)
         log.info("%s is given only for other things than %s: refusing", kind, wanted)
         if not given or not wanted:
             return no_kind
@@ -359,16 +361,15 @@ class Scope:
         word ("UX designer") where no passage has that pair. A common word before it ("entry
         level executive") names no role."""
         lexical = self.searcher.index.lexical
-        heads = {r.split()[1] for r in lexical.roles}
         held = max(RARE_PASSAGES, RARE_SHARE * len(lexical.ids))
         rare = float(np.log((len(lexical.ids) + 1) / (held + 1)))
         words = [m.group() for m in re.finditer(r"\w+", text)]
-        folded = [re.sub(r"s$", "", fold(w)) for w in words]
+        folded = [role_word(w) for w in words]
         found = []
         for i in range(1, len(words)):
             before = folded[i - 1]
             if (
-                folded[i] in heads
+                folded[i] in lexical.heads
                 and before not in STOPWORDS
                 and not before.isdigit()
                 and f"{before} {folded[i]}" not in lexical.roles

@@ -90,7 +90,7 @@ def learn_terms(texts: Iterable[str]) -> list[list[str]]:
     spellings: dict[tuple[str, str], Counter[str]] = {}
     for text in texts:
         for abbr, long in definitions(text):
-            spellings.setdefault((abbr, re.sub(r"s$", "", fold(long))), Counter())[long] += 1
+            spellings.setdefault((abbr, role_word(long)), Counter())[long] += 1
     # Most often defined first: a corpus's main roles before its passing jargon.
     ranked = sorted(spellings.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     return [[abbr, counts.most_common(1)[0][0]] for (abbr, _), counts in ranked]
@@ -133,6 +133,11 @@ _NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
 HEAD_NAMES = 2
 
 
+def role_word(word: str) -> str:
+    """A word as role names are compared: folded, a plural's final "s" dropped."""
+    return re.sub(r"s$", "", fold(word))
+
+
 def role_heads(texts: Iterable[str]) -> set[str]:
     """The words that end several capitalised names in the texts ("Designer" in "Junior
     Designer", "Senior Designer", "Graphic Designer"): the heads of the corpus's role names,
@@ -141,8 +146,7 @@ def role_heads(texts: Iterable[str]) -> set[str]:
     for text in texts:
         for match in _NAME.finditer(text):
             words = [fold(w) for w in match.group().split()]
-            head = re.sub(r"s$", "", words[-1])
-            names.setdefault(head, set()).add(" ".join(words[:-1]))
+            names.setdefault(role_word(words[-1]), set()).add(" ".join(words[:-1]))
     return {head for head, before in names.items() if len(before) >= HEAD_NAMES}
 
 
@@ -151,7 +155,7 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
     "media planner"), folded: the roles the corpus names, defined or not."""
     found = set()
     for text in texts:
-        words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+        words = [role_word(w) for w in _WORD.findall(text)]
         for before, word in zip(words, words[1:], strict=False):
             if word in heads:
                 found.add(f"{before} {word}")
@@ -160,7 +164,7 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
 
 def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
-    words = [re.sub(r"s$", "", fold(w)) for w in _WORD.findall(text)]
+    words = [role_word(w) for w in _WORD.findall(text)]
     return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if f"{a} {b}" in roles]
 
 
