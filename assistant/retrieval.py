@@ -146,7 +146,9 @@ class Searcher:
                         "(or `make index`)."
                     )
                 if self._loaded is None or self._loaded.manifest.version != manifest.version:
-                    self._loaded = self._load(manifest)
+                    loaded = self._load(manifest)
+                    if self._loaded is None or self._complete(loaded):
+                        self._loaded = loaded
             return self._loaded
 
     def refresh(self) -> None:
@@ -160,6 +162,28 @@ class Searcher:
         lexical = self._lexical(version)
         log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
         return LoadedIndex(manifest, version, lexical, with_terms(self._aliases, lexical.terms))
+
+    @staticmethod
+    def _complete(loaded: LoadedIndex) -> bool:
+        """Whether this process sees every record the manifest counts.
+
+        A rebuild run by another process on the same on-disk store can be visible here a
+        moment before all of its records are: until they are, the previous version answers.
+        """
+        manifest = loaded.manifest
+        seen = loaded.version.counts()
+        if seen == (manifest.chunks, manifest.sentences):
+            return True
+        log.warning(
+            "index %s is not fully visible yet (%d/%d chunks, %d/%d sentences): "
+            "the previous version answers until it is",
+            manifest.version,
+            seen[0],
+            manifest.chunks,
+            seen[1],
+            manifest.sentences,
+        )
+        return False
 
     @property
     def aliases(self) -> Aliases:
