@@ -56,6 +56,8 @@ KIND_PASSAGES = 12
 #: head word, it names a role ("UX" designer), where a common one does not ("entry-level").
 RARE_PASSAGES = 2
 RARE_SHARE = 0.02
+#: Words a passage may put between the words of a topic's phrase and still name it.
+PHRASE_GAPS = 2
 
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
 REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
@@ -420,12 +422,21 @@ class _Pattern:
     plain: re.Pattern[str]  # matched on folded text (typed without diacritics)
 
     @classmethod
-    def of(cls, terms: Iterable[str], plural: bool = True) -> _Pattern:
+    def of(cls, terms: Iterable[str], plural: bool = True, gaps: int = 0) -> _Pattern:
+        """Args:
+        terms: words or phrases.
+        plural: English terms also match with -s/-es.
+        gaps: words allowed between the words of a phrase ("học một ngành" has "học ngành").
+        """
         terms = [t.strip().lower() for t in terms if t and t.strip()]
         end = r"(?:s|es)?\b" if plural else r"\b"
+        space = rf"\s+(?:\w+\s+){{0,{gaps}}}" if gaps else r"\s+"
 
         def compile_(forms: Iterable[str]) -> re.Pattern[str]:
-            alternatives = "|".join(re.escape(t) for t in sorted(set(forms), key=len, reverse=True))
+            alternatives = "|".join(
+                space.join(re.escape(w) for w in t.split())
+                for t in sorted(set(forms), key=len, reverse=True)
+            )
             return re.compile(rf"(?<!\w)(?:{alternatives}){end}" if alternatives else r"(?!)")
 
         return cls(compile_(terms), compile_(fold(t) for t in terms))
@@ -456,6 +467,10 @@ class Topics:
         labels: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self._topics = {name: _Pattern.of(terms) for name, terms in topics.items() if terms}
+        # A passage names a topic in its own words: "học một ngành" names "học ngành".
+        self._in_passages = {
+            name: _Pattern.of(terms, gaps=PHRASE_GAPS) for name, terms in topics.items() if terms
+        }
         self._exceptions = _Pattern.of(exceptions, plural=False)
         self._labels = labels or {}
 
@@ -481,12 +496,11 @@ class Topics:
     def names(self) -> list[str]:
         return list(self._topics)
 
-    def named(self, text: str) -> set[str]:
-        """The topics ``text`` names."""
+    def named(self, text: str, passage: bool = False) -> set[str]:
+        """The topics ``text`` names (a question; with ``passage``, a passage)."""
         text = self._prepare(text)
-        return {
-            name for name, pattern in self._topics.items() if pattern.for_text(text).search(text)
-        }
+        patterns = self._in_passages if passage else self._topics
+        return {name for name, pattern in patterns.items() if pattern.for_text(text).search(text)}
 
     def unsupported(self, question: str, passages: Iterable[str]) -> set[str]:
         """The topics the question names that none of the passages names."""
@@ -494,7 +508,7 @@ class Topics:
         for passage in passages:
             if not asked:
                 break
-            asked -= self.named(passage)
+            asked -= self.named(passage, passage=True)
         return asked
 
     def _prepare(self, text: str) -> str:

@@ -75,6 +75,17 @@ def test_a_topic_is_supported_only_by_a_passage_that_names_it(topics: Topics) ->
     assert topics.unsupported("What does an AE do?", []) == set()
 
 
+def test_a_passage_names_a_topic_in_its_own_words(topics: Topics) -> None:
+    # "học ngành" (to study a subject) is said "học một ngành" in the passage: it names it.
+    question = "k hoc nganh marketing thi co lam seo dc ko"
+    said = "Bạn không bắt buộc phải học một ngành cụ thể để làm SEO."
+    assert topics.unsupported(question, [said]) == set()
+    assert topics.unsupported(question, ["SEO cần kiên nhẫn."]) == {"education"}
+    # Not any words apart: the question's phrase still has to be there, close together.
+    far = "Học viên mới vào nghề thường chọn SEO vì đây là một ngành dễ bắt đầu."
+    assert topics.unsupported(question, [far]) == {"education"}
+
+
 @pytest.mark.parametrize(
     "question",
     [
