@@ -173,7 +173,9 @@ class Aliases:
         with ``titles_only=False``, of every term of a group with an abbreviation (KH too)."""
         if len(fold(text)) != len(text):  # offsets would not carry over
             return []
-        return [(start, end) for start, end, _ in self._title_matches(text, titles_only)]
+        return list(
+            dict.fromkeys((start, end) for start, end, _ in self._title_matches(text, titles_only))
+        )
 
     def first_title(self, text: str) -> int | None:
         """The group of the first job title ``text`` names: what a passage is about."""
@@ -199,7 +201,9 @@ class Aliases:
         found.sort(key=lambda f: (f[0], f[0] - f[1]))
         kept: list[tuple[int, int, int]] = []
         for match in found:
-            if not kept or match[0] >= kept[-1][1]:
+            # The same words in two groups ("AD": Account Director, Art Director) name both:
+            # which one is meant is for the passages found to tell.
+            if not kept or match[0] >= kept[-1][1] or match[:2] == kept[-1][:2]:
                 kept.append(match)
         return kept
 

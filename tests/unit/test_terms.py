@@ -54,3 +54,14 @@ def test_learned_terms_are_titles_for_follow_ups_and_expansion() -> None:
     assert aliases.expansions("ABM làm gì?") == ["Assistant Brand Manager"]
     assert {aliases.groups[g][0] for g in aliases.entities("what does an ABM do")} == {"ABM"}
     assert aliases.entities("KH là ai?") == set()  # maintained groups are not titles
+
+
+def test_an_abbreviation_with_two_meanings_names_both_until_a_passage_tells() -> None:
+    aliases = Aliases.from_groups(
+        [["AD", "Account Director"], ["AD", "Art Director"], ["AE", "Account Executive"]],
+        titles=["Account Director", "Art Director", "Account Executive"],
+    )
+    assert aliases.entities("AD ben design thi luong bao nhieu") == {0, 1}
+    assert aliases.entities("What does an Art Director do?") == {1}
+    # One place in the text however many meanings it has: "AE vs AD" compares two things.
+    assert aliases.mentions("AE khác AD chỗ nào") == [(0, 2), (8, 10)]
