@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
@@ -251,9 +251,15 @@ class ExtractiveAnswerer:
         self.margin = margin
 
     def answer(
-        self, query: Query, hits: list[Hit], language: str | None = None, kind: str | None = None
+        self,
+        query: Query,
+        hits: list[Hit],
+        language: str | None = None,
+        kind: str | None = None,
+        said: Collection[str] = (),
     ) -> Answer:
-        """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked."""
+        """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked;
+        ``said``: sentences an answer to another part of the question quotes already."""
         language = language or detect_language(query.text)
         if not hits:
             return Answer(
@@ -278,9 +284,13 @@ class ExtractiveAnswerer:
         wants_list = asks_for_a_list(question)
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
+        repeated = False
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             if meta.get("item"):
                 items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
+            if text in said:
+                repeated = True
+                continue  # each part of a question adds what the others did not say
             score = float(vec @ query.vector)
             score += RANK_WEIGHT * (len(hits) - rank[chunk_id]) / len(hits)
             if meta.get("language") == language:
@@ -305,6 +315,8 @@ class ExtractiveAnswerer:
                 if named_roles and not named_roles & asked_roles:
                     score -= OTHER_TITLE_PENALTY
             scored.append(Scored(score, chunk_id, text, vec, int(meta.get("n", 0))))
+        if not scored and repeated:  # all of it said for another part of the question
+            return Answer("", [], language=language)
         if not scored:  # passages with no quotable sentence: quote the best passage itself
             best = hits[0]
             return Answer(
@@ -328,12 +340,12 @@ class ExtractiveAnswerer:
         numbers: dict[str, int] = {}
         pieces: list[str] = []
         quoted: dict[str, list[str]] = {}
-        said: set[tuple[str, int]] = set()
+        listed: set[tuple[str, int]] = set()
         for item in chosen:
-            if (item.chunk_id, item.n) in said:
+            if (item.chunk_id, item.n) in listed:
                 continue  # already quoted as part of its list
             run = _list_run(items.get(item.chunk_id, {}), item.n)
-            said.update((item.chunk_id, n) for n, _ in run)
+            listed.update((item.chunk_id, n) for n, _ in run)
             text = " ".join(t for _, t in run) if run else item.text
             n = numbers.setdefault(item.chunk_id, len(numbers) + 1)
             pieces.append(_cited(without_attribution(text), n))
@@ -413,6 +425,8 @@ def combine(answers: list[Answer], language: str) -> Answer:
                 quotes = tuple(dict.fromkeys(sources[same].quotes + source.quotes))
                 sources[same] = replace(sources[same], quotes=quotes)
             numbers[str(n)] = str(same + 1)
+        if not answer.answer:
+            continue
         texts.append(
             _MARKER.sub(
                 lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManager, Callbacks
@@ -164,9 +164,12 @@ class Assistant:
         if len(parts) == 1:  # a comparison of two roles: each side searched for alone
             parts = sides(text, self.searcher.aliases.mentions(text))
         if len(parts) > 1:
-            answers = [
-                self._answer(Question.read(part, turns), callbacks=callbacks) for part in parts
-            ]
+            answers: list[Answer] = []
+            for part in parts:
+                said = {q for a in answers for s in a.sources for q in s.quotes}
+                answers.append(
+                    self._answer(Question.read(part, turns), said=said, callbacks=callbacks)
+                )
             answer = combine(answers, read.language)
         else:
             query, hits, refusal = self._search(read, callbacks)
@@ -243,14 +246,16 @@ class Assistant:
         question: Question,
         found: tuple[Query, list[Hit], str | None] | None = None,
         *,
+        said: Collection[str] = (),
         callbacks: Callbacks = None,
     ) -> Answer:
-        """The extractive answer to one question (or the refusal)."""
+        """The extractive answer to one question (or the refusal); ``said``: the sentences
+        the answers to the question's other parts quote."""
         query, hits, refusal = found or self._search(question, callbacks)
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
         return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-            query, hits, question.language, kind=question.kind
+            query, hits, question.language, kind=question.kind, said=said
         )
 
     def covers(self, query: Query, hits: list[Hit]) -> bool:

@@ -168,6 +168,13 @@ def test_a_question_of_two_parts_gets_both_answered_with_their_own_sources(bot: 
     assert markers == set(range(1, len(reply.sources) + 1))
 
 
+def test_the_parts_of_a_question_do_not_repeat_each_others_quotes(bot: Assistant) -> None:
+    # Two parts that ask nearly the same: the second adds what the first did not say.
+    reply = bot.ask("What does an AE do, and what does an account executive do all day?")
+    quotes = [q.strip() for q in re.split(r"\[\d+\][.!:;]?", reply.answer) if q.strip()]
+    assert len(quotes) >= 2 and len(set(quotes)) == len(quotes), reply.answer
+
+
 def test_markers_stand_before_the_full_stop(bot: Assistant) -> None:
     reply = bot.ask("What does an account executive do?")
     assert re.search(r"\w \[\d+\][.!:;]", reply.answer), reply.answer
