@@ -25,7 +25,7 @@ from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
-from .question import Question, sides, with_subject
+from .question import Question, asks_definition, sides, with_subject
 from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
@@ -161,8 +161,9 @@ class Assistant:
         turns = _user_turns(history)
         read = Question.read(text, turns)
         parts = with_subject(read.parts)
-        if len(parts) == 1:  # a comparison of two roles: each side searched for alone
-            parts = sides(text, self.searcher.aliases.mentions(text))
+        if len(parts) == 1:  # two roles compared, or terms to define: each searched for alone
+            named = self.searcher.aliases.mentions(text, titles_only=not asks_definition(text))
+            parts = sides(text, named)
         if len(parts) > 1:
             answers: list[Answer] = []
             for part in parts:

@@ -106,21 +106,31 @@ def asks_definition(text: str) -> bool:
     return _DEFINITION.search(fold(text).strip(" ?!.")) is not None
 
 
+#: Most terms a "what do X, Y and Z mean?" question is answered for term by term.
+MAX_DEFINED = 3
+
+
 def is_comparison(text: str) -> bool:
     """Whether ``text`` compares things ("AE khác AM chỗ nào?", "junior vs senior")."""
     return _COMPARISON.search(fold(text)) is not None
 
 
 def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
-    """A comparison of two named things asked of each alone: "AE khác AM chỗ nào?" with the
-    spans of "AE" and "AM" -> ["AE khác chỗ nào?", "khác AM chỗ nào?"] (the question itself
-    when it does not name exactly two)."""
-    if len(spans) != 2 or not is_comparison(text):
+    """A question about several named things asked of each alone: a comparison of two ("AE
+    khác AM chỗ nào?" with the spans of "AE" and "AM" -> ["AE khác chỗ nào?", "khác AM chỗ
+    nào?"]) or what a few terms mean ("CSD và KAM là viết tắt của gì?"); the question itself
+    otherwise."""
+    compared = len(spans) == 2 and is_comparison(text)
+    defined = 1 < len(spans) <= MAX_DEFINED and asks_definition(text)
+    if not (compared or defined):
         return [text]
     out = []
-    for keep in (0, 1):
-        start, end = spans[1 - keep]
-        out.append(re.sub(r"\s+", " ", f"{text[:start]} {text[end:]}").strip())
+    for keep in range(len(spans)):
+        rest = text
+        for i, (start, end) in sorted(enumerate(spans), key=lambda s: -s[1][0]):
+            if i != keep:
+                rest = f"{rest[:start]} {rest[end:]}"
+        out.append(re.sub(r"\s+", " ", rest).strip())
     return out
 
 

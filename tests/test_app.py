@@ -175,6 +175,12 @@ def test_the_parts_of_a_question_do_not_repeat_each_others_quotes(bot: Assistant
     assert len(quotes) >= 2 and len(set(quotes)) == len(quotes), reply.answer
 
 
+def test_terms_asked_together_are_each_defined(bot: Assistant) -> None:
+    reply = bot.ask("KAM voi CSD nghia la gi")
+    assert "Key Account Manager" in reply.answer, reply.answer
+    assert "Client Service Director" in reply.answer, reply.answer
+
+
 def test_markers_stand_before_the_full_stop(bot: Assistant) -> None:
     reply = bot.ask("What does an account executive do?")
     assert re.search(r"\w \[\d+\][.!:;]", reply.answer), reply.answer

@@ -90,3 +90,15 @@ def test_a_comparison_is_asked_of_each_side() -> None:
         "khác AM chỗ nào?",
     ]
     assert sides("What does an AE do?", [(13, 15)]) == ["What does an AE do?"]
+
+
+def test_terms_to_define_are_asked_one_by_one() -> None:
+    from assistant.question import sides
+
+    assert sides("what do GAD and KAM stand for?", [(8, 11), (16, 19)]) == [
+        "what do GAD and stand for?",
+        "what do and KAM stand for?",
+    ]
+    # Not a definition nor a comparison: one question.
+    text = "How long from AE to AM?"
+    assert sides(text, [(14, 16), (20, 22)]) == [text]
