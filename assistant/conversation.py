@@ -38,6 +38,8 @@ _REFERENCES = tuple(
         (r"(?<!\w)(?:vị trí|cấp|cấp bậc|chức vụ|chức danh|người) (?:đó|này|ấy)(?!\w)", "{}"),
         (r"(?<!\w)(?:vi tri|cap bac|chuc vu|chuc danh|nguoi) (?:do|nay|ay)(?!\w)", "{}"),
         (r"(?<!\w)họ(?!\w)", "{}"),
+        # "họ" typed without its mark, not "hỗ trợ", "hồ sơ", "Hồ Chí Minh", "họ tên"...
+        (r"(?<!\w)ho(?!\w)(?!\s+(?:tro|so|chi minh|ten|va ten|khau|ca)\b)", "{}"),
         (r"(?<!\w)(lên|tới|đến) (?:đó|đấy)(?!\w)", r"\1 {}"),
     )
 )

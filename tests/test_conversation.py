@@ -39,6 +39,8 @@ ALIASES = with_terms(
             "What should I study to get to AD faster?",
         ),
         ("Vị trí đó cần kỹ năng gì?", ["AM làm gì?"], "AM cần kỹ năng gì?"),
+        # "họ" typed without its mark
+        ("neu co su co thi ho phai lam gi", ["AM lam gi"], "neu co su co thi AM phai lam gi"),
     ],
 )
 def test_follow_ups_are_made_to_stand_alone(
@@ -53,6 +55,7 @@ def test_follow_ups_are_made_to_stand_alone(
         ("Còn bao lâu nữa thì lên AD?", ["AM làm gì?"]),  # names its own title
         ("How do they split their time?", ["What are the three kinds of work?"]),  # no title before
         ("What does an AE do?", []),
+        ("vay ho tro khach hang the nao", ["AM lam gi"]),  # "hỗ trợ" (support), not "họ"
     ],
 )
 def test_questions_that_stand_alone_are_left_as_they_are(question: str, earlier: list[str]) -> None:
