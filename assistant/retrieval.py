@@ -25,7 +25,7 @@ from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
 from .errors import IndexMissingError, StoreError
 from .lexical import LexicalIndex
-from .question import Question
+from .question import Question, answer_kind, fact_kinds
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Store
 from .terms import roles_named, with_terms
@@ -46,6 +46,8 @@ EXPANSION_WEIGHT = 0.25
 SENTENCE_WEIGHT = 0.2
 #: Taken off a passage whose first job title (what it is about) is not one the question names.
 OTHER_SUBJECT_PENALTY = 0.015
+#: Added, for a question about a duration or an amount of money, to a passage that gives one.
+KIND_PASSAGE_BONUS = 0.015
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
 #: Passages (best first) an optional cross-encoder reranker orders again: it reads every
@@ -350,9 +352,12 @@ class Searcher:
         titles = self.aliases.entities(query.standalone)
         roles = self.index.lexical.roles
         asked_roles = set(roles_named(query.standalone, roles))
+        kind = answer_kind(query.standalone)
         for hit in top:
             text = hit.document.page_content
             hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
+            if kind and kind in fact_kinds(text):
+                hit.score += KIND_PASSAGE_BONUS  # "how long" is answered where years are given
             if titles and self.aliases.first_title(text) not in titles:
                 hit.score -= OTHER_SUBJECT_PENALTY
             elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):

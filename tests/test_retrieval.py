@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
@@ -93,3 +94,25 @@ def test_a_reranker_orders_the_best_passages_again(bot: Assistant) -> None:
     reranked = [len(h.document.page_content) for h in searcher.search(question, k=4)]
     assert reranked == sorted(reranked)
     assert plain != sorted(plain)  # retrieval alone gives another order
+
+
+def test_a_passage_giving_the_kind_of_fact_asked_ranks_first(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # The job description shares more words with the question; the years are elsewhere.
+    (make_corpus / "planner.md").write_text(
+        "# Media planner\n\n## What a media planner does\n\nTo become a senior media planner, "
+        "you have to lead bigger campaigns, mentor junior planners and own the media budget "
+        "of a client.\n\n## Career path\n\nMost juniors are promoted after three to four "
+        "years.\n",
+        "utf-8",
+    )
+    (make_corpus / "buyer.md").write_text(
+        "# Media buyer\n\nA media buyer negotiates prices with TV channels and websites. "
+        "Becoming a senior media buyer means handling the largest contracts.\n",
+        "utf-8",
+    )
+    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    hits = bot.searcher.search("how many years before I am a senior planner", k=2)
+    assert "three to four years" in hits[0].document.page_content, [h.document for h in hits]
