@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from .text import Aliases, fold
+from .text import STOPWORDS, Aliases, fold
 
 #: Words skipped when the initials of a long form are matched with an abbreviation.
 _MINOR = frozenset("of and the for to in on a an & de du la và của".split())
@@ -157,7 +157,7 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
     for text in texts:
         words = [role_word(w) for w in _WORD.findall(text)]
         for before, word in zip(words, words[1:], strict=False):
-            if word in heads:
+            if word in heads and _qualifies(before):
                 found.add(f"{before} {word}")
     return found
 
@@ -165,7 +165,17 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
 def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
     words = [role_word(w) for w in _WORD.findall(text)]
-    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if f"{a} {b}" in roles]
+    return [
+        f"{a} {b}"
+        for a, b in zip(words, words[1:], strict=False)
+        if f"{a} {b}" in roles and _qualifies(a)
+    ]
+
+
+def _qualifies(word: str) -> bool:
+    """Whether ``word`` can make a role of the head word after it: "media" planner, not "a"
+    PM or "but" PM."""
+    return word not in STOPWORDS and not word.isdigit()
 
 
 def with_terms(aliases: Aliases, learned: Iterable[Iterable[str]]) -> Aliases:

@@ -65,3 +65,22 @@ def test_an_abbreviation_with_two_meanings_names_both_until_a_passage_tells() ->
     assert aliases.entities("What does an Art Director do?") == {1}
     # One place in the text however many meanings it has: "AE vs AD" compares two things.
     assert aliases.mentions("AE khác AD chỗ nào") == [(0, 2), (8, 10)]
+
+
+def test_a_written_out_title_names_its_group_in_the_plural_an_abbreviation_does_not() -> None:
+    aliases = Aliases.from_groups(
+        [["PM", "Project Manager"], ["AD", "Account Director"]],
+        titles=["Project Manager", "Account Director"],
+    )
+    assert aliases.entities("do project managers need to code?") == {0}
+    assert aliases.entities("công ty ads") == set()  # "ads" are adverts, not ADs
+
+
+def test_a_stop_word_before_a_role_head_names_no_role() -> None:
+    from assistant.terms import role_phrases, roles_named
+
+    roles = frozenset(
+        role_phrases(["A PM plans; but PMs and media planners..."], {"pm", "planner"})
+    )
+    assert roles == {"media planner"}
+    assert roles_named("a pm and a media planner", roles | {"a pm"}) == ["media planner"]
