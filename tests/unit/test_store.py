@@ -10,9 +10,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from assistant import ConfigError, IndexMismatchError, Settings, StoreError
+from assistant import ConfigError, IndexDamagedError, IndexMismatchError, Settings, StoreError
 from assistant import store as store_module
-from assistant.errors import IndexDamagedError
 from assistant.store import IndexVersion, Record, Store, os_error
 from assistant.testing import FakeEmbeddings
 
