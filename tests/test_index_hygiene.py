@@ -77,7 +77,7 @@ def test_twenty_small_rebuilds_keep_the_index_size_flat(
     assert len(list((config.index_dir / "lexical").iterdir())) == 2
     # Chroma's database keeps its freed pages for reuse: it settles after a few builds.
     assert sizes[-1] <= 1.2 * sizes[1], sizes
-    assert sizes[-1] <= 1.05 * sizes[9], sizes
+    assert sizes[-1] <= 1.1 * sizes[9], sizes
     assert TOPICS[9][0] == "influencer-contracts"  # changed last
     assert "Revision 19." in bot.search("the fee paid to the content creator", k=1)[0].text
 
@@ -161,7 +161,7 @@ def test_a_damaged_store_is_rebuilt_by_a_running_assistant(
 
     report = bot.index(rebuild=True)
 
-    assert report.added == 3
+    assert report.added == 3 and (config.index_dir / "chroma.damaged").is_dir()
     assert bot.ask(OLD_QUESTION).sources[0].path == OLD_PATH
 
 
