@@ -263,8 +263,12 @@ def forget_client(path: str) -> None:
     """
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_system.pop(path, None)
-    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+    if not isinstance(systems, dict):  # another chromadb: forget them all
+        SharedSystemClient.clear_system_cache()
+        return
+    systems.pop(path, None)
+    getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(path, None)
 
 
 def damage(error: BaseException) -> str | None:
@@ -604,7 +608,6 @@ class Store:
         """Set a damaged on-disk store aside and open a new, empty one in its place."""
         if self.chroma_dir is None:
             raise StoreError("A Chroma server's store is repaired on the server, not here.")
-        forget_client(str(self.chroma_dir))
         set_aside(self.chroma_dir)
         self.reopen()
 
