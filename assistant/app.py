@@ -124,7 +124,12 @@ class Assistant:
 
     # --- the three uses -------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:
-        """Bring the index up to date with the corpus (``rebuild``: start from nothing)."""
+        """Bring the index up to date with the corpus (``rebuild``: start from nothing, setting
+        a damaged store aside)."""
+        if rebuild:
+            with self._lock:
+                if self._store is None:
+                    self._store = Store.from_settings(self.settings, rebuild=True)
         indexer = Indexer(self.settings, self.embeddings, self.store, progress=progress)
         report = indexer.run(rebuild=rebuild)
         if self._searcher is not None:

@@ -7,7 +7,8 @@ The tree::
     ├── CorpusError                the corpus folder is missing or holds nothing readable
     ├── IndexMissingError          no index has been built yet
     ├── IndexMismatchError         the index was built with another model or chunking
-    ├── StoreError                 the Chroma store (on disk or a server) cannot be reached
+    ├── StoreError                 the index cannot be reached, read or written
+    │   └── IndexDamagedError      the on-disk Chroma store is damaged (rebuild it)
     └── QuestionError              the question is empty or cannot be answered as given
 
 The CLI prints these without a traceback and exits with code 1 (2 for a bad question).
@@ -37,7 +38,16 @@ class IndexMismatchError(AssistantError):
 
 
 class StoreError(AssistantError):
-    """The Chroma store (on disk or a server) cannot be reached or read."""
+    """The index (the Chroma store, on disk or a server, or the index folder) cannot be
+    reached, read or written."""
+
+
+class IndexDamagedError(StoreError):
+    """The on-disk Chroma store is damaged (e.g. a truncated ``chroma.sqlite3``).
+
+    It holds only data derived from the corpus: ``assistant index --rebuild`` sets it aside and
+    builds a new one.
+    """
 
 
 class QuestionError(AssistantError):

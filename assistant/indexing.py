@@ -46,9 +46,19 @@ from .chunking import passages, plain_markdown, quotable_sentences
 from .config import Settings
 from .corpus import CorpusFile, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
-from .errors import CorpusError, StoreError
+from .errors import CorpusError, IndexDamagedError, StoreError
 from .lexical import LexicalIndex
-from .store import FORMAT, IndexVersion, Kind, Manifest, Record, Store, version_age, where
+from .store import (
+    FORMAT,
+    IndexVersion,
+    Kind,
+    Manifest,
+    Record,
+    Store,
+    os_error,
+    version_age,
+    where,
+)
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +284,18 @@ class Indexer:
             CorpusError: the corpus folder is missing or holds no readable document.
             IndexMismatchError: the index was built with another model or chunking and
                 ``rebuild`` is false.
-            StoreError: the store cannot be written, or another build is running.
+            IndexDamagedError: the on-disk store is damaged and ``rebuild`` is false (a
+                rebuild sets it aside and starts afresh).
+            StoreError: the store or the index folder cannot be written (the message names
+                the path), or another build is running.
         """
-        with self._lock():
-            return self._run(rebuild)
+        try:
+            with self._lock():
+                if self.store.replaced():  # deleted or replaced since it was opened here
+                    self.store.reopen()
+                return self._run(rebuild)
+        except OSError as e:  # a read-only folder, a file where a folder belongs, a full disk
+            raise os_error(e, self.settings.index_dir) from e
 
     def _run(self, rebuild: bool) -> IndexReport:
         started = time.perf_counter()
@@ -294,7 +312,13 @@ class Indexer:
         content = fingerprint(
             model, (f"{c.id}={c.key}" for c in chunks), ((s.id, s.key) for s in sentences)
         )
-        current = self.store.manifest()
+        try:
+            current = self.store.manifest()
+        except IndexDamagedError:
+            if not rebuild:
+                raise
+            self.store.recover()  # derived data: set it aside and start afresh
+            current = None
         if current is not None and not rebuild:
             current.check_compatible(self.settings, model)
             if self._up_to_date(current, content):

@@ -139,6 +139,7 @@ class Searcher:
         with self._lock:
             if self._loaded is None or now - self._checked >= self.check_seconds:
                 self._checked = now
+                self._follow_replaced_store()
                 manifest = self.store.manifest()
                 if manifest is None:
                     if self._loaded is not None:
@@ -152,6 +153,21 @@ class Searcher:
                     if self._loaded is None or self._complete(loaded):
                         self._loaded = loaded
             return self._loaded
+
+    def _follow_replaced_store(self) -> None:
+        """Open the store again when its files were deleted or replaced under this process
+        (``rm -rf index/`` and ``assistant index``, or ``index --rebuild`` of a damaged one):
+        this client would go on answering from the deleted files."""
+        if not self.store.replaced():
+            return
+        self._loaded = None
+        if not self.store.exists():
+            raise IndexMissingError(
+                f"The index in {self.settings.index_dir} was deleted. Build it again with "
+                "`assistant index`."
+            )
+        log.warning("the index in %s was replaced: opening it again", self.settings.index_dir)
+        self.store.reopen()
 
     def refresh(self) -> None:
         """Read the manifest at the next search (after a rebuild in this process)."""
@@ -313,10 +329,7 @@ class Searcher:
                     continue
                 if isinstance(e, StoreError):
                     raise
-                raise StoreError(
-                    f"Searching the index failed: {e}. Rebuild it with "
-                    "`assistant index --rebuild` if this persists."
-                ) from e
+                raise self.store.failure(e, "Searching the index") from e
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)

@@ -24,7 +24,8 @@ The index folder (``ASSISTANT_INDEX_DIR``, ``index/`` by default)::
     index/
     ├── chroma/                    the on-disk Chroma store (absent with a Chroma server)
     │   ├── chroma.sqlite3         every collection's records, metadata and write-ahead log
-    │   └── <uuid>/                the HNSW files of one collection
+    │   └── <uuid>/                the HNSW files of one collection (deleted with it)
+    ├── chroma.damaged/            a damaged store set aside by ``assistant index --rebuild``
     ├── lexical/
     │   └── <prefix>-<version>/    the BM25 index of one version: bm25/, ids.json, accents.json
     ├── manifest.json              a copy of the answering manifest, for people to read
@@ -37,10 +38,12 @@ version rebuilds it once from the passages stored on the server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +55,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from .config import Settings
-from .errors import ConfigError, IndexMismatchError, StoreError
+from .errors import ConfigError, IndexDamagedError, IndexMismatchError, StoreError
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -69,6 +72,18 @@ PAGE = 1000
 MAX_WRITE = 5000
 
 Kind = Literal["chunks", "sentences"]
+
+#: The on-disk Chroma store inside the index folder, and its database file.
+CHROMA_DIR = "chroma"
+SQLITE_FILE = "chroma.sqlite3"
+#: Where ``assistant index --rebuild`` moves a damaged store (the last one only).
+DAMAGED_SUFFIX = ".damaged"
+#: SQLite's messages for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB).
+_DAMAGE = ("database disk image is malformed", "file is not a database")
+#: The database file each on-disk store path was opened on in this process (``file_identity``).
+_opened: dict[str, tuple[int, int] | None] = {}
+#: A collection's HNSW folder is named after its vector segment's id.
+_SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
 
@@ -165,38 +180,154 @@ def connect(settings: Settings) -> Any:
     ``Authorization: Bearer <token>`` (what a reverse proxy or Chroma's token auth expects).
 
     Raises:
+        IndexDamagedError: the on-disk store is damaged (``assistant index --rebuild`` fixes it).
         StoreError: the server does not answer or the folder cannot be opened.
+    """
+    if not settings.chroma_host:
+        return open_folder(settings.index_dir / CHROMA_DIR)
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    try:
+        client = chromadb.HttpClient(
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            headers=auth_headers(settings),
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        client.heartbeat()
+        return client
+    except Exception as e:  # chromadb raises many kinds; all mean the same to a user
+        raise StoreError(
+            f"Cannot open the Chroma server at {settings.chroma_host}:{settings.chroma_port}: "
+            f"{e}. Check that it is reachable (start a server with "
+            "`chroma run --path DIR --host 127.0.0.1 --port N`; set ASSISTANT_CHROMA_TOKEN if "
+            "it asks for a token) or unset ASSISTANT_CHROMA_HOST to use the index folder."
+        ) from e
+
+
+def open_folder(folder: Path) -> Any:
+    """A ``chromadb.PersistentClient`` on ``folder`` (made when missing), opened afresh.
+
+    Raises:
+        IndexDamagedError: ``chroma.sqlite3`` there is damaged.
+        StoreError: the folder cannot be made, read or written.
     """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    path = str(folder)
+    database = folder / SQLITE_FILE
+    if path in _opened and _opened[path] != file_identity(database):
+        forget_client(path)  # deleted or replaced since this process opened it
     try:
-        if settings.chroma_host:
-            client = chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                ssl=settings.chroma_ssl,
-                headers=auth_headers(settings),
-                settings=chroma_settings,
-            )
-            client.heartbeat()
-            return client
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(
-            path=str(settings.index_dir / "chroma"), settings=chroma_settings
+        folder.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(
+            path=path, settings=ChromaSettings(anonymized_telemetry=False)
         )
-    except Exception as e:  # chromadb raises many kinds; all mean the same to a user
-        where = (
-            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-            if settings.chroma_host
-            else f"the index folder {settings.index_dir}"
-        )
+        _opened[path] = file_identity(database)
+        return client
+    except OSError as e:
+        raise os_error(e, folder) from e
+    except Exception as e:  # chromadb raises many kinds
+        # chromadb keeps the System of a path even when it failed to start: forget it, so
+        # that the next attempt (after a rebuild set the files aside) opens them again.
+        forget_client(str(folder))
+        if damage(e):
+            raise damaged(folder, e) from e
         raise StoreError(
-            f"Cannot open {where}: {e}. Check that it is reachable (start a server with "
-            "`chroma run --path DIR --host 127.0.0.1 --port N`; set ASSISTANT_CHROMA_TOKEN if "
-            "it asks for a token) or unset ASSISTANT_CHROMA_HOST to use the index folder."
+            f"Cannot open the index in {folder}: {e}. Check that this user may read and write "
+            "it, or rebuild it with `assistant index --rebuild`."
         ) from e
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (device and inode), or None when there is none: a folder
+    deleted and made again holds a new file under the same name."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def forget_client(path: str) -> None:
+    """Make the next ``PersistentClient`` on ``path`` open the files on disk afresh.
+
+    chromadb shares one System (one SQLite connection, one HNSW cache) per path in a process
+    (``SharedSystemClient``) and keeps it after the files were deleted, replaced or failed to
+    open. ``SharedSystemClient.clear_system_cache()`` would forget every path and give the
+    other stores of the process a second System on their files; this forgets one. Clients
+    made before keep working on what they opened.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+    if not isinstance(systems, dict):  # another chromadb: forget them all
+        SharedSystemClient.clear_system_cache()
+        return
+    systems.pop(path, None)
+    getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(path, None)
+
+
+def damage(error: BaseException) -> str | None:
+    """SQLite's words for a damaged database file in ``error``, if they are there."""
+    text = str(error)
+    return next((words for words in _DAMAGE if words in text), None)
+
+
+def damaged(folder: Path, error: BaseException) -> IndexDamagedError:
+    """The error that names the damaged store and the command that fixes it."""
+    return IndexDamagedError(
+        f"The index at {folder / SQLITE_FILE} is damaged ({damage(error) or error}); "
+        "rebuild it with `assistant index --rebuild`."
+    )
+
+
+def os_error(error: OSError, default: Path) -> StoreError:
+    """A file-system error (a read-only folder, a file where a folder belongs, a full disk) as
+    one line that names the path; ``default`` when the error names none."""
+    path = Path(error.filename) if error.filename else default
+    reason = error.strerror or str(error)
+    with contextlib.suppress(OSError):
+        blocking = [p for p in reversed(path.parents) if p.is_file()]
+        if blocking:  # the outermost file in the way is the one to move
+            path, reason = blocking[0], "a file stands where a folder belongs"
+        elif not path.exists() and path.parent.is_dir():
+            path = path.parent  # the folder that refused a new file
+    return StoreError(
+        f"Cannot use {path}: {reason}. Check that the user running `assistant` may read and "
+        "write it, then run the command again."
+    )
+
+
+def set_aside(folder: Path) -> Path:
+    """Move a damaged on-disk store to ``<folder>.damaged`` (replacing an older one there).
+
+    The store holds only what ``assistant index`` derives from the corpus: nothing is lost
+    that a rebuild does not make again, and the last damaged copy stays for a look.
+    """
+    aside = folder.with_name(folder.name + DAMAGED_SUFFIX)
+    try:
+        shutil.rmtree(aside, ignore_errors=True)
+        if folder.exists():
+            folder.rename(aside)
+    except OSError as e:
+        raise os_error(e, folder) from e
+    log.warning("the damaged index store %s was moved to %s", folder, aside)
+    return aside
+
+
+def _folder_of(client: Any) -> Path | None:
+    """The folder of an on-disk (``PersistentClient``) store; None for a server."""
+    try:
+        chroma = client.get_settings()
+    except Exception:  # not a chromadb client (a test double) or a closed one
+        return None
+    if not getattr(chroma, "is_persistent", False) or not chroma.persist_directory:
+        return None
+    return Path(chroma.persist_directory)
 
 
 def auth_headers(settings: Settings) -> dict[str, str]:
@@ -420,11 +551,100 @@ class Store:
         self.index_dir = Path(index_dir)
         self._manifest_name = f"{prefix}-manifest"
         self._max_write: int | None = None
+        self.chroma_dir = _folder_of(client)
+        self._identity = self._file_identity()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        """The store the settings point at (``connect``, ``collection``, ``index_dir``)."""
-        return cls(connect(settings), settings.collection, settings.index_dir)
+    def from_settings(cls, settings: Settings, *, rebuild: bool = False) -> Store:
+        """The store the settings point at (``connect``, ``collection``, ``index_dir``).
+
+        Args:
+            settings: where the store is.
+            rebuild: for ``assistant index --rebuild``: a damaged on-disk store is set aside
+                (see ``set_aside``) and a new, empty one made in its place.
+        """
+        try:
+            client = connect(settings)
+        except IndexDamagedError:
+            if not rebuild:
+                raise
+            set_aside(settings.index_dir / CHROMA_DIR)
+            client = connect(settings)
+        return cls(client, settings.collection, settings.index_dir)
+
+    # --- the files on disk --------------------------------------------------------------
+    def _file_identity(self) -> tuple[int, int] | None:
+        return None if self.chroma_dir is None else file_identity(self.chroma_dir / SQLITE_FILE)
+
+    def exists(self) -> bool:
+        """Whether the store is there: a server, or a database file in the folder."""
+        return self.chroma_dir is None or (self.chroma_dir / SQLITE_FILE).is_file()
+
+    def replaced(self) -> bool:
+        """Whether the on-disk store was deleted or replaced since this client opened it.
+
+        After ``rm -rf index/`` and ``assistant index`` in another process (or a rebuild that
+        set a damaged store aside), this client still reads the files it opened, deleted or
+        not; ``reopen`` opens the ones now in the folder.
+        """
+        return self.chroma_dir is not None and self._file_identity() != self._identity
+
+    def reopen(self) -> None:
+        """Open the on-disk store afresh (made empty when missing): a new client on the files
+        now in the folder.
+
+        Raises:
+            IndexDamagedError: the files now there are damaged.
+        """
+        if self.chroma_dir is None:
+            return
+        forget_client(str(self.chroma_dir))
+        self.client = open_folder(self.chroma_dir)
+        self._identity = self._file_identity()
+        self._max_write = None
+        log.info("opened the index store in %s again", self.chroma_dir)
+
+    def recover(self) -> None:
+        """Set a damaged on-disk store aside and open a new, empty one in its place."""
+        if self.chroma_dir is None:
+            raise StoreError("A Chroma server's store is repaired on the server, not here.")
+        set_aside(self.chroma_dir)
+        self.reopen()
+
+    def failure(self, error: Exception, doing: str) -> StoreError:
+        """``error`` raised while ``doing`` something with the store, as the error to raise:
+        ``IndexDamagedError`` when SQLite says the file is damaged."""
+        if self.chroma_dir is not None and damage(error):
+            return damaged(self.chroma_dir, error)
+        return StoreError(
+            f"{doing} failed: {error}. Check that the Chroma store is reachable, or rebuild "
+            "the index with `assistant index --rebuild` if this persists."
+        )
+
+    def remove_unused_files(self) -> None:
+        """Delete the HNSW folders of collections that no longer exist.
+
+        Chroma 1.5's ``delete_collection`` removes a collection's rows from ``chroma.sqlite3``
+        but leaves its vector segment's folder (``<segment id>/``) on disk, so every dropped
+        version used to stay there for good. A folder goes when the ``segments`` table (read
+        only) names no segment with its id, as ``chromadb-ops``' ``db clean`` does. Folders
+        are listed before the table is read: a segment's row is written before its folder, so
+        a folder made meanwhile is never taken for an unused one.
+        """
+        if self.chroma_dir is None or not self.chroma_dir.is_dir():
+            return
+        folders = [
+            p for p in self.chroma_dir.iterdir() if p.is_dir() and _SEGMENT_DIR.fullmatch(p.name)
+        ]
+        if not folders:
+            return
+        uri = (self.chroma_dir / SQLITE_FILE).resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            used = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+        for folder in folders:
+            if folder.name not in used:
+                log.info("deleting the unused vector segment folder %s", folder)
+                shutil.rmtree(folder, ignore_errors=True)
 
     @property
     def lexical_root(self) -> Path:
@@ -438,10 +658,7 @@ class Store:
         except Exception as e:
             if _not_found(e):
                 return None
-            raise StoreError(
-                f"Cannot read the index manifest {self._manifest_name}: {e}. "
-                "Check that the Chroma store is reachable."
-            ) from e
+            raise self.failure(e, f"Reading the index manifest {self._manifest_name}") from e
         return dict(col.metadata or {})
 
     def manifest(self) -> Manifest | None:
@@ -597,7 +814,7 @@ class Store:
         return found
 
     def drop(self, version: str) -> None:
-        """Delete both collections of ``version`` (missing ones are ignored)."""
+        """Delete both collections of ``version`` (missing ones are ignored), and their files."""
         for name in (self.chunks_name(version), self.sentences_name(version)):
             try:
                 self.client.delete_collection(name)
@@ -605,6 +822,7 @@ class Store:
                 if not _not_found(e):
                     raise
                 log.debug("collection %s already gone", name)
+        self.remove_unused_files()
 
     def keep_only(self, keep: set[str]) -> None:
         """Drop every version but ``keep``, and their BM25 folders (failures only logged)."""
@@ -613,6 +831,7 @@ class Store:
                 if version not in keep:
                     log.info("dropping index version %s", version)
                     self.drop(version)
+            self.remove_unused_files()  # also what builds before this one left behind
         except Exception as e:  # the new version answers already; leftovers go next time
             log.warning("could not drop old index versions: %s", e)
         if self.lexical_root.is_dir():

@@ -14,6 +14,7 @@ def test_all_is_pinned() -> None:
         "ConfigError",
         "CorpusError",
         "HybridRetriever",
+        "IndexDamagedError",
         "IndexMismatchError",
         "IndexMissingError",
         "IndexReport",
@@ -30,12 +31,14 @@ def test_errors_form_one_tree() -> None:
     for name in (
         "ConfigError",
         "CorpusError",
+        "IndexDamagedError",
         "IndexMismatchError",
         "IndexMissingError",
         "QuestionError",
         "StoreError",
     ):
         assert issubclass(getattr(assistant, name), assistant.AssistantError)
+    assert issubclass(assistant.IndexDamagedError, assistant.StoreError)
 
 
 def test_every_setting_is_documented() -> None:

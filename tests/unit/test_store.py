@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import sqlite3
+
 import numpy as np
 import pytest
 
-from assistant import ConfigError, IndexMismatchError, Settings, StoreError
+from assistant import ConfigError, IndexDamagedError, IndexMismatchError, Settings, StoreError
 from assistant import store as store_module
-from assistant.store import IndexVersion, Record, Store
+from assistant.store import IndexVersion, Record, Store, os_error
 from assistant.testing import FakeEmbeddings
 
 TEXTS = [
@@ -134,3 +139,92 @@ def test_an_index_built_with_other_settings_says_how_to_fix_it(
 def test_a_prefix_that_cannot_name_a_collection_is_refused(config: Settings) -> None:
     with pytest.raises(ConfigError, match="ASSISTANT_COLLECTION"):
         Store(None, "-bad", config.index_dir)
+
+
+# --- the files on disk: dropped versions, a store replaced or damaged, paths in the way -----
+def segment_folders(store: Store) -> set[str]:
+    assert store.chroma_dir is not None
+    return {p.name for p in store.chroma_dir.iterdir() if p.is_dir()}
+
+
+def used_segments(store: Store) -> set[str]:
+    assert store.chroma_dir is not None
+    uri = (store.chroma_dir / "chroma.sqlite3").as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        return {row[0] for row in db.execute("SELECT id FROM segments")}
+
+
+def test_dropping_versions_deletes_their_vector_folders(
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
+    versions = [filled(store, fake, config) for _ in range(3)]
+    assert len(segment_folders(store)) == 6  # an HNSW folder per collection (chunks, sentences)
+    assert store.chroma_dir is not None
+    orphan = store.chroma_dir / "0b8d4f9e-1d57-4bbf-9d0e-4a7d1c2b3e4f"  # left by an old build
+    orphan.mkdir()
+    (orphan / "data_level0.bin").write_bytes(b"\0" * 1000)
+    other = store.chroma_dir / "notes"  # not Chroma's: left alone
+    other.mkdir()
+
+    store.keep_only({versions[-1].name})
+
+    assert segment_folders(store) - {"notes"} <= used_segments(store)
+    assert len(segment_folders(store)) == 3 and other.is_dir() and not orphan.exists()
+    assert versions[-1].counts() == (4, 4)  # what is kept still answers
+    store.drop(versions[-1].name)
+    assert segment_folders(store) == {"notes"}
+
+
+def test_a_damaged_store_names_the_file_and_a_rebuild_sets_it_aside(
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
+    store.publish(filled(store, fake, config), files=4)
+    database = config.index_dir / "chroma" / "chroma.sqlite3"
+    os.truncate(database, database.stat().st_size // 2)
+
+    for read in (store.manifest, lambda: Store.from_settings(config)):
+        with pytest.raises(IndexDamagedError) as caught:
+            read()
+        assert str(caught.value) == (
+            f"The index at {database} is damaged (database disk image is malformed); "
+            "rebuild it with `assistant index --rebuild`."
+        )
+
+    fresh = Store.from_settings(config, rebuild=True)
+    assert fresh.manifest() is None and fresh.versions() == {}
+    assert (config.index_dir / "chroma.damaged" / "chroma.sqlite3").is_file()
+    fresh.publish(filled(fresh, fake, config), files=4)
+    assert fresh.manifest() is not None
+
+
+def test_a_store_notices_that_its_files_were_replaced_and_reopens_them(
+    store: Store, fake: FakeEmbeddings, config: Settings
+) -> None:
+    first = store.publish(filled(store, fake, config), files=4)
+    assert not store.replaced()
+    # Another process deletes the index and builds a new one (a new client on a new folder).
+    shutil.rmtree(config.index_dir)
+    assert store.replaced() and not store.exists()
+    assert store.manifest() == first  # the old client still reads the deleted files
+    other = Store.from_settings(config)
+    second = other.publish(filled(other, fake, config), files=4)
+    assert store.replaced() and store.exists()
+
+    store.reopen()
+
+    assert not store.replaced() and store.manifest() == second
+
+
+def test_a_file_in_the_way_is_named_in_one_line(config: Settings) -> None:
+    config.index_dir.mkdir(parents=True)
+    (config.index_dir / "lexical").write_text("not a folder")
+    try:
+        (config.index_dir / "lexical" / "kb-v1.tmp").mkdir(parents=True)
+    except OSError as e:
+        error = os_error(e, config.index_dir)
+    assert str(error) == (
+        f"Cannot use {config.index_dir / 'lexical'}: a file stands where a folder belongs. "
+        "Check that the user running `assistant` may read and write it, then run the command "
+        "again."
+    )
+    assert "\n" not in str(error)
