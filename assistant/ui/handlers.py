@@ -4,6 +4,14 @@
 The page's methods: ``accept`` posts the question (or stops the page's event chain, for a
 blank box or while an answer is being made), ``answer`` streams the reply into the chat, and
 ``restore`` rebuilds a conversation kept in the browser's storage.
+
+Two promises to the people who use the page (and ``/chat`` and ``/ask``):
+
+- A question is cut to ``max_question_chars`` before anything keeps it (the chat, the
+  session's history, the turns the browser sends back), and the reply says it was cut.
+- An error shows a short message in the reader's language, never its detail (which may name
+  the index's path or quote the database): the detail goes to the log. The Python API and the
+  CLI, which operators use, keep the detailed messages.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..answer import Answer, Source
 from ..catalog import Catalog
+from ..config import Settings
 from ..errors import AssistantError, QuestionError
 from ..text import detect_language
-from .i18n import reply_words
+from .i18n import cut_notice, reply_words
 from .render import (
     answer_json,
     answer_message,
@@ -42,17 +51,29 @@ MAX_TURNS = 50
 
 
 def error_markdown(error: BaseException) -> str:
-    """What ``/chat`` shows for an error: its message for ours, a generic one for the rest."""
+    """What ``/chat`` shows for an error (see ``error_text``)."""
     return streaming_markdown(error_text(error, "en"))
 
 
 def error_text(error: BaseException, language: str) -> str:
+    """What a reader is shown for ``error``, in ``language``: a question error's own message
+    (it names nothing on the server), a short message for the rest."""
     words = reply_words(language)
     if isinstance(error, QuestionError):
         return str(error)
     if isinstance(error, AssistantError):
-        return str(words["unavailable"]).format(error=error)
+        return str(words["unavailable"])
     return str(words["failure"])
+
+
+def log_error(error: BaseException) -> None:
+    """The detail of an error the reader was not shown, in the server's log."""
+    if isinstance(error, QuestionError):
+        log.info("question not answered: %s", error)
+    elif isinstance(error, AssistantError):
+        log.warning("question not answered: %s", error)
+    else:
+        log.error("answering failed", exc_info=error)
 
 
 class ChatHandler:
@@ -67,6 +88,12 @@ class ChatHandler:
     def __init__(self, bot: Assistant, catalog: Catalog | None = None) -> None:
         self.bot = bot
         self._catalog = catalog
+        settings = getattr(bot, "settings", None)
+        #: Longest question kept or answered (``max_question_chars``).
+        self.limit = int(
+            getattr(settings, "max_question_chars", None)
+            or Settings.model_fields["max_question_chars"].default
+        )
 
     @property
     def catalog(self) -> Catalog:
@@ -83,25 +110,22 @@ class ChatHandler:
             message: the user's question.
             history: the conversation so far, as ``{"role", "content"}`` messages.
         """
+        question, asked = self._cut(message)
         text = ""
         try:
-            stream = self.bot.stream(message if isinstance(message, str) else "", history)
+            stream = self.bot.stream(question, history)
             for piece in stream:
                 text += piece
                 yield streaming_markdown(text)
             answer = stream.result
-        except AssistantError as e:
-            log.info("question not answered: %s", e)
-            yield error_markdown(e)
-            return
         except Exception as e:  # the reader must get a message, never a traceback
-            log.exception("answering failed")
+            log_error(e)
             yield error_markdown(e)
             return
         if answer is None:  # a stream that ended without its result
             yield FAILURE
             return
-        yield reply_markdown(answer)
+        yield reply_markdown(self._noted(answer, asked))
 
     def chat_api(
         self, message: str, history: list[dict[str, Any]] | None
@@ -114,7 +138,7 @@ class ChatHandler:
         if isinstance(message, str) and message.strip():
             history = [
                 *history,
-                {"role": "user", "content": message},
+                {"role": "user", "content": self._cut(message)[0]},
                 {"role": "assistant", "content": reply},
             ][-2 * MAX_TURNS :]
         yield reply, history
@@ -125,25 +149,32 @@ class ChatHandler:
         """``/ask``: the answer as JSON (an error as ``{"error": ...}``), with the session's
         conversation."""
         history = list(history or [])
+        question, asked = self._cut(message)
         try:
-            answer = self.bot.ask(message if isinstance(message, str) else "", history)
-        except AssistantError as e:
-            return {"error": error_text(e, "en")}, history
+            answer = self._noted(self.bot.ask(question, history), asked)
         except Exception as e:
-            log.exception("answering failed")
+            log_error(e)
             return {"error": error_text(e, "en")}, history
         history = [
             *history,
-            {"role": "user", "content": message},
+            {"role": "user", "content": question},
             {"role": "assistant", "content": answer.answer},
         ][-2 * MAX_TURNS :]
         return answer_json(answer), history
 
     # --- the page ------------------------------------------------------------------------------
     def accept(
-        self, message: str | None, chat: list[Any] | None, busy: bool | None
+        self,
+        message: str | None,
+        chat: list[Any] | None,
+        busy: bool | None,
+        length: float | None = None,
     ) -> tuple[Any, ...]:
-        """Post the question: returns (chat, box, send, pending question, busy, intro).
+        """Post the question, cut to the limit: returns (chat, box, send, pending question,
+        busy, intro, the question's length as asked).
+
+        ``length``: the question's length as typed (the page's script sends only its first
+        ``limit`` characters).
 
         Raises:
             gradio.Error: silent (nothing shown), for a blank box and for a question sent
@@ -154,8 +185,18 @@ class ChatHandler:
 
         if busy or not isinstance(message, str) or not message.strip():
             raise gr.Error("nothing to send", visible=False, print_exception=False)
-        chat = [*(chat or []), user_message(message)]
-        return chat, "", gr.update(interactive=False), message, True, gr.Accordion(open=False)
+        typed = int(length) if isinstance(length, (int, float)) and 0 < length < 2**53 else 0
+        question, asked = self._cut(message, typed)
+        chat = [*(chat or []), user_message(question)]
+        return (
+            chat,
+            "",
+            gr.update(interactive=False),
+            question,
+            True,
+            gr.Accordion(open=False),
+            asked,
+        )
 
     def pick_example(self, sample: Any, busy: bool | None) -> str:
         """An example tapped: its question goes into the box (then ``accept`` posts it).
@@ -170,17 +211,23 @@ class ChatHandler:
         return sample[0]
 
     def answer(
-        self, question: str | None, chat: list[Any] | None, turns: list[Any] | None
+        self,
+        question: str | None,
+        chat: list[Any] | None,
+        turns: list[Any] | None,
+        asked: int | None = None,
     ) -> Iterator[tuple[Any, Any]]:
         """Stream the reply into the chat; the finished turn is added to ``turns`` (what the
-        browser keeps). Yields (chat, turns)."""
+        browser keeps). ``asked``: the question's length before ``accept`` cut it (the reply
+        then says so). Yields (chat, turns)."""
         import gradio as gr
 
         chat = list(chat or [])
-        turns = _valid_turns(turns)
+        turns = _valid_turns(turns, self.limit)
         if not isinstance(question, str) or not question.strip():
             yield gr.skip(), gr.skip()
             return
+        question, asked = self._cut(question, asked)
         language = detect_language(question)
         history = _history(turns)
         text = ""
@@ -196,12 +243,10 @@ class ChatHandler:
             if answer is None:
                 raise RuntimeError("the answer stream ended without its result")
         except Exception as e:
-            if isinstance(e, AssistantError):
-                log.info("question not answered: %s", e)
-            else:
-                log.exception("answering failed")
+            log_error(e)
             yield [*chat, error_message(error_text(e, language), language)], gr.skip()
             return
+        answer = self._noted(answer, asked)
         turns = [*turns, {"question": question, "answer": answer.to_dict()}][-MAX_TURNS:]
         yield [*chat, *reply_messages(answer, self.catalog)], turns
 
@@ -210,7 +255,7 @@ class ChatHandler:
         again); nothing when there are none. Returns (chat, turns)."""
         import gradio as gr
 
-        valid = _valid_turns(turns)
+        valid = _valid_turns(turns, self.limit)
         if not valid:
             return gr.skip(), gr.skip()
         chat: list[dict[str, Any]] = []
@@ -219,9 +264,26 @@ class ChatHandler:
             chat.extend(reply_messages(_answer(turn["answer"]), self.catalog))
         return chat, valid
 
+    # --- the question's length ---------------------------------------------------------------
+    def _cut(self, message: Any, asked: int | None = None) -> tuple[str, int | None]:
+        """The question cut to the limit, and its length as asked if it was cut (else None);
+        ``asked``: its length before an earlier cut."""
+        message = message if isinstance(message, str) else ""
+        length = max(asked or 0, len(message))
+        return message[: self.limit], (length if length > self.limit else None)
 
-def _valid_turns(turns: Any) -> list[dict[str, Any]]:
-    """The well-formed turns of what a browser sent back (anything else is dropped)."""
+    def _noted(self, answer: Answer, asked: int | None) -> Answer:
+        """``answer`` with a notice, in its language, that its question of ``asked``
+        characters was cut (when ``asked`` is not None)."""
+        if asked is not None:
+            notice = cut_notice(asked, self.limit, answer.language)
+            answer.notice = f"{notice} {answer.notice}" if answer.notice else notice
+        return answer
+
+
+def _valid_turns(turns: Any, limit: int) -> list[dict[str, Any]]:
+    """The well-formed turns of what a browser sent back (anything else is dropped), each
+    question cut to ``limit`` characters."""
     if not isinstance(turns, list):
         return []
     valid = []
@@ -232,7 +294,7 @@ def _valid_turns(turns: Any) -> list[dict[str, Any]]:
             and isinstance(turn.get("answer"), dict)
             and isinstance(turn["answer"].get("answer"), str)
         ):
-            valid.append(turn)
+            valid.append({**turn, "question": turn["question"][:limit]})
     return valid
 
 

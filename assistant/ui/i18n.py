@@ -57,7 +57,9 @@ REPLY: dict[str, dict[str, str]] = {
         "based_on": "A note written for this assistant from the article",
         "passage": "Passage {n}",
         "failure": "Sorry, something went wrong while answering. The server log has the details.",
-        "unavailable": "Sorry, I cannot answer right now: {error}",
+        "unavailable": "Sorry, I cannot answer right now: my documents cannot be read. Please "
+        "try again later; the server log has the details.",
+        "cut": "Your question was {length} characters long; only the first {limit} were used.",
     },
     "vi": {
         "sources": "Nguồn",
@@ -73,7 +75,9 @@ REPLY: dict[str, dict[str, str]] = {
         "based_on": "Ghi chú viết cho trợ lý này, dựa trên bài viết",
         "passage": "Đoạn {n}",
         "failure": "Xin lỗi, đã có lỗi khi trả lời. Chi tiết nằm trong nhật ký của máy chủ.",
-        "unavailable": "Xin lỗi, tôi chưa trả lời được lúc này: {error}",
+        "unavailable": "Xin lỗi, tôi chưa trả lời được lúc này: không đọc được các tài liệu của "
+        "tôi. Vui lòng thử lại sau; chi tiết nằm trong nhật ký của máy chủ.",
+        "cut": "Câu hỏi của bạn dài {length} ký tự; chỉ {limit} ký tự đầu tiên được dùng.",
     },
 }
 
@@ -149,6 +153,16 @@ def documents_markdown(catalog: Catalog, language: str) -> str:
         else words["not_plain"]
     )
     return f"{words['documents']}\n\n{items}\n\n{cannot}"
+
+
+def cut_notice(length: int, limit: int, language: str) -> str:
+    """Says that a question of ``length`` characters was cut to its first ``limit``."""
+    sep = "." if language == "vi" else ","  # Vietnamese groups thousands with a dot
+
+    def number(n: int) -> str:
+        return f"{n:,}".replace(",", sep)
+
+    return reply_words(language)["cut"].format(length=number(length), limit=number(limit))
 
 
 def reply_words(language: str) -> dict[str, str]:

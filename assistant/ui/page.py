@@ -65,7 +65,10 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
     words = PAGE["en"]  # until the page loads and says which language the browser prefers
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as app:
+    # delete_cache: Gradio deletes what it wrote for this page hourly and at shutdown.
+    with gr.Blocks(
+        title=title, analytics_enabled=False, fill_height=True, delete_cache=(3600, 3600)
+    ) as app:
         with gr.Row(elem_id="top-bar", equal_height=True):
             heading = gr.Markdown(f"# {words['heading']}", elem_id="heading", container=False)
             new = gr.ClearButton(
@@ -131,8 +134,19 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             )
         turns = gr.JSON(value=None, visible="hidden", elem_id="turns")
         language_box = gr.Textbox(visible=False)
-        pending = gr.State(None)
+        length_box = gr.Number(visible=False, precision=0)  # a question's length as typed
+        pending = gr.State(None)  # the question being answered, cut to the limit
+        asked = gr.State(None)  # its length before the cut (the reply says it was cut)
         busy = gr.State(False)
+
+        # The browser sends at most the question's first `limit` characters (and its length,
+        # for the notice): a long paste stays far below the server's request size limit.
+        send_cut = (
+            "(m, c, b, n) => { window.careerChat?.started(m); const t = typeof m === 'string' "
+            f"? m : ''; let q = t.slice(0, {handler.limit}); "
+            "if (/[\\ud800-\\udbff]$/.test(q)) q = q.slice(0, -1); "
+            "return [q, c, b, t.length]; }"
+        )
 
         def ask(trigger: Any) -> Any:
             """The chain a Send, an Enter or an example starts."""
@@ -140,12 +154,12 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             # the chain there: nothing is posted and nothing else runs.
             return trigger(
                 handler.accept,
-                [box, chat, busy],
-                [chat, box, send, pending, busy, intro],
+                [box, chat, busy, length_box],
+                [chat, box, send, pending, busy, intro, asked],
                 queue=False,
                 trigger_mode="once",
                 show_progress="hidden",
-                js="(m, c, b) => { window.careerChat?.started(m); return [m, c, b]; }",
+                js=send_cut,
                 **private,
             ).success(
                 None,
@@ -158,7 +172,7 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
         def answer_then_finish(dependency: Any) -> Any:
             answering = dependency.success(
                 handler.answer,
-                [pending, chat, turns],
+                [pending, chat, turns, asked],
                 [chat, turns],
                 show_progress="hidden",
                 **private,

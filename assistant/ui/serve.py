@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantError, ConfigError
+from .guard import MAX_BODY, LimitBody, RefuseUnused
 from .page import DESCRIPTION, build_app, static_text
 
 if TYPE_CHECKING:
@@ -52,7 +53,9 @@ def launch_app(
     """Start serving ``app`` in a background thread, with the safe settings; returns it.
 
     Never a share link, no analytics, no server-side rendering (it would start Node), no
-    footer links; the page gets its script, styles, translations and link-preview tags.
+    footer links, no run history; the page gets its script, styles, translations and
+    link-preview tags. It takes no files, makes no deep links and refuses large request
+    bodies (``guard_middleware``).
 
     Raises:
         ConfigError: the port is taken.
@@ -78,9 +81,12 @@ def launch_app(
             footer_links=[],
             css=static_text(STYLES),
             head=head_html(),
+            max_file_size=0,  # Gradio's own cap on uploads: the page takes no files
+            run_history=False,
             app_kwargs={
                 "middleware": [
-                    Middleware(LinkPreview, title=str(app.title), description=DESCRIPTION)
+                    *guard_middleware(),
+                    Middleware(LinkPreview, title=str(app.title), description=DESCRIPTION),
                 ]
             },
         )
@@ -91,6 +97,14 @@ def launch_app(
             "Choose another with --port."
         ) from e
     return app
+
+
+def guard_middleware(max_body: int = MAX_BODY) -> list[Any]:
+    """The middlewares that refuse what the page does not use (``assistant.ui.guard``):
+    deep links, uploads and other unused routes, and request bodies over ``max_body`` bytes."""
+    from starlette.middleware import Middleware
+
+    return [Middleware(RefuseUnused), Middleware(LimitBody, limit=max_body)]
 
 
 class LinkPreview:
