@@ -37,6 +37,7 @@ from assistant.ui import (
     serve,
     streaming_markdown,
 )
+from assistant.ui.render import user_message
 
 AM_QUESTION = "What does an account manager do?"
 AE_QUESTION = "What does an account executive do?"
@@ -143,15 +144,17 @@ def test_over_long_question_is_cut_with_a_notice(corpus_index: Settings, e5: E5E
     assert "[1]" in final
 
 
-def test_missing_index_is_a_message_not_a_traceback(
-    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+def test_missing_index_is_a_short_message_and_the_detail_is_logged(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(corpus_dir=make_corpus, index_dir=tmp_path / "no-index")
     lost = Assistant(settings, embeddings=e5, build_if_missing=False)
     outputs = list(ChatHandler(lost).respond(AE_QUESTION, []))
-    assert len(outputs) == 1
-    assert outputs[0].startswith("Sorry, I cannot answer right now: No index has been built yet")
-    assert "assistant index" in outputs[0] and "Traceback" not in outputs[0]
+    assert outputs == [
+        "Sorry, I cannot answer right now: my documents cannot be read. Please try again "
+        "later; the server log has the details."
+    ]
+    assert "No index has been built yet" in caplog.text  # for the operator
 
 
 class _BrokenBot:
@@ -185,10 +188,10 @@ def test_blank_question_and_second_send_post_nothing(bot: Assistant) -> None:
     # While an answer is being made, another Enter changes nothing (the text stays in the box).
     with pytest.raises(gr.Error):
         handler.accept(AE_QUESTION, [], True)
-    chat, box, send, pending, busy, intro = handler.accept(AE_QUESTION, [], False)
+    chat, box, send, pending, busy, intro, asked = handler.accept(AE_QUESTION, [], False)
     assert [m["role"] for m in chat] == ["user"] and AE_QUESTION in chat[0]["content"]
     assert box == "" and send["interactive"] is False
-    assert pending == AE_QUESTION and busy is True
+    assert pending == AE_QUESTION and busy is True and asked is None  # not cut
 
 
 def test_an_example_is_asked_unless_an_answer_is_being_made(bot: Assistant) -> None:
@@ -212,6 +215,42 @@ def test_page_answer_adds_reply_and_turn(bot: Assistant) -> None:
     follow, _ = list(handler.answer(FOLLOW_UP, chat, turns))[-1]
     assert follow[len(chat)] == reply_messages(bot.ask(FOLLOW_UP, [AM_QUESTION]))[0]
     assert follow[len(chat)] != reply_messages(bot.ask(FOLLOW_UP))[0]
+
+
+def _paste(length: int, question: str = AE_QUESTION) -> str:
+    """``question`` pasted over and over, ``length`` characters in all."""
+    return ((question + " ") * (length // len(question) + 1))[:length]
+
+
+def test_a_long_paste_is_cut_before_the_page_keeps_it(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    limit = bot.settings.max_question_chars
+    paste = _paste(50_000)
+    chat, _, _, pending, _, _, asked = handler.accept(paste, [], False)
+    assert pending == paste[:limit] and asked == 50_000
+    assert chat == [user_message(paste[:limit])]
+    # The page's script sends the first `limit` characters and the length typed: the same.
+    assert handler.accept(paste[:limit], [], False, 50_000)[3:7:3] == (pending, 50_000)
+    chat, turns = list(handler.answer(pending, chat, None, asked))[-1]
+    assert [len(t["question"]) for t in turns] == [limit]
+    notice = "Your question was 50,000 characters long; only the first 2,000 were used."
+    assert f'<p class="notice">{notice}</p>' in chat[1]["content"]
+    # A Vietnamese question gets the notice in Vietnamese.
+    vi = _paste(3_000, "Account executive làm gì?")
+    _, _, _, pending, _, _, asked = handler.accept(vi, [], False)
+    chat, _ = list(handler.answer(pending, [], None, asked))[-1]
+    assert "Câu hỏi của bạn dài 3.000 ký tự; chỉ 2.000 ký tự đầu tiên được dùng." in str(chat)
+
+
+def test_the_api_keeps_the_cut_question_in_its_history(bot: Assistant) -> None:
+    handler = ChatHandler(bot)
+    limit = bot.settings.max_question_chars
+    *_, (reply, history) = handler.chat_api(_paste(50_000), [])
+    assert history[0] == {"role": "user", "content": _paste(50_000)[:limit]}
+    assert "Your question was 50,000 characters long" in reply
+    answer, history = handler.ask_api(_paste(50_000), history)
+    assert [len(m["content"]) for m in history[::2]] == [limit, limit]
+    assert "Your question was 50,000 characters long" in answer["notice"]
 
 
 def _skipped(value: Any) -> bool:
