@@ -115,7 +115,7 @@ def test_a_question_near_the_limit_is_answered(page_url: str) -> None:
     assert "Your question was 100,000 characters long; only the first 2,000 were used." in reply
 
 
-# --- deep links -------------------------------------------------------------------------------------
+# --- deep links ----------------------------------------------------------------------------------
 def test_deep_links_are_refused(page_url: str) -> None:
     made = httpx.get(f"{page_url}gradio_api/deep_link", params={"session_hash": "abc"})
     assert made.status_code == 404
@@ -127,7 +127,7 @@ def test_deep_links_are_refused(page_url: str) -> None:
     assert httpx.get(page_url + "?deep_linked=1").status_code == 200
 
 
-# --- errors: a short message for readers, the detail for the log ------------------------------------
+# --- errors: a short message for readers, the detail for the log ---------------------------------
 @pytest.fixture
 def broken_index(corpus_index: Settings, tmp_path: Path) -> Path:
     """A copy of the index whose ``chroma.sqlite3`` is cut in half."""
