@@ -6,6 +6,7 @@
   that open their source) and as ``/chat`` Markdown;
 - ``i18n.py``: the words, in English and Vietnamese, and the intro built from the corpus;
 - ``serve.py``: launching it with safe defaults (``serve``, ``launch_app``);
+- ``guard.py``: what the server refuses (deep links, uploads, large request bodies);
 - ``static/``: the page's script (language, kept conversation, markers, scrolling) and styles.
 
 Corpus text is HTML-escaped everywhere, so a note holding ``<script>`` shows that text.
