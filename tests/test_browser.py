@@ -184,6 +184,13 @@ def _ready(page: Any) -> None:
         "() => document.title === (document.documentElement.lang === 'vi'"
         " ? 'Trợ lý nghề nghiệp' : 'Career assistant')"
     )
+    # ...and the components the load event relabels have their words (slow on a busy machine).
+    page.wait_for_function(
+        "() => { const h = document.querySelector('#heading h1');"
+        " const b = document.querySelector('#send');"
+        " return h && b && h.innerText.trim() === document.title"
+        " && b.innerText.trim() === (document.documentElement.lang === 'vi' ? 'Gửi' : 'Send'); }"
+    )
     page.wait_for_timeout(300)
 
 
