@@ -7,19 +7,26 @@ encrypted, damaged or scanned without a text layer; a damaged or password-protec
 skipped with a reason that names it, and a warning is logged; the rest is read. HTML pages keep
 their main text: scripts, styles, navigation, headers, footers and forms are dropped. PDF and
 Word files keep their headings, list items and table rows (see ``documents``).
+
+A ``FileCache`` (``index/files.json``) lets a re-index skip what it read before: a file whose
+size, modification time and inode are those recorded is taken from the cache without being
+opened, as git's index, rsync and make do (see ``FileCache`` for the "racy" case).
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import os
 import re
 import stat
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from langchain_core.documents import Document
@@ -62,8 +69,15 @@ class CorpusFile:
 def read_corpus(
     corpus_dir: Path,
     max_bytes: int = MAX_FILE_BYTES,
+    cache: FileCache | None = None,
 ) -> tuple[list[CorpusFile], list[Skipped]]:
     """Read every document under ``corpus_dir``, in path order.
+
+    Args:
+        corpus_dir: the corpus folder.
+        max_bytes: files (and texts of PDF and Word files) larger than this are skipped.
+        cache: what the last run read; a file it still matches is not opened, and the cache
+            is left holding this run's files (``FileCache.save`` writes it).
 
     Returns:
         The readable files and the skipped ones, each with its reason.
@@ -87,15 +101,157 @@ def read_corpus(
         folder = Path(error.filename) if error.filename else corpus_dir
         skip(_shown(corpus_dir, folder), f"folder cannot be read: {error.strerror or error}")
 
+    if cache is not None:
+        cache.begin(corpus_dir, max_bytes)
     for path in _walk(corpus_dir, unlistable, skip):
         shown = _shown(corpus_dir, path)
         try:
             if shown != _printable(shown):
                 raise _Skip("its name is not valid UTF-8; rename it")
-            files.append(read_file(path, shown, max_bytes))
+            if cache is None:
+                files.append(read_file(path, shown, max_bytes))
+                continue
+            # Taken before reading: a write during the read leaves a newer time than recorded.
+            info = _stat(path)
+            known = cache.lookup(shown, info)
+            if known is None:
+                cache.read += 1
+                known = read_file(path, shown, max_bytes)
+            cache.keep(known, info)
+            files.append(known)
         except _Skip as e:
             skip(_printable(shown), str(e))
     return files, skipped
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:  # read_file says why
+        return None
+
+
+class FileCache:
+    """What each corpus file held when it was last read, trusted while its size, modification
+    time (ns) and inode are unchanged: so a re-index opens only new and changed files.
+
+    This is how git's index, rsync and make tell a changed file without reading it, and it
+    has their blind spot: a file rewritten with the same size whose modification time is set
+    back (``touch -r``, ``cp -p``, some restores) is taken as unchanged.
+    ``assistant index --rebuild`` reads every file again.
+
+    A file written in the same timestamp tick as it was read may have changed after the read
+    without its time changing (git calls it "racy"). So an entry is trusted only when the
+    file's time is older than the start of the scan that recorded it by ``RACY_NS`` (which
+    covers coarse file-system clocks and the 2 s times of FAT); newer ones are read again on
+    the next run (then they are old enough).
+
+    The cache holds each file's hash and parsed Document (its text and metadata), so a file
+    taken from it is neither read nor parsed. It is kept beside the index, written atomically
+    (a temporary file renamed over it); one that is missing, unreadable, from another format,
+    another corpus folder or another size limit is ignored: every file is then read.
+
+    Example:
+        >>> cache = FileCache.load(Path("index/files.json"))
+        >>> files, skipped = read_corpus(Path("corpus"), cache=cache)
+        >>> cache.read, cache.reused
+        (1, 14)
+        >>> cache.save(Path("index/files.json"))
+    """
+
+    #: Bumped when reading the same bytes gives another Document: older caches are ignored.
+    FORMAT = 1
+    #: Files modified this close to (or after) a scan's start are read again next time.
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, entries: dict[str, dict[str, Any]] | None = None, **header: Any) -> None:
+        self._old = entries or {}
+        self._header = header
+        self._new: dict[str, dict[str, Any]] = {}
+        self._started_ns = 0
+        self._trusted_before = 0
+        self._reused = 0
+        #: files the last ``read_corpus`` opened (skipped ones too; the rest came from the cache)
+        self.read = 0
+
+    @property
+    def reused(self) -> int:
+        """Files the last ``read_corpus`` took from the cache without opening them."""
+        return self._reused
+
+    @classmethod
+    def load(cls, path: Path) -> FileCache:
+        """The cache saved at ``path``, or an empty one (missing, damaged, other format)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != cls.FORMAT or not isinstance(data.get("files"), dict):
+                raise ValueError(f"format {data.get('format')!r}, expected {cls.FORMAT}")
+            header = {k: data[k] for k in ("corpus", "max_bytes", "started_ns")}
+            return cls(data["files"], **header)
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            log.warning("ignoring the file cache %s (every file is read again): %s", path, e)
+            return cls()
+
+    def begin(self, corpus_dir: Path, max_bytes: int) -> None:
+        """Start a scan of ``corpus_dir``: entries recorded for another folder or another size
+        limit are dropped."""
+        corpus = str(corpus_dir.resolve())
+        if self._header.get("corpus") != corpus or self._header.get("max_bytes") != max_bytes:
+            self._old = {}
+        self._trusted_before = int(self._header.get("started_ns", 0)) - self.RACY_NS
+        self._header = {"corpus": corpus, "max_bytes": max_bytes}
+        self._started_ns = time.time_ns()
+        self._new = {}
+        self.read = self._reused = 0
+
+    def lookup(self, shown: str, info: os.stat_result | None) -> CorpusFile | None:
+        """The file as last read, if ``info`` shows it unchanged since; else None."""
+        entry = self._old.get(shown)
+        if entry is None or info is None or not stat.S_ISREG(info.st_mode):
+            return None
+        try:
+            if (entry["size"], entry["mtime_ns"], entry["ino"]) != (
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ino,
+            ) or entry["mtime_ns"] >= self._trusted_before:
+                return None
+            document = Document(page_content=entry["text"], metadata=dict(entry["metadata"]))
+            self._reused += 1
+            return CorpusFile(shown, str(entry["sha256"]), document)
+        except (KeyError, TypeError, ValueError):  # a damaged entry: read the file
+            return None
+
+    def keep(self, file: CorpusFile, info: os.stat_result | None) -> None:
+        """Record ``file`` as read when the file had ``info``."""
+        if info is None:
+            return
+        self._new[file.path] = {
+            "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns,
+            "ino": info.st_ino,
+            "sha256": file.sha256,
+            "text": file.document.page_content,
+            "metadata": file.document.metadata,
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the files of the last scan to ``path`` atomically.
+
+        Raises:
+            OSError: the folder cannot be written.
+        """
+        data = {
+            "format": self.FORMAT,
+            **self._header,
+            "started_ns": self._started_ns,
+            "files": self._new,
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
 
 
 def _printable(text: str) -> str:

@@ -2,7 +2,9 @@
 
 How a build goes (``Indexer.run``):
 
-1. Read ``corpus/`` (unreadable files are skipped with a reason), split it into chunks and
+1. Read ``corpus/`` (unreadable files are skipped with a reason; files whose size and
+   modification time are those recorded in ``index/files.json`` are taken from it without
+   being opened: ``corpus.FileCache``), split it into chunks and
    the chunks into quotable sentences. Every chunk and sentence gets a *key*: a hash of the
    model name and the exact text that is embedded. Equal keys share a vector.
 2. If the fingerprint of the result (every chunk and sentence id, the model, ``FORMAT``)
@@ -44,7 +46,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .chunking import passages, plain_markdown, quotable_sentences
 from .config import Settings
-from .corpus import CorpusFile, Skipped, read_corpus
+from .corpus import CorpusFile, FileCache, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from .errors import CorpusError, IndexDamagedError, StoreError
 from .lexical import LexicalIndex
@@ -71,6 +73,8 @@ BATCH_CHUNKS = 16
 #: Chunks whose vectors are reused, written per step (nothing to embed: large steps).
 PAGE = 1000
 LOCK_FILE = ".build.lock"
+#: What each corpus file held when last read, beside the index (``corpus.FileCache``).
+FILE_CACHE = "files.json"
 
 T = TypeVar("T")
 
@@ -94,6 +98,7 @@ class IndexReport:
     sentences_embedded: int = 0  # sentence vectors computed (for extractive answers)
     seconds: float = 0.0
     version: str = ""
+    files_read: int = 0  # files opened; the others were unchanged by size and time
 
     def to_dict(self) -> dict[str, Any]:
         """The report as ``assistant index --json`` prints it."""
@@ -299,7 +304,7 @@ class Indexer:
 
     def _run(self, rebuild: bool) -> IndexReport:
         started = time.perf_counter()
-        files, skipped = read_corpus(self.settings.corpus_dir)
+        files, skipped, files_read = self._read(rebuild)
         if not files:
             raise CorpusError(
                 f"No readable document in {self.settings.corpus_dir}"
@@ -329,6 +334,7 @@ class Indexer:
                     chunks=len(chunks),
                     seconds=time.perf_counter() - started,
                     version=current.version,
+                    files_read=files_read,
                 )
 
         versions = self.store.versions()
@@ -363,7 +369,9 @@ class Indexer:
             self._scan(leftover, "chunks", chunk_keys, chunk_cache)
             self._scan(leftover, "sentences", sentence_keys, sentence_cache)
 
-        report = IndexReport(skipped=skipped, chunks=len(chunks), version=version)
+        report = IndexReport(
+            skipped=skipped, chunks=len(chunks), version=version, files_read=files_read
+        )
         for file in files:
             if file.path not in previous_files:
                 report.added += 1
@@ -394,6 +402,24 @@ class Indexer:
             report.seconds,
         )
         return report
+
+    def _read(self, rebuild: bool) -> tuple[list[CorpusFile], list[Skipped], int]:
+        """Read the corpus, opening only the files changed since the last run (all of them on
+        ``rebuild``); returns the files, the skipped ones and how many files were opened.
+
+        The cache only says what the files hold, whatever became of the build, so it is
+        saved at once; failing to save it costs the next run time, not correctness.
+        """
+        path = self.settings.index_dir / FILE_CACHE
+        cache = FileCache() if rebuild else FileCache.load(path)
+        files, skipped = read_corpus(self.settings.corpus_dir, cache=cache)
+        log.info("read %d files; %d unchanged since the last run", cache.read, cache.reused)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cache.save(path)
+        except OSError as e:
+            log.warning("could not save the file cache %s: %s", path, e)
+        return files, skipped, cache.read
 
     def _up_to_date(self, current: Manifest, content: str) -> bool:
         """Whether the answering version already holds exactly this content."""
