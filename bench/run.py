@@ -13,7 +13,8 @@ by its own module of ``bench``):
 - Start-up: ``assistant chat`` until the page answers, ``assistant ask`` one-shot, beside
   ``python -c "import gradio"`` and ``python -c "pass"``.
 - Memory: peak RSS of the chat process after 50 questions through its ``/chat`` API.
-- Scale: ``search`` on generated indexes of 1k, 10k and 50k chunks (real query embeddings).
+- Scale: ``search`` on generated indexes of 1k, 10k and 50k chunks (real query embeddings);
+  re-indexing a generated corpus of 20,000 small files with nothing, then one file, changed.
 - Quality: the eval figures of the product and the baselines on the dev set.
 
 The machines this runs on are shared and noisy, so every figure that is compared with
@@ -67,6 +68,7 @@ class Sizes:
     chat_questions: int = 50  # questions asked through the chat page before reading RSS
     scale: tuple[int, ...] = (1_000, 10_000, 50_000)  # generated index sizes, ascending
     scale_queries: int = 40  # searches timed at each size
+    scale_files: int = 20_000  # small files in the corpus re-indexed after a one-file change
     eval_cases: int | None = None  # dev questions scored (None: all)
     tutorial: bool = True  # score the LangChain-tutorial baseline (needs sentence-transformers)
 
@@ -78,6 +80,7 @@ QUICK = Sizes(
     chat_questions=10,
     scale=(1_000, 5_000),
     scale_queries=15,
+    scale_files=2_000,
     eval_cases=24,
 )
 
@@ -116,7 +119,17 @@ def run_benchmarks(
             sizes.startup_runs,
         ),
         run("memory", memory, settings, work, questions, sizes.chat_questions),
-        run("scale", scale, corpus, work, e5, questions, sizes.scale, sizes.scale_queries),
+        run(
+            "scale",
+            scale,
+            corpus,
+            work,
+            e5,
+            questions,
+            sizes.scale,
+            sizes.scale_queries,
+            sizes.scale_files,
+        ),
         run("quality", quality, product, cases, work, sizes.tutorial),
     ]
     total = time.perf_counter() - started

@@ -85,6 +85,7 @@ def test_every_section_runs_and_the_report_has_its_figures(
         chat_questions=2,
         scale=(100, 300),
         scale_queries=3,
+        scale_files=50,
         eval_cases=None,
         tutorial=False,
     )
@@ -114,6 +115,10 @@ def test_every_section_runs_and_the_report_has_its_figures(
     for size in ("100", "300"):
         assert figures["Scale"][size]["complete_results"] == 3
         assert figures["Scale"][size]["disk_bytes"] > 0
+    many = figures["Scale"]["many_files"]
+    assert (many["noop_files_read"], many["one_change_files_read"]) == (0, 1)
+    assert many["one_change_chunks_embedded"] == 1
+    assert "one-file change in a 50-file corpus" in markdown
     product = figures["Quality beside speed"]["assistant"]
     assert product["questions"] == 3 and product["hit_at_1"] == 1.0
     assert {"dense e5", "bm25"} <= set(figures["Quality beside speed"])
