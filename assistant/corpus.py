@@ -184,8 +184,10 @@ class FileCache:
         """The cache saved at ``path``, or an empty one (missing, damaged, other format)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != cls.FORMAT or not isinstance(data.get("files"), dict):
+            if data.get("format") != cls.FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {cls.FORMAT}")
+            if not isinstance(data.get("files"), dict) or not isinstance(data["started_ns"], int):
+                raise ValueError("not a file cache")
             header = {k: data[k] for k in ("corpus", "max_bytes", "started_ns")}
             return cls(data["files"], **header)
         except FileNotFoundError:
@@ -250,8 +252,12 @@ class FileCache:
             "files": self._new,
         }
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        except BaseException:  # a full disk, Ctrl-C: leave the old cache, not a stray file
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _printable(text: str) -> str:

@@ -211,9 +211,14 @@ def test_a_damaged_or_foreign_cache_is_ignored(
     read_corpus(moved, cache=elsewhere)
     assert elsewhere.read == FILES
 
-    path.write_text('{"format": 1, "files": {"corpus/x.md": ', encoding="utf-8")
-    with caplog.at_level("WARNING", logger="assistant.corpus"):
-        damaged = FileCache.load(path)
-    assert "ignoring the file cache" in caplog.text
-    read_corpus(moved, cache=damaged)
-    assert damaged.read == FILES
+    for damage in (
+        '{"format": 1, "files": {"corpus/x.md": ',
+        '{"format": 1, "files": {}, "started_ns": "x"}',
+    ):
+        path.write_text(damage, encoding="utf-8")
+        with caplog.at_level("WARNING", logger="assistant.corpus"):
+            damaged = FileCache.load(path)
+        assert "ignoring the file cache" in caplog.text
+        read_corpus(moved, cache=damaged)
+        assert damaged.read == FILES
+        caplog.clear()
