@@ -179,6 +179,12 @@ class FileCache:
         """Files the last ``read_corpus`` took from the cache without opening them."""
         return self._reused
 
+    @property
+    def changed(self) -> bool:
+        """Whether the last ``read_corpus`` opened a file or missed one the cache held (when
+        not, the saved cache is still right and need not be written again)."""
+        return bool(self.read) or len(self._new) != len(self._old)
+
     @classmethod
     def load(cls, path: Path) -> FileCache:
         """The cache saved at ``path``, or an empty one (missing, damaged, other format)."""

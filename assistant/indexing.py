@@ -415,8 +415,9 @@ class Indexer:
         files, skipped = read_corpus(self.settings.corpus_dir, cache=cache)
         log.info("read %d files; %d unchanged since the last run", cache.read, cache.reused)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cache.save(path)
+            if cache.changed:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                cache.save(path)
         except OSError as e:
             log.warning("could not save the file cache %s: %s", path, e)
         return files, skipped, cache.read

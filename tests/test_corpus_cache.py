@@ -97,9 +97,11 @@ def test_a_file_with_the_same_size_and_time_is_not_opened_until_a_rebuild(
 
     # The bytes change, but not the size, the time or the inode: the cache is trusted, so
     # the index keeps the old text. Had the file been opened, the change would show.
+    saved = (settings.index_dir / FILE_CACHE).stat().st_mtime_ns
     rewrite_in_place(paths[0], "media buyer", "radio buyer")
     again = index(settings, e5)
     assert (again.files_read, again.updated, again.unchanged) == (0, 0, FILES)
+    assert (settings.index_dir / FILE_CACHE).stat().st_mtime_ns == saved  # nothing to write
     assert "media buyer" in (passage_of(settings, e5, paths[0], "media buyer price") or "")
 
     rebuilt = index(settings, e5, rebuild=True)
