@@ -12,7 +12,10 @@ How a build goes (``Indexer.run``):
 3. Create a new, empty version (``store``) and fill it in batches. A vector is taken from
    the answering version or from the leftover of an interrupted build when its key is there;
    only the rest is embedded, ``batch_size`` chunks (and their sentences) at a time, each
-   batch written as soon as it is embedded.
+   batch written as soon as it is embedded. A large index (``IN_PLACE_MIN_CHUNKS``) takes
+   its standby version instead, the one kept from before, which answers nothing: renamed,
+   it loses the records the corpus no longer has and gains the ones it lacks, so that a
+   one-file change writes that file, not a copy of the whole index.
 4. Save the BM25 index of the version, check the version is complete, and switch the
    manifest to it in one write. Then drop every version but the new and the previous one.
 
@@ -75,6 +78,13 @@ PAGE = 1000
 LOCK_FILE = ".build.lock"
 #: What each corpus file held when last read, beside the index (``corpus.FileCache``).
 FILE_CACHE = "files.json"
+#: From this many chunks on, a build that changes a few files brings the standby version (the
+#: previous one) up to date in place instead of copying every record into a new version:
+#: copying 20,000 chunks and their sentences takes over a minute, updating a file's worth
+#: well under a second. Below it, copying costs little and leaves Chroma no log behind (a
+#: collection written in place keeps up to 1,000 records of log until Chroma saves its
+#: vector index: a bounded few MB, small beside a large index).
+IN_PLACE_MIN_CHUNKS = 2000
 
 T = TypeVar("T")
 
@@ -338,6 +348,19 @@ class Indexer:
                 )
 
         versions = self.store.versions()
+        standby = (
+            self._standby(versions, current)
+            if current is not None and not rebuild and current.chunks >= IN_PLACE_MIN_CHUNKS
+            else None
+        )
+        renewed = self._renew(standby) if standby is not None else None
+        if renewed is not None and current is not None:
+            target = renewed
+            log.info("bringing index version %s up to date as %s", standby, target.name)
+            report = IndexReport(
+                skipped=skipped, chunks=len(chunks), version=target.name, files_read=files_read
+            )
+            return self._update(target, current, files, chunks, sentences, content, report, started)
         target = self.store.create(
             embeddings=model,
             chunk_size=self.settings.chunk_size,
@@ -385,6 +408,21 @@ class Indexer:
         before = len(sentence_cache)
         report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache, sentence_cache)
         report.sentences_embedded = len(sentence_cache) - before
+        return self._finish(target, current, files, chunks, sentences, content, report, started)
+
+    def _finish(
+        self,
+        target: IndexVersion,
+        current: Manifest | None,
+        files: list[CorpusFile],
+        chunks: list[Chunk],
+        sentences: list[Sentence],
+        content: str,
+        report: IndexReport,
+        started: float,
+    ) -> IndexReport:
+        """Save the filled version's BM25 index, check it is complete, switch to it and drop
+        every version but it and the one it replaces."""
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
             target.lexical_dir
         )
@@ -392,7 +430,7 @@ class Indexer:
 
         manifest = self.store.publish(target, files=len(files), fingerprint=content)
         self._write_manifest_copy(manifest)
-        self.store.keep_only({version} | ({current.version} if current else set()))
+        self.store.keep_only({target.name} | ({current.version} if current else set()))
         report.seconds = time.perf_counter() - started
         log.info(
             "indexed %d files, %d chunks (%d embedded) in %.1fs",
@@ -402,6 +440,111 @@ class Indexer:
             report.seconds,
         )
         return report
+
+    def _files_of(self, version: IndexVersion | None) -> dict[str, str]:
+        """``path -> file hash`` of the documents a version was built from."""
+        files: dict[str, str] = {}
+        if version is None:
+            return files
+        try:
+            for record in version.records("chunks", texts=False):
+                if "path" in record.metadata:
+                    files[record.metadata["path"]] = str(record.metadata.get("file_sha", ""))
+        except Exception as e:
+            log.warning("could not read the files of %s: %s", version.name, e)
+        return files
+
+    def _standby(self, versions: dict[str, dict[str, Any]], current: Manifest) -> str | None:
+        """The newest version other than the answering one that was made with this model,
+        chunking and format (the previous one, or an interrupted build): brought up to date
+        in place, it becomes the next version."""
+        for version, meta in sorted(
+            versions.items(), key=lambda kv: version_age(kv[0]), reverse=True
+        ):
+            if version != current.version and (
+                meta.get("embeddings"),
+                meta.get("chunk_size"),
+                meta.get("chunk_overlap"),
+                meta.get("format"),
+            ) == (
+                self.embeddings.name,
+                self.settings.chunk_size,
+                self.settings.chunk_overlap,
+                FORMAT,
+            ):
+                return version
+        return None
+
+    def _renew(self, version: str) -> IndexVersion | None:
+        """The standby ``version`` renamed for this build, or None (then a new one is made)
+        when it cannot be (a leftover that lacks a collection)."""
+        try:
+            return self.store.renew(version)
+        except StoreError as e:
+            log.info("building a new version instead of updating %s: %s", version, e)
+            return None
+
+    def _update(
+        self,
+        target: IndexVersion,
+        current: Manifest,
+        files: list[CorpusFile],
+        chunks: list[Chunk],
+        sentences: list[Sentence],
+        content: str,
+        report: IndexReport,
+        started: float,
+    ) -> IndexReport:
+        """Bring a standby version up to date in place (it answers nothing meanwhile): drop
+        what the corpus no longer has, add what it lacks, then switch to it. Vectors come from
+        the answering version by content key, or are embedded."""
+        # What is there under the same id with the same content key stays; the rest goes.
+        present = target.keys("chunks")
+        held = target.keys("sentences")
+        missing = [c for c in chunks if present.get(c.id) != c.key]
+        adding = {c.id for c in missing}
+        # A chunk to add is written again with all its sentences (an interrupted write may
+        # have left some without their chunk).
+        kept_sentences = {
+            s.id
+            for s in sentences
+            if s.metadata["chunk_id"] not in adding and held.get(s.id) == s.key
+        }
+        kept = {c.id for c in chunks} - adding
+        target.delete("sentences", [i for i in held if i not in kept_sentences])
+        target.delete("chunks", [i for i in present if i not in kept])
+
+        chunk_cache: dict[str, np.ndarray] = {}
+        sentence_cache: dict[str, np.ndarray] = {}
+        answering = self.store.find(current.version)
+        if answering is not None and missing:
+            keys = sorted({c.key for c in missing})
+            for record in answering.by_keys("chunks", keys):
+                if record.vector is not None:
+                    chunk_cache.setdefault(str(record.metadata.get("key")), record.vector)
+            sentence_keys = sorted({s.key for s in sentences if s.metadata["chunk_id"] in adding})
+            for record in answering.by_keys("sentences", sentence_keys):
+                if record.vector is not None:
+                    sentence_cache.setdefault(str(record.metadata.get("key")), record.vector)
+
+        previous_files = self._files_of(answering)
+        for file in files:
+            if file.path not in previous_files:
+                report.added += 1
+            elif previous_files[file.path] != file.sha256:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        paths = {f.path for f in files}
+        report.removed = sum(p not in paths for p in previous_files)
+
+        before = len(sentence_cache)
+        adding_sentences = [s for s in sentences if s.metadata["chunk_id"] in adding]
+        report.chunks_embedded = self._fill(
+            target, missing, adding_sentences, chunk_cache, sentence_cache
+        )
+        report.sentences_embedded = len(sentence_cache) - before
+        return self._finish(target, current, files, chunks, sentences, content, report, started)
 
     def _read(self, rebuild: bool) -> tuple[list[CorpusFile], list[Skipped], int]:
         """Read the corpus, opening only the files changed since the last run (all of them on

@@ -45,7 +45,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -410,7 +410,44 @@ class IndexVersion:
                 metadatas=[r.metadata for r in batch],
             )
 
+    def delete(self, kind: Kind, ids: Iterable[str]) -> None:
+        """Remove these chunks (or sentences); ids it does not hold are ignored."""
+        wanted = list(ids)
+        collection = self._collection(kind)
+        step = self.store.max_write()
+        for i in range(0, len(wanted), step):
+            collection.delete(ids=wanted[i : i + step])
+
     # --- reading ------------------------------------------------------------------------
+    def keys(self, kind: Kind) -> dict[str, str]:
+        """``id -> content key`` of every chunk (or sentence) the version holds."""
+        collection = self._collections[kind]
+        if collection is None:
+            return {}
+        found: dict[str, str] = {}
+        offset = 0
+        while True:
+            got = collection.get(include=["metadatas"], limit=PAGE * 10, offset=offset)
+            for record_id, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                found[record_id] = str((meta or {}).get("key", ""))
+            offset += len(got["ids"])
+            if len(got["ids"]) < PAGE * 10:
+                return found
+
+    def by_keys(self, kind: Kind, keys: Sequence[str]) -> list[Record]:
+        """The chunks (or sentences) whose content key is one of ``keys``, with vectors."""
+        collection = self._collections[kind]
+        if collection is None or not keys:
+            return []
+        found: list[Record] = []
+        for i in range(0, len(keys), PAGE):
+            got = collection.get(
+                where={"key": {"$in": list(keys[i : i + PAGE])}},
+                include=["metadatas", "embeddings"],
+            )
+            found.extend(_records(got, False, True))
+        return found
+
     def counts(self) -> tuple[int, int]:
         """How many chunks and sentences the version holds."""
         return (self._count("chunks"), self._count("sentences"))
@@ -754,6 +791,21 @@ class Store:
             for collection in (self.chunks_name(name), self.sentences_name(name))
         )
         return IndexVersion(self, name, chunks, sentences)
+
+    def renew(self, version: str) -> IndexVersion:
+        """``version`` (not the answering one) under a new name, later than every version
+        present, to be brought up to date in place and published: a build that changes a few
+        files rewrites those, not a copy of the whole index. Its BM25 folder goes (it is
+        built again)."""
+        name = self._new_name()
+        old = self.open(version)
+        for kind, new in (
+            ("chunks", self.chunks_name(name)),
+            ("sentences", self.sentences_name(name)),
+        ):
+            old._collection(kind).modify(name=new)  # type: ignore[arg-type]
+        shutil.rmtree(old.lexical_dir, ignore_errors=True)
+        return self.open(name)
 
     def _new_name(self) -> str:
         # Later than every version present, even when the clock went back.
