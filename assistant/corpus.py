@@ -16,6 +16,7 @@ opened, as git's index, rsync and make do (see ``FileCache`` for the "racy" case
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -299,7 +300,13 @@ def _walk(
 
 
 def _shown(root: Path, path: Path) -> str:
-    return (Path(root.resolve().name) / path.relative_to(root)).as_posix()
+    return (Path(_folder_name(root)) / path.relative_to(root)).as_posix()
+
+
+@functools.lru_cache(maxsize=8)
+def _folder_name(root: Path) -> str:
+    """The name of the corpus folder (resolved once, not once per file)."""
+    return root.resolve().name
 
 
 class _Skip(Exception):

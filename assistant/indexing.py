@@ -408,7 +408,16 @@ class Indexer:
         before = len(sentence_cache)
         report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache, sentence_cache)
         report.sentences_embedded = len(sentence_cache) - before
-        return self._finish(target, current, files, chunks, sentences, content, report, started)
+        self._finish(target, current, files, chunks, sentences, content, report, started)
+        if len(chunks) >= IN_PLACE_MIN_CHUNKS:
+            try:
+                self._ensure_standby(
+                    target, current, chunks, sentences, chunk_cache, sentence_cache
+                )
+            except Exception as e:  # the new version answers already; the next build copies
+                log.warning("could not make a standby copy of the index: %s", e)
+            report.seconds = time.perf_counter() - started
+        return report
 
     def _finish(
         self,
@@ -440,6 +449,32 @@ class Indexer:
             report.seconds,
         )
         return report
+
+    def _ensure_standby(
+        self,
+        answering: IndexVersion,
+        previous: Manifest | None,
+        chunks: list[Chunk],
+        sentences: list[Sentence],
+        chunk_cache: dict[str, np.ndarray],
+        sentence_cache: dict[str, np.ndarray],
+    ) -> None:
+        """After a full build of a large index, a copy of it to update in place next time
+        (unless a version kept from before can be): so that the first change after it is as
+        quick as the later ones. Its vectors are all in the caches; nothing is embedded."""
+        manifest = self.store.manifest()
+        if manifest is None or self._standby(self.store.versions(), manifest) is not None:
+            return
+        standby = self.store.create(
+            embeddings=self.embeddings.name,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+        )
+        log.info("copying the new index into %s, to update in place next time", standby.name)
+        self._fill(standby, chunks, sentences, chunk_cache, sentence_cache)
+        self._check_complete(standby, len(chunks), len(sentences))
+        keep = {answering.name, standby.name} | ({previous.version} if previous else set())
+        self.store.keep_only(keep)
 
     def _files_of(self, version: IndexVersion | None) -> dict[str, str]:
         """``path -> file hash`` of the documents a version was built from."""
@@ -498,17 +533,17 @@ class Indexer:
         """Bring a standby version up to date in place (it answers nothing meanwhile): drop
         what the corpus no longer has, add what it lacks, then switch to it. Vectors come from
         the answering version by content key, or are embedded."""
-        # What is there under the same id with the same content key stays; the rest goes.
-        present = target.keys("chunks")
-        held = target.keys("sentences")
-        missing = [c for c in chunks if present.get(c.id) != c.key]
+        # What is there under the same id stays (an id hashes the text and where it is from;
+        # what is embedded for it changes only with FORMAT, and a standby of another FORMAT
+        # is not used); the rest goes.
+        present = target.ids("chunks")
+        held = target.ids("sentences")
+        missing = [c for c in chunks if c.id not in present]
         adding = {c.id for c in missing}
         # A chunk to add is written again with all its sentences (an interrupted write may
         # have left some without their chunk).
         kept_sentences = {
-            s.id
-            for s in sentences
-            if s.metadata["chunk_id"] not in adding and held.get(s.id) == s.key
+            s.id for s in sentences if s.metadata["chunk_id"] not in adding and s.id in held
         }
         kept = {c.id for c in chunks} - adding
         target.delete("sentences", [i for i in held if i not in kept_sentences])

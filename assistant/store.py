@@ -419,17 +419,16 @@ class IndexVersion:
             collection.delete(ids=wanted[i : i + step])
 
     # --- reading ------------------------------------------------------------------------
-    def keys(self, kind: Kind) -> dict[str, str]:
-        """``id -> content key`` of every chunk (or sentence) the version holds."""
+    def ids(self, kind: Kind) -> set[str]:
+        """The ids of every chunk (or sentence) the version holds."""
         collection = self._collections[kind]
         if collection is None:
-            return {}
-        found: dict[str, str] = {}
+            return set()
+        found: set[str] = set()
         offset = 0
         while True:
-            got = collection.get(include=["metadatas"], limit=PAGE * 10, offset=offset)
-            for record_id, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                found[record_id] = str((meta or {}).get("key", ""))
+            got = collection.get(include=[], limit=PAGE * 10, offset=offset)
+            found.update(got["ids"])
             offset += len(got["ids"])
             if len(got["ids"]) < PAGE * 10:
                 return found

@@ -13,6 +13,7 @@ Director in another) keeps both meanings as two groups; a question that names it
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -133,6 +134,7 @@ _NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
 HEAD_NAMES = 2
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def role_word(word: str) -> str:
     """A word as role names are compared: folded, a plural's final "s" dropped."""
     return re.sub(r"s$", "", fold(word))
