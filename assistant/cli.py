@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import AssistantError, QuestionError
+from .errors import AssistantError, ConfigError, QuestionError
 
 EPILOG = """\
 examples:
@@ -79,13 +79,45 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     chat.add_argument(
+        "--auth-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="protect the page with the logins of FILE, one USER:PASSWORD a line "
+        "(or ASSISTANT_AUTH_FILE; ASSISTANT_AUTH=USER:PASSWORD for one login)",
+    )
+    chat.add_argument(
         "--auth",
         default=None,
         metavar="USER:PASSWORD",
-        help="protect the page with a login (or ASSISTANT_AUTH)",
+        help="a login on the command line, where `ps` shows it to every local user: "
+        "prefer --auth-file or ASSISTANT_AUTH",
     )
     chat.add_argument(
-        "--allow-public", action="store_true", help="allow a non-loopback --host without --auth"
+        "--allow-public", action="store_true", help="allow a non-loopback --host without a login"
+    )
+    chat.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answers made at the same time (default 4; ASSISTANT_CONCURRENCY)",
+    )
+    chat.add_argument(
+        "--queue-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="questions that may wait; past that the page says it is busy "
+        "(default 100; ASSISTANT_QUEUE_SIZE)",
+    )
+    chat.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="N",
+        help="questions per minute one client address may ask, after a burst of "
+        "ASSISTANT_RATE_BURST (default 20; 0: no limit; ASSISTANT_RATE_LIMIT)",
     )
 
     ev = sub.add_parser(
@@ -159,21 +191,45 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         return _ask(Assistant(settings), args)
     if args.command == "chat":
-        from .ui import serve
-
-        serve(
-            Assistant(settings),
-            host=args.host,
-            port=args.port,
-            auth=args.auth or settings.auth,
-            allow_public=args.allow_public,
-        )
-        return 0
+        return _chat(settings, args)
     if args.command == "eval":
         return _eval(settings, args)
     if args.command == "calibrate":
         return _calibrate(Assistant(settings), args)
     raise AssertionError(args.command)
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from .app import Assistant
+    from .ui import serve
+    from .ui.limits import Limits
+
+    if args.auth:
+        print(
+            "warning: --auth puts the password in the process list (ps) for every local "
+            "user to read; use --auth-file FILE or ASSISTANT_AUTH instead.",
+            file=sys.stderr,
+        )
+    for flag, least in (("concurrency", 1), ("queue_size", 1), ("rate_limit", 0)):
+        value = getattr(args, flag)
+        if value is not None and value < least:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be at least {least} (got {value}).")
+    limits = Limits.from_settings(
+        settings,
+        concurrency=args.concurrency,
+        queue_size=args.queue_size,
+        rate_per_minute=args.rate_limit,
+    )
+    serve(
+        Assistant(settings),
+        host=args.host,
+        port=args.port,
+        auth=args.auth or settings.auth,
+        auth_file=args.auth_file or settings.auth_file,
+        allow_public=args.allow_public,
+        limits=limits,
+    )
+    return 0
 
 
 def _index(bot: Any, args: argparse.Namespace) -> int:

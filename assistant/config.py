@@ -130,3 +130,29 @@ class Settings(BaseSettings):
     auth: str | None = Field(
         None, description="'user:password' that protects the chat page (also --auth)."
     )
+    auth_file: Path | None = Field(
+        None,
+        description="File of 'user:password' lines that protect the chat page (also "
+        "--auth-file); unlike --auth, keeps the password out of the process list.",
+    )
+    concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Answers the chat page makes at the same time (also --concurrency).",
+    )
+    queue_size: int = Field(
+        100,
+        ge=1,
+        description="Questions that may wait for an answer; past that the page says it is "
+        "busy and to try again (also --queue-size).",
+    )
+    rate_limit: float = Field(
+        20.0,
+        ge=0,
+        description="Questions one client address may ask per minute, on average; more are "
+        "refused with a message to wait (0: no limit; also --rate-limit).",
+    )
+    rate_burst: int = Field(
+        10, ge=1, description="Questions one client address may ask at once before rate_limit."
+    )

@@ -7,7 +7,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -39,8 +39,11 @@ class ChatServer:
 
 
 @contextmanager
-def chat_server(settings: Settings, work: Path, timeout: float = 180.0) -> Iterator[ChatServer]:
-    """Start ``python -m assistant chat`` and wait until ``GET /`` answers 200."""
+def chat_server(
+    settings: Settings, work: Path, timeout: float = 180.0, env: Mapping[str, str] | None = None
+) -> Iterator[ChatServer]:
+    """Start ``python -m assistant chat`` and wait until ``GET /`` answers 200 (``env``: more
+    environment variables, e.g. ``ASSISTANT_RATE_LIMIT``)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     logfile = work / f"chat-{port}.log"
@@ -48,7 +51,7 @@ def chat_server(settings: Settings, work: Path, timeout: float = 180.0) -> Itera
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", "assistant", "chat", "--host", "127.0.0.1", "--port", str(port)],
-            env=subprocess_env(settings),
+            env={**subprocess_env(settings), **(env or {})},
             cwd=work,
             stdout=out,
             stderr=subprocess.STDOUT,

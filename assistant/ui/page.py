@@ -64,6 +64,9 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
     catalog = handler.catalog
     words = PAGE["en"]  # until the page loads and says which language the browser prefers
     private: dict[str, Any] = {"api_visibility": "private"}
+    # The page's, /chat's and /ask's answers share one pool of workers (queue(...,
+    # default_concurrency_limit=N) in serve.py): N answers at once in all, not N each.
+    answers: dict[str, Any] = {"concurrency_id": "answers"}
 
     # delete_cache: Gradio deletes what it wrote for this page hourly and at shutdown.
     with gr.Blocks(
@@ -175,17 +178,22 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
                 [pending, chat, turns, asked],
                 [chat, turns],
                 show_progress="hidden",
+                **answers,
                 **private,
             )
-            answering.then(
-                lambda text: (gr.update(interactive=bool((text or "").strip())), False, None),
-                [box],
-                [send, busy, pending],
-                queue=False,
-                show_progress="hidden",
-                js="(t) => { window.careerChat?.finished(); return [t]; }",
+            finish: dict[str, Any] = {
+                "fn": lambda text: (gr.update(interactive=bool((text or "").strip())), False, None),
+                "inputs": [box],
+                "outputs": [send, busy, pending],
+                "queue": False,
+                "show_progress": "hidden",
+                "js": "(t) => { window.careerChat?.finished(); return [t]; }",
                 **private,
-            )
+            }
+            answering.then(**finish)
+            # A question the server refused (queue full, over the rate limit) never runs, and
+            # Gradio runs only .failure() after it: its toast says why; the page is usable again.
+            answering.failure(**finish)
             return answering
 
         answering = [answer_then_finish(ask(box.submit)), answer_then_finish(ask(send.click))]
@@ -299,6 +307,7 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             api_description=CHAT_API_DESCRIPTION,
             postprocess=False,
             show_progress="hidden",
+            **answers,
         )
         ask_api.click(
             handler.ask_api,
@@ -308,5 +317,6 @@ def build_app(bot: Assistant, *, title: str = TITLE, catalog: Catalog | None = N
             api_description=ASK_API_DESCRIPTION,
             postprocess=False,
             show_progress="hidden",
+            **answers,
         )
     return app

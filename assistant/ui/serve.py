@@ -1,9 +1,16 @@
 """Serving the chat page: safe defaults, link-preview tags, and the background warm-up.
 
 Safe defaults: the page binds 127.0.0.1, never opens a public share link, sends no analytics,
-and refuses a non-loopback address without a login (``--auth user:password``) unless told to
-(``--allow-public``). Gradio and the model load only when ``assistant chat`` runs: the page is
-served first, and the index and model load in a background thread right after.
+and refuses a non-loopback address without a login (``--auth-file``, ``ASSISTANT_AUTH`` or
+``--auth``) unless told to (``--allow-public``). Gradio and the model load only when
+``assistant chat`` runs: the page is served first, and the index and model load in a
+background thread right after.
+
+Under load (``limits.py``): a few answers are made at once (the embedding model, Chroma and
+BM25 answer from several threads), a bounded queue says "busy" past its size, each client
+address may ask so many questions a minute, and failed logins lock their address and user
+name for a doubling delay. Questions only join through the queue (``api_open=False``): the
+direct ``/gradio_api/run/...`` routes would skip its size and concurrency.
 
 Example:
     >>> from assistant import Assistant
@@ -14,14 +21,18 @@ Example:
 from __future__ import annotations
 
 import html
+import importlib.util
 import ipaddress
 import logging
 import re
+import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantError, ConfigError
 from .guard import MAX_BODY, LimitBody, RefuseUnused
+from .limits import Limits, LoginThrottle, RateLimit, read_auth_file
 from .page import DESCRIPTION, build_app, static_text
 
 if TYPE_CHECKING:
@@ -32,6 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Above the login form (which says only "incorrect credentials" for a refusal, too).
+LOGIN_MESSAGE = (
+    "Log in to the career assistant. After a wrong password, wait a few seconds before the "
+    "next try: each failure doubles the wait."
+)
 #: Where the page's own script and styles live (``assistant/ui/static``).
 SCRIPT, STYLES = "page.js", "page.css"
 
@@ -47,8 +63,9 @@ def launch_app(
     *,
     host: str = "127.0.0.1",
     port: int = 7860,
-    auth: tuple[str, str] | None = None,
+    auth: Logins | None = None,
     quiet: bool = False,
+    limits: Limits | None = None,
 ) -> gr.Blocks:
     """Start serving ``app`` in a background thread, with the safe settings; returns it.
 
@@ -56,20 +73,26 @@ def launch_app(
     footer links, no run history; the page gets its script, styles, translations and
     link-preview tags. It takes no files, makes no deep links and refuses large request
     bodies (``guard_middleware``).
+    ``limits`` (default ``Limits()``) sets the answers made at once, the queue's size and the
+    questions per minute of a client address; failed logins are throttled.
 
     Raises:
         ConfigError: the port is taken.
     """
     from starlette.middleware import Middleware
 
-    app.queue(default_concurrency_limit=1)
+    limits = limits or Limits()
+    skip_missing_matplotlib()
+    app.queue(
+        default_concurrency_limit=limits.concurrency, max_size=limits.queue_size, api_open=False
+    )
     try:
         app.launch(
             server_name=host,
             server_port=port,
             share=False,
             auth=auth,
-            auth_message="Log in to the career assistant." if auth else None,
+            auth_message=LOGIN_MESSAGE if auth else None,
             prevent_thread_lock=True,
             inbrowser=False,
             show_error=False,
@@ -87,6 +110,10 @@ def launch_app(
                 "middleware": [
                     *guard_middleware(),
                     Middleware(LinkPreview, title=str(app.title), description=DESCRIPTION),
+                    Middleware(
+                        RateLimit, rate_per_minute=limits.rate_per_minute, burst=limits.burst
+                    ),
+                    Middleware(LoginThrottle),
                 ]
             },
         )
@@ -105,6 +132,18 @@ def guard_middleware(max_body: int = MAX_BODY) -> list[Any]:
     from starlette.middleware import Middleware
 
     return [Middleware(RefuseUnused), Middleware(LimitBody, limit=max_body)]
+
+
+def skip_missing_matplotlib() -> None:
+    """Make ``import matplotlib`` fail at once when matplotlib is not installed.
+
+    Gradio tries ``import matplotlib`` twice for every update an event sends
+    (``gradio.utils.MatplotlibBackendMananger``, around each step of a streamed answer); when
+    it is not installed, each try searches ``sys.path`` again, a tenth of the server's event
+    loop under load. A ``None`` in ``sys.modules`` is Python's way to say "not there".
+    """
+    if "matplotlib" not in sys.modules and importlib.util.find_spec("matplotlib") is None:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
 class LinkPreview:
@@ -177,6 +216,8 @@ def serve(
     auth: str | None = None,
     allow_public: bool = False,
     block: bool = True,
+    auth_file: Path | None = None,
+    limits: Limits | None = None,
 ) -> gr.Blocks:
     """Serve the chat page until interrupted (``block=False``: return the running page).
 
@@ -188,16 +229,22 @@ def serve(
         host: address to bind; anything but a loopback address needs ``auth``.
         port: port to bind.
         auth: ``"user:password"`` that protects the page, or None.
-        allow_public: allow a non-loopback ``host`` without ``auth``.
+        allow_public: allow a non-loopback ``host`` without a login.
         block: wait until interrupted (False: return at once, e.g. in tests).
+        auth_file: a file of ``user:password`` lines (with ``auth``: both are accepted).
+        limits: answers at once, queue size, rate per client address; default: the ones
+            ``bot.settings`` names.
 
     Raises:
-        ConfigError: ``auth`` is not ``user:password``, a non-loopback host has no login,
-            or the port is taken.
+        ConfigError: ``auth`` is not ``user:password``, the login file is unreadable or
+            malformed, a non-loopback host has no login, or the port is taken.
     """
-    credentials = parse_auth(auth)
+    credentials = logins(auth, auth_file)
     check_exposure(host, credentials, allow_public)
-    app = launch_app(build_app(bot), host=host, port=port, auth=credentials)
+    if limits is None:
+        settings = getattr(bot, "settings", None)
+        limits = Limits.from_settings(settings) if settings is not None else Limits()
+    app = launch_app(build_app(bot), host=host, port=port, auth=credentials, limits=limits)
     threading.Thread(target=_warm_up, args=(bot,), name="warm-up", daemon=True).start()
     if block:
         try:
@@ -218,6 +265,21 @@ def _warm_up(bot: Assistant) -> None:
 
 
 # --- safe defaults ---------------------------------------------------------------------------
+#: One login (``parse_auth``) or several (``logins``), as Gradio's ``launch(auth=...)`` takes them.
+Logins = tuple[str, str] | list[tuple[str, str]]
+
+
+def logins(auth: str | None, auth_file: Path | None) -> list[tuple[str, str]] | None:
+    """The logins of ``auth`` (``user:password``) and of ``auth_file``; None when neither.
+
+    Raises:
+        ConfigError: either is malformed, or the file cannot be read.
+    """
+    one = parse_auth(auth)
+    found = ([one] if one else []) + (read_auth_file(auth_file) if auth_file else [])
+    return found or None
+
+
 def parse_auth(value: str | None) -> tuple[str, str] | None:
     """``"user:password"`` -> ``("user", "password")``; None or empty -> None.
 
@@ -248,19 +310,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(host: str, auth: tuple[str, str] | None, allow_public: bool) -> None:
+def check_exposure(host: str, auth: Logins | None, allow_public: bool) -> None:
     """Refuse to serve a non-loopback address without a login, unless ``allow_public``.
 
     Raises:
         ConfigError: naming ``--auth``, the way to fix it.
     """
-    if is_loopback(host) or auth is not None:
+    if is_loopback(host) or auth:
         return
     if allow_public:
         log.warning("serving on %s without a login: anyone who can reach it can use it", host)
         return
     raise ConfigError(
         f"Refusing to serve on {host} without a login: anyone who can reach this address could "
-        "use the page. Add --auth USER:PASSWORD (or set ASSISTANT_AUTH), bind 127.0.0.1, or "
-        "pass --allow-public to serve it open anyway."
+        "use the page. Add --auth-file FILE (USER:PASSWORD lines) or set ASSISTANT_AUTH, bind "
+        "127.0.0.1, or pass --allow-public to serve it open anyway."
     )
