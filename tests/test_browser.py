@@ -27,6 +27,7 @@ from assistant.answer import Answer, AnswerStream
 from assistant.catalog import Catalog
 from assistant.embeddings import E5Embeddings
 from assistant.ui import serve
+from assistant.ui.limits import Limits
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,8 @@ The account manager reviews the pitch day checklist the evening before the pitch
 # --- servers and browsers ----------------------------------------------------------------------
 def _serve(bot: Any) -> Iterator[str]:
     port = free_port()
-    app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
+    # No rate limit: every page and question comes from the same address.
+    app = serve(bot, host="127.0.0.1", port=port, block=False, limits=Limits(rate_per_minute=0))
     yield f"http://127.0.0.1:{port}/"
     app.close(verbose=False)
 

@@ -47,6 +47,7 @@ from assistant.llm import LLMAnswerer
 from assistant.prompts import SYSTEM_PROMPT
 from assistant.scope import REFUSAL_START
 from assistant.ui import reply_markdown, serve
+from assistant.ui.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -373,7 +374,8 @@ def test_cli_shows_nothing_from_outside_the_corpus(copied: Settings, secret: Pat
 @pytest.fixture(scope="module")
 def page_url(bot: Assistant) -> Iterator[str]:
     port = free_port()
-    app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
+    # No rate limit: every question comes from the same address.
+    app = serve(bot, host="127.0.0.1", port=port, block=False, limits=Limits(rate_per_minute=0))
     url = f"http://127.0.0.1:{port}/"
     wait_until_served(url, timeout=60)
     yield url

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from assistant.ui import (
     serve,
     streaming_markdown,
 )
+from assistant.ui.limits import LOGIN_DELAY, Limits
 from assistant.ui.render import user_message
 
 AM_QUESTION = "What does an account manager do?"
@@ -355,9 +357,10 @@ def test_default_path_imports_no_torch(corpus_index: Settings, tmp_path: Path) -
 # --- the served page ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def page_url(bot: Assistant) -> Iterator[str]:
-    """The chat page served by ``serve`` on a free port of 127.0.0.1."""
+    """The chat page served by ``serve`` on a free port of 127.0.0.1 (no rate limit: every
+    test asks from the same address)."""
     port = free_port()
-    app = serve(bot, host="127.0.0.1", port=port, auth=None, allow_public=False, block=False)
+    app = serve(bot, host="127.0.0.1", port=port, block=False, limits=Limits(rate_per_minute=0))
     url = f"http://127.0.0.1:{port}/"
     wait_until_served(url)
     yield url
@@ -564,6 +567,7 @@ def test_login_is_required(login_server: tuple[str, Path]) -> None:
         Client(url, verbose=False)
     with pytest.raises(ValueError, match="Could not login"):
         Client(url, auth=("alice", "wrong"), verbose=False)
+    time.sleep(LOGIN_DELAY)  # the wrong password locks alice's next login for this long
 
 
 def test_logged_in_client_gets_answers(login_server: tuple[str, Path]) -> None:
