@@ -1,9 +1,10 @@
 """``make bench``: speed, cost and scale of answering and indexing, beside the baselines.
 
 One module per section of the report (``answering``, ``indexing``, ``startup``, ``memory``,
-``scale``, ``quality``), each a function that measures and returns a ``report.Section``;
-``report`` renders them, ``measure`` holds the timing helpers, ``process`` starts the CLI and
-the chat page. ``run`` (``python bench/run.py`` or ``python -m bench``) runs them all.
+``serving``, ``scale``, ``quality``), each a function that measures and returns a
+``report.Section``; ``report`` renders them, ``measure`` holds the timing helpers, ``process``
+starts the CLI and the chat page. ``run`` (``python bench/run.py`` or ``python -m bench``)
+runs them all.
 
 Importing the package makes the environment quiet and offline (``assistant._offline``) before
 anything imports gradio or chromadb, and puts ``tests/`` on the path: the benchmarks share

@@ -13,6 +13,8 @@ by its own module of ``bench``):
 - Start-up: ``assistant chat`` until the page answers, ``assistant ask`` one-shot, beside
   ``python -c "import gradio"`` and ``python -c "pass"``.
 - Memory: peak RSS of the chat process after 50 questions through its ``/chat`` API.
+- Serving under load: 30 users asking the chat page at once (p95), and an honest question
+  right after a flood of 300 posts from one address.
 - Scale: ``search`` on generated indexes of 1k, 10k and 50k chunks (real query embeddings);
   re-indexing a generated corpus of 20,000 small files with nothing, then one file, changed.
 - Quality: the eval figures of the product and the baselines on the dev set.
@@ -54,6 +56,7 @@ from bench.memory import memory  # noqa: E402
 from bench.quality import quality  # noqa: E402
 from bench.report import Target, machine_facts, render  # noqa: E402
 from bench.scale import scale  # noqa: E402
+from bench.serving import serving  # noqa: E402
 from bench.startup import startup  # noqa: E402
 
 T = TypeVar("T")
@@ -66,6 +69,9 @@ class Sizes:
     answer_rounds: int = 60  # rounds of (one embedding, one search, one ask)
     startup_runs: int = 3  # runs of each start-up command (interleaved)
     chat_questions: int = 50  # questions asked through the chat page before reading RSS
+    load_users: int = 30  # users asking the chat page at the same moment
+    load_rounds: int = 3  # rounds of them, at each concurrency
+    flood_posts: int = 300  # questions posted from one address before an honest one
     scale: tuple[int, ...] = (1_000, 10_000, 50_000)  # generated index sizes, ascending
     scale_queries: int = 40  # searches timed at each size
     scale_files: int = 20_000  # small files in the corpus re-indexed after a one-file change
@@ -78,6 +84,9 @@ QUICK = Sizes(
     answer_rounds=15,
     startup_runs=1,
     chat_questions=10,
+    load_users=10,
+    load_rounds=1,
+    flood_posts=60,
     scale=(1_000, 5_000),
     scale_queries=15,
     scale_files=2_000,
@@ -119,6 +128,16 @@ def run_benchmarks(
             sizes.startup_runs,
         ),
         run("memory", memory, settings, work, questions, sizes.chat_questions),
+        run(
+            "serving",
+            serving,
+            settings,
+            work,
+            questions,
+            sizes.load_users,
+            sizes.load_rounds,
+            sizes.flood_posts,
+        ),
         run(
             "scale",
             scale,

@@ -83,6 +83,9 @@ def test_every_section_runs_and_the_report_has_its_figures(
         answer_rounds=3,
         startup_runs=1,
         chat_questions=2,
+        load_users=3,
+        load_rounds=1,
+        flood_posts=20,
         scale=(100, 300),
         scale_queries=3,
         scale_files=50,
@@ -101,6 +104,7 @@ def test_every_section_runs_and_the_report_has_its_figures(
         "## Indexing",
         "## Start-up",
         "## Memory",
+        "## Serving under load",
         "## Scale",
         "## Quality beside speed",
     ):
@@ -112,6 +116,10 @@ def test_every_section_runs_and_the_report_has_its_figures(
     assert index["add_chunks_embedded"] == index["add_expected_chunks"]
     assert figures["Memory"]["empty_replies"] == 0
     assert figures["Memory"]["peak_rss_bytes"] > 50e6  # a real server process was measured
+    serving = figures["Serving under load"]
+    assert serving["refused_users"] == 0 and serving["honest_status"] == 200
+    # The flood's address got its burst (10 by default) and was refused the rest.
+    assert serving["flood_statuses"][200] >= 10 and serving["flood_statuses"][429] >= 5
     for size in ("100", "300"):
         assert figures["Scale"][size]["complete_results"] == 3
         assert figures["Scale"][size]["disk_bytes"] > 0
