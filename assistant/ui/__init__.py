@@ -7,6 +7,8 @@
 - ``i18n.py``: the words, in English and Vietnamese, and the intro built from the corpus;
 - ``serve.py``: launching it with safe defaults (``serve``, ``launch_app``);
 - ``guard.py``: what the server refuses (deep links, uploads, large request bodies);
+- ``limits.py``: what keeps it usable under a flood and slow to guess (``Limits``: answers at
+  once, queue size, questions per minute per address; the login lock; login files);
 - ``static/``: the page's script (language, kept conversation, markers, scrolling) and styles.
 
 Corpus text is HTML-escaped everywhere, so a note holding ``<script>`` shows that text.
@@ -23,6 +25,7 @@ from .. import _offline
 _offline.apply()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+from .limits import Limits  # noqa: E402
 from .handlers import FAILURE, ChatHandler, error_markdown  # noqa: E402
 from .page import DESCRIPTION, TITLE, build_app  # noqa: E402
 from .render import answer_json, reply_markdown, reply_messages, streaming_markdown  # noqa: E402
@@ -31,6 +34,7 @@ from .serve import check_exposure, is_loopback, launch_app, parse_auth, serve  #
 __all__ = [
     "DESCRIPTION",
     "FAILURE",
+    "Limits",
     "TITLE",
     "ChatHandler",
     "answer_json",
