@@ -152,6 +152,43 @@ def test_answers_made_at_once_equal_answers_made_one_at_a_time(
         assert reply == expected[questions[i % len(questions)]], questions[i % len(questions)]
 
 
+def test_a_busy_page_says_so_and_takes_the_question_again(
+    served: list[Any], bot: Assistant
+) -> None:
+    """In Chromium: a question refused by a full queue shows Gradio's "busy" message, and the
+    page is usable again (before, it stayed "answering" with Send disabled for good)."""
+    from playwright.sync_api import sync_playwright
+
+    gated = GatedBot(bot)
+    url = start(served, gated, limits=Limits(concurrency=1, queue_size=1, rate_per_minute=0))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="load")
+            page.wait_for_function("() => window.careerChat && document.title")
+            page.wait_for_timeout(500)  # the page's load events (one of them queued) are done
+            with client("127.0.0.3") as http:
+                assert post(http, url, AE_QUESTION).status_code == 200
+                assert gated.started.wait(30)
+                assert post(http, url, AE_QUESTION).status_code == 200  # the queue is full
+            box = page.locator("#question textarea")
+            box.fill(AE_QUESTION)
+            box.press("Enter")
+            page.get_by_text("This application is currently busy. Please try again.").wait_for()
+            page.wait_for_function("() => !window.careerChat.busy")
+            gated.gate.set()
+            box.fill("What does an account manager do?")
+            box.press("Enter")
+            page.locator("#chat .answer").first.wait_for(timeout=60_000)
+            assert "Account Manager" in page.locator("#chat .answer").first.inner_text()
+        finally:
+            browser.close()
+
+
 # --- the rate limit ---------------------------------------------------------------------------
 def test_a_client_over_the_rate_limit_is_refused_while_another_is_served(
     served: list[Any], bot: Assistant
