@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 FAILURE = str(reply_words("en")["failure"])
 #: The page shows a growing answer at most this often (seconds): fewer, larger updates.
 STREAM_EVERY = 0.25
+#: ``/chat`` sends a growing answer every this many characters (or every ``STREAM_EVERY``):
+#: word by word, the updates took half of what the server spent on an answer.
+API_STREAM_CHARS = 40
 #: Turns a page keeps and sends back (a longer conversation keeps its latest turns).
 MAX_TURNS = 50
 
@@ -111,12 +114,15 @@ class ChatHandler:
             history: the conversation so far, as ``{"role", "content"}`` messages.
         """
         question, asked = self._cut(message)
-        text = ""
+        text, sent, shown = "", 0, time.monotonic()
         try:
             stream = self.bot.stream(question, history)
             for piece in stream:
                 text += piece
-                yield streaming_markdown(text)
+                # Each update costs the server about what a search does: a few words at a time.
+                if len(text) - sent >= API_STREAM_CHARS or time.monotonic() - shown >= STREAM_EVERY:
+                    sent, shown = len(text), time.monotonic()
+                    yield streaming_markdown(text)
             answer = stream.result
         except Exception as e:  # the reader must get a message, never a traceback
             log_error(e)
