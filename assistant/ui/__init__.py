@@ -25,8 +25,8 @@ from .. import _offline
 _offline.apply()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from .limits import Limits  # noqa: E402
 from .handlers import FAILURE, ChatHandler, error_markdown  # noqa: E402
+from .limits import Limits  # noqa: E402
 from .page import DESCRIPTION, TITLE, build_app  # noqa: E402
 from .render import answer_json, reply_markdown, reply_messages, streaming_markdown  # noqa: E402
 from .serve import check_exposure, is_loopback, launch_app, parse_auth, serve  # noqa: E402
