@@ -239,6 +239,20 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     return out
 
 
+def _count_files(report: IndexReport, files: list[CorpusFile], before: dict[str, str]) -> None:
+    """Count the files added, updated, unchanged and removed since the version whose
+    ``path -> file hash`` is ``before``."""
+    for file in files:
+        if file.path not in before:
+            report.added += 1
+        elif before[file.path] != file.sha256:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    paths = {f.path for f in files}
+    report.removed = sum(p not in paths for p in before)
+
+
 def fingerprint(model: str, chunks: Iterable[str], sentences: Iterable[tuple[str, str]]) -> str:
     """Hash of an index's content: equal fingerprints mean an equal index.
 
@@ -395,15 +409,7 @@ class Indexer:
         report = IndexReport(
             skipped=skipped, chunks=len(chunks), version=version, files_read=files_read
         )
-        for file in files:
-            if file.path not in previous_files:
-                report.added += 1
-            elif previous_files[file.path] != file.sha256:
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        paths = {f.path for f in files}
-        report.removed = sum(p not in paths for p in previous_files)
+        _count_files(report, files, previous_files)
 
         before = len(sentence_cache)
         report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache, sentence_cache)
@@ -562,16 +568,7 @@ class Indexer:
                 if record.vector is not None:
                     sentence_cache.setdefault(str(record.metadata.get("key")), record.vector)
 
-        previous_files = self._files_of(answering)
-        for file in files:
-            if file.path not in previous_files:
-                report.added += 1
-            elif previous_files[file.path] != file.sha256:
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        paths = {f.path for f in files}
-        report.removed = sum(p not in paths for p in previous_files)
+        _count_files(report, files, self._files_of(answering))
 
         before = len(sentence_cache)
         adding_sentences = [s for s in sentences if s.metadata["chunk_id"] in adding]
