@@ -37,20 +37,37 @@ MAX_BODY = 1024 * 1024
 Scope = dict[str, Any]
 
 
-async def _refuse(send: Any, status: int, text: str) -> None:
-    body = text.encode("utf-8")
+async def respond(
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer an ASGI request at once with ``body`` (the refusals of this module and of
+    ``limits``)."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *(headers or []),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(send: Any, status: int, text: str) -> None:
+    await respond(
+        send,
+        status,
+        text.encode("utf-8"),
+        b"text/plain; charset=utf-8",
+        [(b"connection", b"close")],
+    )
 
 
 def _path(scope: Scope) -> str:

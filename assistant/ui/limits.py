@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from ..errors import ConfigError
+from .guard import respond
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -87,18 +88,7 @@ async def send_json(
 ) -> None:
     """A JSON ``{"detail": ...}`` response (what Gradio's page shows for a refused event)."""
     body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await respond(send, status, body, b"application/json", headers)
 
 
 def retry_after(seconds: float) -> list[tuple[bytes, bytes]]:
