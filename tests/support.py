@@ -14,6 +14,9 @@ import pytest
 
 from assistant import _offline
 
+#: The fields of a source in a JSON answer (`assistant ask --json`, `Answer.to_dict()`).
+SOURCE_FIELDS = {"path", "title", "chunk", "score", "text", "url", "kind", "language", "quotes"}
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import SOURCE_FIELDS
 
 from assistant import Answer, Assistant, QuestionError, Settings, Source
 from assistant.embeddings import E5Embeddings
@@ -137,17 +138,7 @@ def test_answer_json_shape(bot: Assistant) -> None:
     assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
     assert data["abstained"] is False
     first = data["sources"][0]
-    assert set(first) == {
-        "path",
-        "title",
-        "chunk",
-        "score",
-        "text",
-        "url",
-        "kind",
-        "language",
-        "quotes",
-    }
+    assert set(first) == SOURCE_FIELDS
     # Each quoted sentence is a sentence of the cited passage, and stands in the answer.
     assert first["quotes"] and all(
         q in first["text"] or q in data["answer"] for q in first["quotes"]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import SOURCE_FIELDS
 
 from assistant import Settings
 
@@ -41,17 +42,7 @@ def test_ask_json(corpus_index: Settings) -> None:
     data = json.loads(out.stdout)
     assert set(data) == {"answer", "abstained", "notice", "language", "sources"}
     assert data["sources"] and data["abstained"] is False and data["language"] == "vi"
-    assert set(data["sources"][0]) == {
-        "path",
-        "title",
-        "chunk",
-        "score",
-        "text",
-        "url",
-        "kind",
-        "language",
-        "quotes",
-    }
+    assert set(data["sources"][0]) == SOURCE_FIELDS
     assert data["sources"][0]["path"].startswith("corpus/")
 
 
