@@ -414,12 +414,10 @@ class Indexer:
         before = len(sentence_cache)
         report.chunks_embedded = self._fill(target, chunks, sentences, chunk_cache, sentence_cache)
         report.sentences_embedded = len(sentence_cache) - before
-        self._finish(target, current, files, chunks, sentences, content, report, started)
+        manifest = self._finish(target, current, files, chunks, sentences, content, report, started)
         if len(chunks) >= IN_PLACE_MIN_CHUNKS:
             try:
-                self._ensure_standby(
-                    target, current, chunks, sentences, chunk_cache, sentence_cache
-                )
+                self._ensure_standby(manifest, chunks, sentences, chunk_cache, sentence_cache)
             except Exception as e:  # the new version answers already; the next build copies
                 log.warning("could not make a standby copy of the index: %s", e)
             report.seconds = time.perf_counter() - started
@@ -435,9 +433,9 @@ class Indexer:
         content: str,
         report: IndexReport,
         started: float,
-    ) -> IndexReport:
+    ) -> Manifest:
         """Save the filled version's BM25 index, check it is complete, switch to it and drop
-        every version but it and the one it replaces."""
+        every version but it and the one it replaces; ``report`` gets the time taken."""
         LexicalIndex.build([c.id for c in chunks], [c.embed_text for c in chunks]).save(
             target.lexical_dir
         )
@@ -454,22 +452,22 @@ class Indexer:
             report.chunks_embedded,
             report.seconds,
         )
-        return report
+        return manifest
 
     def _ensure_standby(
         self,
-        answering: IndexVersion,
-        previous: Manifest | None,
+        manifest: Manifest,
         chunks: list[Chunk],
         sentences: list[Sentence],
         chunk_cache: dict[str, np.ndarray],
         sentence_cache: dict[str, np.ndarray],
     ) -> None:
-        """After a full build of a large index, a copy of it to update in place next time
-        (unless a version kept from before can be): so that the first change after it is as
-        quick as the later ones. Its vectors are all in the caches; nothing is embedded."""
-        manifest = self.store.manifest()
-        if manifest is None or self._standby(self.store.versions(), manifest) is not None:
+        """After a full build of a large index (``manifest``, just switched to), a copy of it
+        to update in place next time (unless a version kept from before can be): so that the
+        first change after it is as quick as the later ones. Its vectors are all in the
+        caches; nothing is embedded. An interrupted copy is a leftover the next build updates
+        in place all the same."""
+        if self._standby(self.store.versions(), manifest) is not None:
             return
         standby = self.store.create(
             embeddings=self.embeddings.name,
@@ -479,8 +477,6 @@ class Indexer:
         log.info("copying the new index into %s, to update in place next time", standby.name)
         self._fill(standby, chunks, sentences, chunk_cache, sentence_cache)
         self._check_complete(standby, len(chunks), len(sentences))
-        keep = {answering.name, standby.name} | ({previous.version} if previous else set())
-        self.store.keep_only(keep)
 
     def _files_of(self, version: IndexVersion | None) -> dict[str, str]:
         """``path -> file hash`` of the documents a version was built from."""
@@ -576,7 +572,8 @@ class Indexer:
             target, missing, adding_sentences, chunk_cache, sentence_cache
         )
         report.sentences_embedded = len(sentence_cache) - before
-        return self._finish(target, current, files, chunks, sentences, content, report, started)
+        self._finish(target, current, files, chunks, sentences, content, report, started)
+        return report
 
     def _read(self, rebuild: bool) -> tuple[list[CorpusFile], list[Skipped], int]:
         """Read the corpus, opening only the files changed since the last run (all of them on
