@@ -60,7 +60,8 @@ chat: $(VENV)/.stamp-install
 # temporary copy of it (tune/articles, sealed/articles). Tune on the first four; the sealed
 # ones are only reported.
 SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/questions.jsonl \
-	tests/eval/tune/articles.jsonl tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
+	tests/eval/tune/articles.jsonl tests/eval/tune/fresh-questions.jsonl tests/eval/tune/fresh.jsonl \
+	tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
 
 ## eval: quality on every question set, beside dense e5 alone, BM25 and the LangChain tutorial recipe
 eval: $(VENV)/.stamp-dev

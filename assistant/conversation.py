@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .terms import roles_named
-from .text import Aliases, fold, words
+from .text import Aliases, detect_language, fold, words
 
 # Words that make a question lean on the one before it.
 _FOLLOW_UP_EN = re.compile(
@@ -70,19 +70,52 @@ def standalone_question(
             return None
         start, end = spans[-1]
         return f"{previous[:start]}{subject}{previous[end:]}"
-    title = next(
+    if aliases.mentions(question) or roles_named(question, roles):
+        return None
+    title: str | None = next(
         (turn[s:e] for turn in reversed(earlier) for s, e in reversed(aliases.mentions(turn))), None
     )
     if title is None:  # a role the corpus names without defining it ("program manager")
         title = next(
             (named[-1] for turn in reversed(earlier) if (named := roles_named(turn, roles))), None
         )
-    if title is None or aliases.mentions(question) or roles_named(question, roles):
-        return None
-    for pattern, replacement in _REFERENCES:
-        if pattern.search(question):
-            return pattern.sub(replacement.replace("{}", title.replace("\\", "")), question, 1)
+    # "That exam", "nó": the last term of any kind (a certificate, a tool), not only a title.
+    thing = (
+        None  # the question names its own term
+        if aliases.mentions(question, titles_only=False)
+        else next(
+            (
+                turn[s:e]
+                for turn in reversed(earlier)
+                for s, e in reversed(aliases.mentions(turn, titles_only=False))
+            ),
+            None,
+        )
+    )
+    things = _THING_REFERENCES + (_THING_VI_PLAIN if detect_language(question) == "vi" else ())
+    for references, meant in ((_REFERENCES, title), (things, thing)):
+        if meant is None:
+            continue
+        for pattern, replacement in references:
+            if pattern.search(question):
+                return pattern.sub(replacement.replace("{}", meant.replace("\\", "")), question, 1)
     return None
+
+
+# Words that stand for a thing an earlier turn named (a certificate, an exam, a tool). Not
+# "it", which is as often nobody ("how long does it take").
+_THING_REFERENCES = tuple(
+    (re.compile(pattern, re.IGNORECASE), "{}")
+    for pattern in (
+        r"\b(?:that|this|the same) (?:exam|test|certificate|certification|cert|course|"
+        r"program|programme|qualification|tool|software|term|one)\b",
+        r"(?<!\w)(?:chứng chỉ|kỳ thi|khóa học|bằng|công cụ|phần mềm) (?:đó|này|ấy)(?!\w)",
+        r"(?<!\w)(?:chung chi|ky thi|khoa hoc|cong cu|phan mem) (?:do|nay|ay)(?!\w)",
+        r"(?<!\w)nó(?!\w)",
+    )
+)
+# "nó" typed without its mark is "no": only in a question that reads as Vietnamese.
+_THING_VI_PLAIN = ((re.compile(r"(?<!\w)no(?!\w)", re.IGNORECASE), "{}"),)
 
 
 def looks_like_follow_up(text: str) -> bool:

@@ -137,17 +137,20 @@ class LexicalIndex:
             raise ValueError(f"{folder / 'terms.json'} is from an older version")
         return cls(ids, bm25, accents, terms.get("groups"), terms.get("roles"))
 
+    def held(self, word: str) -> int:
+        """How many passages hold ``word`` (folded)."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        matrix = getattr(self._bm25, "scores", None)
+        token = vocab.get(fold(word.lower()))
+        if token is None or not isinstance(matrix, dict):
+            return 0
+        indptr = matrix["indptr"]
+        return int(indptr[token + 1] - indptr[token])
+
     def rarity(self, word: str) -> float:
         """How rare ``word`` (folded) is among the passages: log(N / passages holding it),
         the smoothed inverse document frequency (a word no passage holds counts as one)."""
-        vocab = getattr(self._bm25, "vocab_dict", None) or {}
-        matrix = getattr(self._bm25, "scores", None)
-        held = 0
-        token = vocab.get(fold(word.lower()))
-        if token is not None and isinstance(matrix, dict):
-            indptr = matrix["indptr"]
-            held = int(indptr[token + 1] - indptr[token])
-        return float(np.log((len(self.ids) + 1) / (held + 1)))
+        return float(np.log((len(self.ids) + 1) / (self.held(word) + 1)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens (zeros when none match)."""

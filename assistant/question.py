@@ -17,10 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import content_words, detect_language, fold
+from .text import STOPWORDS, content_words, detect_language, fold
 
 DURATION = "duration"
 MONEY = "money"
+#: What something costs (an exam, a course): money paid, not earned. A salary table does not
+#: answer "how much does the exam cost?".
+COST = "cost"
 
 # Cues matched on folded text (lower case, no diacritics), as whole words.
 _KIND_CUES = {
@@ -32,13 +35,17 @@ _KIND_CUES = {
     ),
     MONEY: (
         r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
-        r"how much (?:does|do|is|are|will|would) .{0,40}cost|what does .{0,40}cost|"
-        r"hoc phi|le phi|chi phi bao nhieu|ton bao nhieu|"
         r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
         r"muc luong|luong bong"
     ),
 }
+# What something costs: a word for a cost and a question for an amount, in either order ("how
+# much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
+# for a name.
+_COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
+_AMOUNT = r"(?:how much|bao nhieu|bn)"
+_KIND_CUES[COST] = rf"{_AMOUNT}\b.{{0,60}}\b{_COST_WORDS}|{_COST_WORDS}\b.{{0,60}}\b{_AMOUNT}"
 # "lương" without diacritics is "luong", also the end of these words.
 _NOT_MONEY = re.compile(
     r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
@@ -62,6 +69,10 @@ _FACT_PATTERNS = {
         r"(?:salary|luong|thu nhap)[^.;]{0,40}\d"
     ),
 }
+# A sentence gives a cost when it gives an amount of money and names a cost, fee or price.
+_COST_GIVEN = re.compile(
+    r"\b(?:costs?|costing|fees?|prices?|priced|tuition|phi|chi phi|hoc phi|le phi|gia tien)\b"
+)
 
 # Question cues that make one side of "and" / "và" a question of its own (folded text).
 _EN_QUESTION = re.compile(
@@ -135,19 +146,22 @@ def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 
 def answer_kind(text: str) -> str | None:
-    """``duration``, ``money`` or None: the kind of fact ``text`` asks for."""
+    """``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks for."""
     folded = _NOT_MONEY.sub(" ", fold(text))
-    if _KIND_PATTERNS[DURATION].search(folded):
-        return DURATION
-    if _KIND_PATTERNS[MONEY].search(folded):
-        return MONEY
+    for kind in (DURATION, COST, MONEY):
+        if _KIND_PATTERNS[kind].search(folded):
+            return kind
     return None
 
 
 def fact_kinds(sentence: str) -> set[str]:
-    """The kinds of fact a sentence holds: a duration, an amount of money."""
+    """The kinds of fact a sentence holds: a duration, an amount of money, a cost (an amount
+    of money with the word for a cost, fee or price)."""
     folded = fold(sentence)
-    return {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
+    kinds = {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
+    if MONEY in kinds and _COST_GIVEN.search(folded):
+        kinds.add(COST)
+    return kinds
 
 
 _UNITS = {  # folded words -> the unit of time they name; years and months answer each other
@@ -171,6 +185,58 @@ def focus_words(text: str) -> list[str]:
     for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
         folded = pattern.sub(" ", folded)
     return [w for w in (fold(w) for w in content_words(folded)) if not w.isdigit()]
+
+
+#: Words a place can follow: "ở Hà Nội", "o da nang", "tại TP.HCM", "in Vietnam", "at Google"
+#: (English, and "tai", which is also "tài khoản": only before a capitalised word).
+_PLACE_VI = frozenset({"ở", "o", "tại"})
+_PLACE_BEFORE_CAPITAL = frozenset({"in", "at", "tai"})
+#: Words that end a Vietnamese place name typed in lower case ("o da nang luong bn").
+_PLACE_END = frozenset(
+    "voi va hay hoac thi la co khong ko bao bn khoang tam nhu the nao lam duoc dc moi cung "
+    "vay a nhe nha ma de cho".split()
+)
+#: Words of a place name, at most.
+PLACE_WORDS = 4
+
+
+def places(text: str) -> list[str]:
+    """The places a question asks about ("da nang" in "lam ke toan o da nang luong bn", "Ho
+    Chi Minh City" in "... per month in Ho Chi Minh City?"): the words after "ở"/"tại" up to
+    a common word or a cue for a kind of fact, or the capitalised words after "in"/"at"."""
+    tokens = re.findall(r"\w+", text)
+    found = []
+    for i, token in enumerate(tokens[:-1]):
+        lower = token.lower()
+        capitals = lower in _PLACE_BEFORE_CAPITAL
+        if not capitals and lower not in _PLACE_VI:
+            continue
+        name: list[str] = []
+        for word in tokens[i + 1 : i + 1 + PLACE_WORDS]:
+            folded = fold(word)
+            if capitals and not word[0].isupper():
+                break
+            if not capitals and (
+                folded in _PLACE_END
+                or word.isdigit()
+                or any(p.match(folded) for p in _KIND_PATTERNS.values())
+            ):
+                break
+            name.append(word)
+        # One lower-case common word ("o my": ở Mỹ, or "my") is too ambiguous to hold to.
+        if name and not (len(name) == 1 and name[0].islower() and fold(name[0]) in STOPWORDS):
+            found.append(" ".join(name))
+    return found
+
+
+def mentions_place(text: str, place: str) -> bool:
+    """Whether ``text`` names ``place``, however it is spaced or accented ("Việt Nam" names
+    "Vietnam", "TP HCM" names "hcm")."""
+    letters = [re.escape(c) for c in fold(place) if c.isalnum()]
+    if not letters:
+        return True
+    spaced = r"[\s.-]{0,2}".join(letters)
+    return re.search(rf"(?<!\w){spaced}(?!\w)", fold(text)) is not None
 
 
 def with_subject(parts: list[str]) -> list[str]:

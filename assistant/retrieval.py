@@ -29,7 +29,7 @@ from .question import Question, answer_kind, fact_kinds
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Store
 from .terms import roles_named, with_terms
-from .text import Aliases, detect_language, fold, lexical_tokens, normalize
+from .text import Aliases, detect_language, fold, lexical_tokens, normalize, words
 
 if TYPE_CHECKING:  # the type only: retrieval reads the index through the store, not indexing
     from .indexing import Embedder
@@ -56,6 +56,11 @@ RERANK_DEPTH = 10
 CANDIDATES = 30
 NEAR_DUPLICATE = 0.6  # Jaccard of folded word sets
 MANIFEST_CHECK_SECONDS = 2.0
+#: A long form is searched with its abbreviation when at least 1 / USUAL_SHARE as many
+#: passages hold it as hold the abbreviation.
+USUAL_SHARE = 4
+#: Whole documents kept in memory for ``Searcher.document_text`` (cleared when full).
+DOCUMENTS_CACHED = 64
 
 
 @dataclass
@@ -130,6 +135,7 @@ class Searcher:
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._documents: dict[tuple[str, str], str] = {}
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -292,10 +298,19 @@ class Searcher:
                     token.isupper() or token.lower() not in {"am", "ad", "as", "an"}
                 ):
                     long = next((t for t in group if len(t) > 4), None)
-                    if long and long not in out:
+                    if long and long not in out and self._usual(long, token):
                         out.append(long)
                     break
         return out
+
+    def _usual(self, long: str, short: str) -> bool:
+        """Whether the corpus writes ``long`` often enough, beside ``short``, for a question
+        to be searched with it too. Where the corpus nearly always writes the abbreviation
+        ("QA"), its long form appears only where it is defined, and adding it would pull
+        every question about QA towards that definition."""
+        lexical = self.index.lexical
+        held = min((lexical.held(w) for w in words(long)), default=0)
+        return held * USUAL_SHARE >= lexical.held(short)
 
     def search(
         self, question: str | Query, history: list[str] | None = None, k: int = 10
@@ -404,6 +419,21 @@ class Searcher:
             )
             for r in index.version.by_ids(ids)
         }
+
+    def document_text(self, path: str) -> str:
+        """The whole text of one indexed document (its passages joined), for checks that look
+        beyond one passage; cached per index version."""
+        index = self.index
+        key = (index.manifest.version, path)
+        with self._lock:
+            cached = self._documents.get(key)
+        if cached is None:
+            cached = "\n".join(index.version.passages_of(path))
+            with self._lock:
+                if len(self._documents) >= DOCUMENTS_CACHED:
+                    self._documents.clear()
+                self._documents[key] = cached
+        return cached
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""

@@ -40,7 +40,16 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .question import DURATION, MONEY, Question, fact_kinds, time_units
+from .question import (
+    COST,
+    DURATION,
+    MONEY,
+    Question,
+    fact_kinds,
+    mentions_place,
+    places,
+    time_units,
+)
 from .retrieval import Hit, Query, Searcher
 from .terms import role_word, roles_named
 from .text import STOPWORDS, content_words, detect_language, fold
@@ -73,7 +82,9 @@ _NOT_COVERED = {
 _KIND_NAMES = {
     MONEY: {"en": "pay or salaries", "vi": "lương hay thu nhập"},
     DURATION: {"en": "how long it takes", "vi": "thời gian bao lâu"},
+    COST: {"en": "costs or fees", "vi": "chi phí hay lệ phí"},
 }
+_IN = {"en": "in", "vi": "ở"}
 _NO_KIND = {
     "en": "I don't know: my sources say nothing about {kind} for that.",
     "vi": "Tôi không biết: các nguồn của tôi không nói gì về {kind} cho trường hợp này.",
@@ -257,7 +268,7 @@ class Scope:
                 signals.best,
             )
             return self.not_covered(language)
-        if question.kind in (MONEY, DURATION):
+        if question.kind in _KIND_NAMES:
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
@@ -295,7 +306,12 @@ class Scope:
             for g in aliases.entities(query.standalone) & aliases.titles
             if role_word(_name(aliases.groups[g]).split()[-1]) in lexical.heads
         }
+        # Other terms the corpus defines (a certificate, an exam): one of them must be named
+        # where the fact is given ("how long does the CMA take" is not answered by the ACCA).
+        things = aliases.entities(query.standalone) - aliases.titles
         unknown = self.unknown_roles(query.standalone)
+        # A place asked about ("in Hanoi", "ở Việt Nam") must be named where the fact is given.
+        where = places(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
         # named where the fact is given.
         roles = [
@@ -326,7 +342,7 @@ class Scope:
 
         if not holders:
             log.info("no passage gives %s: refusing", kind)
-            wanted = named_asked(asked)
+            wanted = named_asked(asked or things)
             if wanted:
                 said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(
                     kind=name, asked=wanted
@@ -339,9 +355,15 @@ class Scope:
             context = (
                 f"{meta.get('title', '')}\n{meta.get('section', '')}\n{hit.document.page_content}"
             )
-            named = aliases.entities(context) & aliases.titles
+            entities = aliases.entities(context)
+            named = entities & aliases.titles
             if (
                 not unknown
+                and (not things or entities & things)
+                and all(
+                    mentions_place(self.searcher.document_text(meta.get("path", "")), place)
+                    for place in where
+                )
                 and (not asked or named & asked)
                 and (not roles or set(roles) & set(roles_named(context, lexical.roles)))
             ):
@@ -350,7 +372,10 @@ class Scope:
         given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
         # A role the corpus never names ("UX designer" where it names only graphic designers)
         # is what the refusal is about, not the defined roles beside it.
-        wanted = named_asked(set() if unknown else asked)
+        wanted = named_asked(set() if unknown else (asked or things))
+        if where:
+            at = f"{_IN.get(language, _IN['en'])} {', '.join(where)}"
+            wanted = f"{wanted} {at}" if wanted else at
         log.info("%s is given only for other things than %s: refusing", kind, wanted)
         if not given or not wanted:
             return no_kind

@@ -485,6 +485,11 @@ class IndexVersion:
         )
         return list(_records(got, True, True))
 
+    def passages_of(self, path: str) -> list[str]:
+        """The text of every chunk of the document at ``path`` (in no particular order)."""
+        got = self._collection("chunks").get(where={"path": path}, include=["documents"])
+        return [str(t) for t in got.get("documents") or []]
+
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[Record]:
         """The quotable sentences of these chunks, with their vectors."""
         if not chunk_ids:

@@ -35,7 +35,8 @@ _VI_PLAIN = frozenset(
 _EN_PLAIN = frozenset(
     """
     the a an is are what how does do long who which why of to in and for become between
-    difference years year doing role job work mean means
+    difference years year doing role job work mean means i it on no so me my he we be go up
+    at can not but get got then than that them there this they you your our us or if
     """.split()
 )
 
@@ -107,13 +108,41 @@ def lexical_tokens(text: str) -> list[str]:
     return out
 
 
+# A Vietnamese syllable typed without marks: an initial consonant, then one of the language's
+# rhymes (vowels and a final consonant). Most English words are not one ("salary", "what",
+# "designer"); the short ones that are ("the", "can", "long") are in the English list above.
+_VI_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnrstvx])?"
+    r"(?:uye[nt]|uynh|uych|uya|uyu|uy[ut]?|"
+    r"oa(?:ch|nh|ng|[cimnpoty])?|oe[nto]?|oo(?:ng|c)|"
+    r"ie(?:ng|[cmnptu])|ye[ntu]?|uo(?:ng|[cimnptu])|ua|"
+    r"a(?:ch|nh|ng|[cimnoptuy])?|e(?:ch|nh|ng|[cmnopt])?|i(?:ch|nh|[acmnptu])?|"
+    r"o(?:ng|[cimnpt])?|u(?:ng|[acimnptuy])?|y)"
+)
+# How Vietnamese is written in chats: "dc" (được), "ko" (không), "bn" (bao nhiêu).
+_VI_CHAT = frozenset("dc dk ko k j gj bn mn ntn hok ak nha nhe ah uh".split())
+
+
 def detect_language(text: str) -> str:
-    """'vi' or 'en': marks decide; unmarked text counts common words of each language."""
+    """'vi' or 'en': marks decide; unmarked text weighs its words: Vietnamese syllables and
+    chat abbreviations against English words (any that is not a Vietnamese syllable), the
+    common words of each language counting twice. Abbreviations in capitals (AE, SEO) and
+    numbers count for neither."""
     if _VI_MARKED.search(text.lower()):
         return "vi"
-    tokens = [fold(w) for w in words(text)]
-    vi = sum(t in _VI_PLAIN for t in tokens)
-    en = sum(t in _EN_PLAIN for t in tokens)
+    vi = en = 0
+    for word in _WORD.findall(text):
+        token = fold(word)
+        if token.isdigit() or (len(word) > 1 and word.isupper()):
+            continue
+        if token in _EN_PLAIN:
+            en += 2
+        elif token in _VI_PLAIN or token in _VI_CHAT:
+            vi += 2
+        elif _VI_SYLLABLE.fullmatch(token):
+            vi += 1
+        else:
+            en += 1
     return "vi" if vi > en else "en"
 
 

@@ -94,3 +94,25 @@ def test_a_pronoun_stands_for_a_role_the_corpus_names_without_defining_it() -> N
         )
         is None
     )
+
+
+def test_that_exam_or_no_stands_for_the_term_an_earlier_turn_named() -> None:
+    aliases = with_terms(
+        ALIASES,
+        learn_terms(
+            [
+                "CMA (Certified Management Accountant) là chứng chỉ kế toán quản trị. "
+                "ISTQB (International Software Testing Qualifications Board) certifies testers."
+            ]
+        ),
+    )
+    assert standalone_question("thi no mat bao lau", ["CMA la chung chi gi"], aliases) == (
+        "thi CMA mat bao lau"
+    )
+    assert standalone_question("how long is that exam", ["what is the ISTQB?"], aliases) == (
+        "how long is ISTQB"
+    )
+    # "no" in English is no pronoun; "it" is as often nobody ("how long does it take").
+    assert standalone_question("no, how hard is it?", ["what is the ISTQB?"], aliases) is None
+    # A question that names its own term needs nothing from the conversation.
+    assert standalone_question("is the CMA exam long?", ["what is the ISTQB?"], aliases) is None

@@ -195,6 +195,8 @@ kind: article
 
 ## Salary by level
 
+These are base salaries at agencies in New York.
+
 | Level | Years | Salary (USD per year) |
 |---|---|---|
 | Media Planner (MP) | 0-2 | $40,000-$50,000 |
@@ -223,6 +225,14 @@ def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(
     # A role the corpus never names is not answered with the roles it does name.
     radio = bot.ask("How much does a radio planner earn per year?")
     assert radio.abstained and "radio planner" in radio.answer, radio.answer
+    # A place the salaries are not given for, and a cost where only salaries are given.
+    there = bot.ask("How much does a media planner earn in New York?")
+    assert not there.abstained and "$40,000-$50,000" in there.answer, there.answer
+    elsewhere = bot.ask("How much does a media planner earn in Singapore?")
+    assert elsewhere.abstained and "Singapore" in elsewhere.answer, elsewhere.answer
+    course = bot.ask("How much does a media planning course cost?")
+    assert course.abstained and "$" not in course.answer, course.answer
+    assert "costs or fees" in course.answer, course.answer
     # "AD" is an Account Director in the seed's notes and an Art Director here: both kept.
     meanings = {g[1] for g in bot.searcher.aliases.groups if g[0] == "AD"}
     assert {"Account Director", "Art Director"} <= meanings

@@ -36,6 +36,14 @@ def test_language_detection() -> None:
     assert detect_language("AE làm gì?") == "vi"
     assert detect_language("account executive la gi") == "vi"
     assert detect_language("bao lau thi len AM") == "vi"
+    # Vietnamese typed without marks, in chat abbreviations, around English job titles.
+    assert detect_language("di thuc tap ke toan co dc tra tien ko, dc bn") == "vi"
+    assert detect_language("luong manual tester bn") == "vi"
+    assert detect_language("tu account manager len account director mat may nam") == "vi"
+    # English made of short words that are Vietnamese syllables too ("can", "long", "the").
+    assert detect_language("how long does it take to become an AM") == "en"
+    assert detect_language("i am new to this, can you help me") == "en"
+    assert detect_language("junior vs senior designer salary") == "en"
 
 
 def test_sentences_split_on_ends_and_lines() -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from assistant.question import (
+    COST,
     DURATION,
     MONEY,
     answer_kind,
     asks_definition,
     fact_kinds,
+    mentions_place,
+    places,
     split_parts,
     time_units,
     with_subject,
@@ -28,9 +31,13 @@ from assistant.question import (
         ("What does a copywriter do?", None),
         ("lam sao nang cao chat luong cong viec", None),  # "chất lượng" is not "lương"
         ("How does an AD earn the client's trust?", None),
-        ("How much does the PMP exam cost?", MONEY),
+        ("How much does the PMP exam cost?", COST),
         ("What is a retainer fee?", None),  # a definition, not an amount
         ("Who negotiates the price of advertising space?", None),
+        ("thi ACCA het bao nhieu tien", COST),
+        ("How much is the fee for the ISTQB exam?", COST),
+        ("What is the monthly fee a client pays its agency called?", None),
+        ("le phi thi CPA bn vay", COST),
     ],
 )
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
@@ -102,3 +109,34 @@ def test_terms_to_define_are_asked_one_by_one() -> None:
     # Not a definition nor a comparison: one question.
     text = "How long from AE to AM?"
     assert sides(text, [(14, 16), (20, 22)]) == [text]
+
+
+def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
+    assert COST in fact_kinds("The exam fee is $250, paid when you register.")
+    assert COST in fact_kinds("Lệ phí thi là 1,5 triệu đồng mỗi môn.")
+    assert COST not in fact_kinds("A QA engineer earns $70,000-$90,000 a year.")
+    assert MONEY in fact_kinds("A QA engineer earns $70,000-$90,000 a year.")
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("How much does an SEO specialist earn per month in Vietnam?", ["Vietnam"]),
+        ("lam ke toan o da nang luong bn", ["da nang"]),
+        ("Lương kế toán ở Hà Nội bao nhiêu?", ["Hà Nội"]),
+        ("salary of a QA lead in Ho Chi Minh City?", ["Ho Chi Minh City"]),
+        ("luong ke toan tai TP.HCM", ["TP HCM"]),
+        ("What does an AE do in an agency?", []),  # "in" before a common word names no place
+        ("how many years in total from AE to AD?", []),
+        ("luong seo bao nhieu 1 thang", []),
+    ],
+)
+def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:
+    assert places(question) == where
+
+
+def test_a_place_is_named_however_it_is_spaced_or_accented() -> None:
+    assert mentions_place("Mức lương tại các công ty ở Việt Nam", "Vietnam")
+    assert mentions_place("văn phòng ở TP. HCM", "tp hcm")
+    assert not mentions_place("Vietnamese companies", "Vietnam")
+    assert not mentions_place("Lương ở Hà Nội", "da nang")
