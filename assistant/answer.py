@@ -268,7 +268,7 @@ class ExtractiveAnswerer:
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         question = query.standalone
-        asked = content_words(question + " " + " ".join(aliases.expansions(question)))
+        asked = content_words(question + " " + " ".join(self.searcher.expansions(question)))
         # Rare words weigh more: "SEO" tells an SEO salary row from a sales one, "executive"
         # does not.
         rarity = self.searcher.index.lexical.rarity

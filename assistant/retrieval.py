@@ -250,7 +250,7 @@ class Searcher:
         asked = standalone or text
         query_text = self._restore(asked)
         vector = self.embeddings.encode_query(self._dense_text(query_text))
-        expansions = self.aliases.expansions(asked) if self.settings.query_expansion else []
+        expansions = self.expansions(asked) if self.settings.query_expansion else []
         query = Query(
             text,
             vector,
@@ -265,7 +265,7 @@ class Searcher:
             blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
             query.vector = blended / (np.linalg.norm(blended) or 1.0)
             query.history_tokens = lexical_tokens(
-                previous + " " + " ".join(self.aliases.expansions(previous))
+                previous + " " + " ".join(self.expansions(previous))
             )
             query.history_weight = weight
         return query
@@ -304,13 +304,24 @@ class Searcher:
         return out
 
     def _usual(self, long: str, short: str) -> bool:
-        """Whether the corpus writes ``long`` often enough, beside ``short``, for a question
-        to be searched with it too. Where the corpus nearly always writes the abbreviation
-        ("QA"), its long form appears only where it is defined, and adding it would pull
-        every question about QA towards that definition."""
+        """Whether the corpus writes ``long`` often enough, beside the abbreviation ``short``,
+        for a question to be searched with it too. Where the corpus nearly always writes the
+        abbreviation ("QA"), its long form appears only where it is defined, and adding it
+        would pull every question about QA towards that definition. Other pairs (a spun word
+        and its meaning, a long form written in the question, an abbreviation with several
+        meanings) always count."""
+        if " " in short or len(short) > 5:
+            return True
+        if sum(short in group for group in self.aliases.groups) > 1:
+            return True  # "AD": an Account and an Art Director; each meaning keeps its form
         lexical = self.index.lexical
         held = min((lexical.held(w) for w in words(long)), default=0)
         return held * USUAL_SHARE >= lexical.held(short)
+
+    def expansions(self, text: str) -> list[str]:
+        """The terms that mean what ``text``'s terms mean (``Aliases.expansions``), without
+        long forms the corpus seldom writes beside their abbreviation (``_usual``)."""
+        return self.aliases.expansions(text, keep=self._usual)
 
     def search(
         self, question: str | Query, history: list[str] | None = None, k: int = 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,13 +246,19 @@ class Aliases:
                 kept.append(match)
         return kept
 
-    def expansions(self, text: str) -> list[str]:
-        """The terms of every group that ``text`` mentions, other than those it already has."""
+    def expansions(self, text: str, keep: Callable[[str, str], bool] | None = None) -> list[str]:
+        """The terms of every group that ``text`` mentions, other than those it already has.
+
+        ``keep(term, written)``, if given, decides whether a term is added beside each term of
+        its group that ``text`` writes."""
         folded = fold(text)
         found: list[str] = []
         for group, pattern in zip(self.groups, self._patterns, strict=True):
             if pattern.search(folded):
+                has = [t for t in group if re.search(r"\b" + re.escape(fold(t)) + r"\b", folded)]
                 found.extend(
-                    t for t in group if not re.search(r"\b" + re.escape(fold(t)) + r"\b", folded)
+                    t
+                    for t in group
+                    if t not in has and (keep is None or all(keep(t, w) for w in has))
                 )
         return found

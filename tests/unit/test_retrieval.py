@@ -1,0 +1,45 @@
+"""Searcher behaviour on small corpora with the fake model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from assistant import Settings
+from assistant.indexing import Embedder, Indexer
+from assistant.retrieval import Searcher
+from assistant.store import Store
+from assistant.testing import FakeEmbeddings
+
+from .conftest import note
+
+QA = {
+    "qa-intro.md": "QA (Quality Assurance) is about improving the process so fewer defects "
+    "are made.",
+    "qa-lead.md": "A QA lead runs a team of testers.\n\nThe QA lead decides whether a release "
+    "ships.",
+    "qa-skills.md": "QA engineers need attention to detail.\n\nQA engineers write test plans.",
+    "qa-tools.md": "QA teams track bugs in Jira.\n\nQA teams automate tests with Selenium.",
+    "qa-pay.md": "A QA engineer earns more after learning to code.",
+    "kpi.md": "A KPI (Key Performance Indicator) measures a goal. Every key performance "
+    "indicator has a target.\n\nKey performance indicators are reviewed each quarter.",
+}
+
+
+def test_a_long_form_the_corpus_seldom_writes_is_not_added_to_its_abbreviation(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    for stem, body in QA.items():
+        (make_corpus / stem).write_text(note(stem.removesuffix(".md"), body), "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    searcher = Searcher(config, model, store)
+    # "QA" is written in every note, "Quality Assurance" only where it is defined: a question
+    # about a QA lead is not searched as one about quality assurance.
+    assert searcher.expansions("what does a QA lead do?") == []
+    # The corpus writes "key performance indicator" as often as "KPI": both are searched.
+    assert "Key Performance Indicator" in searcher.expansions("what is a good KPI?")
+    # Written out, a term is always searched with its abbreviation too.
+    assert "QA" in searcher.expansions("what is quality assurance?")
