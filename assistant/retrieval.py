@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,15 @@ from .question import Question, answer_kind, fact_kinds
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Store
 from .terms import roles_named, with_terms
-from .text import Aliases, detect_language, fold, lexical_tokens, normalize, words
+from .text import (
+    Aliases,
+    content_words,
+    detect_language,
+    fold,
+    lexical_tokens,
+    normalize,
+    words,
+)
 
 if TYPE_CHECKING:  # the type only: retrieval reads the index through the store, not indexing
     from .indexing import Embedder
@@ -48,6 +57,14 @@ SENTENCE_WEIGHT = 0.2
 OTHER_SUBJECT_PENALTY = 0.015
 #: Added, for a question about a duration or an amount of money, to a passage that gives one.
 KIND_PASSAGE_BONUS = 0.015
+#: Added, times the share of the question's distinctive words its document holds, to a
+#: passage in another language than the question (``Searcher._focus``): the dense side ranks
+#: those lower whatever they say. A word is distinctive when at most FOCUS_SHARE of the
+#: candidates' documents hold it, and only when they come from FOCUS_MIN_DOCUMENTS or more.
+#: (Given to every passage, it cost the seed's overlapping notes more than it gained.)
+FOCUS_WEIGHT = 0.02
+FOCUS_SHARE = 0.25
+FOCUS_MIN_DOCUMENTS = 4
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
 #: Passages (best first) an optional cross-encoder reranker orders again: it reads every
@@ -357,6 +374,8 @@ class Searcher:
                     raise
                 raise self.store.failure(e, "Searching the index") from e
         best_lexical = max(lexical.values(), default=0.0) or 1.0
+        focus = self._focus(query, found.values()) if mode == "hybrid" else {}
+        language = detect_language(query.standalone)
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)
             relative = hit.lexical / best_lexical
@@ -365,6 +384,8 @@ class Searcher:
                 if mode == "bm25"
                 else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0)
             )
+            if hit.document.metadata.get("language") != language:
+                hit.score += FOCUS_WEIGHT * focus.get(str(hit.document.metadata.get("path")), 0.0)
         ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
         if mode == "hybrid" and SENTENCE_WEIGHT:
             ranked = self._by_best_sentence(ranked, query)
@@ -380,6 +401,34 @@ class Searcher:
             order = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
             ranked = [head[i] for i in order] + ranked[RERANK_DEPTH:]
         return _without_near_duplicates(ranked, k)
+
+    def _focus(self, query: Query, candidates: Iterable[Hit]) -> dict[str, float]:
+        """For each document among the candidates, the share of the question's distinctive
+        words it holds (by rarity): the words few of the candidate documents hold ("tester"
+        in "tester muon tang luong thi nen hoc them gi"). They tell which document a question
+        is about even where its other words are in another language than that document."""
+        docs: dict[str, set[str]] = {}
+        for hit in candidates:
+            meta = hit.document.metadata
+            held = docs.setdefault(str(meta.get("path")), set())
+            held.update(
+                fold(w) for w in words(f"{meta.get('title', '')} {hit.document.page_content}")
+            )
+        if len(docs) < FOCUS_MIN_DOCUMENTS:
+            return {}
+        lexical = self.index.lexical
+        weights = {}
+        for word in {fold(w) for w in content_words(query.standalone)}:
+            holding = sum(word in held for held in docs.values())
+            if 0 < holding <= len(docs) * FOCUS_SHARE:
+                weights[word] = lexical.rarity(word)
+        total = sum(weights.values())
+        if not total:
+            return {}
+        return {
+            path: sum(w for word, w in weights.items() if word in held) / total
+            for path, held in docs.items()
+        }
 
     def _by_best_sentence(self, ranked: list[Hit], query: Query) -> list[Hit]:
         """The top passages scored again: plus their best sentence (vectors from index time),

@@ -43,3 +43,29 @@ def test_a_long_form_the_corpus_seldom_writes_is_not_added_to_its_abbreviation(
     assert "Key Performance Indicator" in searcher.expansions("what is a good KPI?")
     # Written out, a term is always searched with its abbreviation too.
     assert "QA" in searcher.expansions("what is quality assurance?")
+
+
+def test_the_documents_holding_a_question_s_distinctive_words_get_the_focus(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    docs = {
+        "qa-tester.md": ("en", "A tester finds bugs. Testers who learn to code earn more."),
+        "ke-toan.md": ("vi", "Kế toán viên muốn tăng lương thì nên học thêm chứng chỉ ACCA."),
+        "seo.md": ("vi", "Người làm SEO nên học thêm HTML và muốn tăng lương thì đổi việc."),
+        "sales.md": ("vi", "Nhân viên kinh doanh muốn tăng lương thì nên học thêm đàm phán."),
+        "pm.md": ("en", "A project manager plans the work and learns to manage risks."),
+    }
+    for stem, (language, body) in docs.items():
+        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
+        (make_corpus / stem).write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    searcher = Searcher(config, model, store)
+    query = searcher.prepare("tester muon tang luong thi nen hoc them gi")
+    candidates = searcher.search(query, k=10)
+    focus = searcher._focus(query, candidates)
+    # "tester" is the one word of the question that only one document holds.
+    assert max(focus, key=focus.__getitem__) == "corpus/qa-tester.md"
+    assert focus["corpus/qa-tester.md"] > 0.5 and focus["corpus/ke-toan.md"] < 0.5
