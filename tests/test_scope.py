@@ -32,6 +32,8 @@ def topics() -> Topics:
         ("What do they ask in the interview for an AE role?", "interview"),
         ("nen hoc truong dai hoc nao de lam account", "education"),
         ("Làm account có phải OT nhiều không?", "working conditions"),
+        ("do account directors usually get a yearly bonus?", "benefits"),
+        ("AE co dc thuong Tet ko", "benefits"),
     ],
 )
 def test_topics_named_in_questions(topics: Topics, text: str, topic: str) -> None:
@@ -95,6 +97,8 @@ def test_a_passage_names_a_topic_in_its_own_words(topics: Topics) -> None:
         "Which agencies in Hanoi are hiring account executives right now?",
         "What interview questions do they ask for an AE job?",
         "Làm account ở agency có phải tăng ca nhiều không?",
+        "do account directors usually get a yearly bonus?",
+        "lương AE ở Đà Nẵng bao nhiêu?",
     ],
 )
 def test_near_topic_questions_are_refused(bot: Assistant, question: str) -> None:
