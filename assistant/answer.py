@@ -275,7 +275,20 @@ class ExtractiveAnswerer:
         weights = {w: rarity(w) for w in asked}
         total = sum(weights.values()) or 1.0
         # The roles the question is about; a sentence about only other roles is off.
-        titles = aliases.entities(question) & aliases.titles
+        named = aliases.entities(question)
+        titles = named & aliases.titles
+        # A passage that names none of the terms it names is about something else ("ISTQB co
+        # can thiet ko" is not answered by another career's list of skills).
+        off_topic = {
+            str(h.document.id)
+            for h in hits
+            if named
+            and not aliases.entities(
+                f"{h.document.metadata.get('title', '')}\n{h.document.metadata.get('section', '')}"
+                f"\n{h.document.page_content}"
+            )
+            & named
+        }
         roles = self.searcher.index.lexical.roles
         asked_roles = set(roles_named(question, roles))
         defined = (
@@ -288,9 +301,10 @@ class ExtractiveAnswerer:
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             if meta.get("item"):
                 items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
-            if text in said:
+            if text in said or (said and chunk_id in off_topic):
+                # Each part of a question adds what the others did not say, about its subject.
                 repeated = True
-                continue  # each part of a question adds what the others did not say
+                continue
             score = float(vec @ query.vector)
             score += RANK_WEIGHT * (len(hits) - rank[chunk_id]) / len(hits)
             if meta.get("language") == language:
@@ -306,6 +320,8 @@ class ExtractiveAnswerer:
                 score += LIST_BONUS
             if _META.search(fold(text)):
                 score -= META_PENALTY
+            if chunk_id in off_topic:
+                score -= OTHER_TITLE_PENALTY
             if titles:
                 named = aliases.entities(text) & aliases.titles
                 if named and not named & titles:

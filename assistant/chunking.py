@@ -73,7 +73,8 @@ def _table_sentences(rows: list[list[str]]) -> list[str]:
 def plain_markdown(text: str) -> str:
     """The text with Markdown syntax turned into plain lines (headings kept as ``#`` lines).
 
-    Plain text without Markdown comes back unchanged, line for line.
+    Plain text without Markdown comes back unchanged, line for line, but for a sentence
+    wrapped over several lines, which becomes one (``_continues``).
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -95,9 +96,29 @@ def plain_markdown(text: str) -> str:
         else:
             line = _QUOTE_MARK.sub("", line)
             line = _LIST_MARK.sub(rf"\1{BULLET} ", line)
-            out.append(inline_plain(line))
+            plain = inline_plain(line)
+            if _continues(out[-1] if out else "", plain):
+                out[-1] = f"{out[-1].rstrip()} {plain.strip()}"  # a line wrapped mid-sentence
+            else:
+                out.append(plain)
         i += 1
     return "\n".join(out)
+
+
+def _continues(before: str, line: str) -> bool:
+    """Whether ``line`` goes on with the sentence ``before`` left open: a paragraph written
+    over several lines ("...when you have no experience to show; later,\nemployers care...").
+    Only a line starting in lower case after one that ends without a stop, so that a title
+    line of a plain-text file stays apart from the line under it."""
+    stripped = line.strip()
+    return bool(
+        before.strip()
+        and stripped
+        and not before.lstrip().startswith("#")
+        and not stripped.startswith(BULLET)
+        and stripped[0].islower()
+        and before.rstrip()[-1] not in ".!?:;…"
+    )
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,45 @@ def test_a_comparison_of_two_roles_gets_both_sides(bot: Assistant) -> None:
     assert len(reply.sources) >= 2, reply.answer
     assert re.search(r"\bAE\b|account executive", reply.answer, re.I), reply.answer
     assert re.search(r"\bAM\b|account manager", reply.answer, re.I), reply.answer
+
+
+QA_ARTICLE = """---
+title: QA tester career
+language: en
+kind: article
+---
+# QA tester career
+
+## Certificates
+
+The best-known certificate is ISTQB (International Software Testing Qualifications Board).
+The ISTQB helps most at the start of a career, when you have no experience to show; later,
+employers care more about what you have tested.
+"""
+SEO_ARTICLE = """---
+title: SEO specialist
+language: vi
+kind: article
+---
+# SEO specialist
+
+## Kỹ năng cần có
+
+Về kỹ năng mềm, nghề SEO đòi hỏi sự kiên nhẫn: một dự án SEO thường cần vài tháng mới thấy
+kết quả. Ngoài ra bạn cần tư duy phân tích và khả năng tự học.
+"""
+
+
+def test_a_term_asked_about_is_answered_from_passages_that_name_it(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "qa.md").write_text(QA_ARTICLE, "utf-8")
+    (corpus / "seo.md").write_text(SEO_ARTICLE, "utf-8")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    # "is it needed?" in Vietnamese, about an English article, beside a Vietnamese one.
+    reply = bot.ask("ISTQB la gi, co can thiet ko")
+    assert not reply.abstained, reply.answer
+    assert "start of a career" in reply.answer, reply.answer
+    assert all(s.path == "corpus/qa.md" for s in reply.sources), reply.answer

@@ -68,3 +68,22 @@ def test_list_items_and_rows_are_quotable_as_items() -> None:
     assert [q.text for q in quotes if not q.item] == [
         "Graphic design is a creative career with a clear ladder of levels and pay."
     ]
+
+
+def test_a_paragraph_written_over_several_lines_is_one_line() -> None:
+    text = (
+        "The ISTQB helps most at the start of a career, when you have no experience; later,\n"
+        "employers care more about what you have tested.\n\n"
+        "- an item that wraps\n  onto the next line\n- a second item\n\n"
+        "Lương và thu nhập\nNgười mới vào nghề được trả 8-12 triệu."
+    )
+    assert plain_markdown(text).split("\n") == [
+        "The ISTQB helps most at the start of a career, when you have no experience; later, "
+        "employers care more about what you have tested.",
+        "",
+        f"{BULLET} an item that wraps onto the next line",
+        f"{BULLET} a second item",
+        "",
+        "Lương và thu nhập",  # a title line stays apart from the capitalised line under it
+        "Người mới vào nghề được trả 8-12 triệu.",
+    ]
