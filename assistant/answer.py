@@ -38,7 +38,8 @@ NO_PASSAGES = {
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
 #: Sentences this similar say the same thing (often a note and its translation): quote one.
 REDUNDANT = 0.95
-#: Taken off a sentence that names only job titles other than those the question names.
+#: Taken off a sentence about another job title than the question's (the first it names), and
+#: off one from a passage that names none of the question's terms.
 OTHER_TITLE_PENALTY = 0.05
 
 
@@ -268,7 +269,7 @@ class ExtractiveAnswerer:
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         question = query.standalone
-        asked = content_words(question + " " + " ".join(self.searcher.expansions(question)))
+        asked = content_words(question + " " + " ".join(aliases.expansions(question)))
         # Rare words weigh more: "SEO" tells an SEO salary row from a sales one, "executive"
         # does not.
         rarity = self.searcher.index.lexical.rarity
@@ -323,8 +324,10 @@ class ExtractiveAnswerer:
             if chunk_id in off_topic:
                 score -= OTHER_TITLE_PENALTY
             if titles:
-                named = aliases.entities(text) & aliases.titles
-                if named and not named & titles:
+                # About another title: the first one it names is not asked ("AD's work is the
+                # opposite of the AE's" is about the AD).
+                first = aliases.first_title(text)
+                if first is not None and first not in titles:
                     score -= OTHER_TITLE_PENALTY
             elif asked_roles:
                 named_roles = set(roles_named(text, roles))
