@@ -145,11 +145,22 @@ def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return out
 
 
+# "How do I get a raise?", "muon tang luong thi hoc gi": advice about pay, not an amount,
+# unless the question also asks how much.
+_RAISE = re.compile(
+    r"\b(?:tang luong|len luong|raise|raises|pay rise|increase (?:my |your |their )?(?:pay|salary)|"
+    r"negotiate|dam phan|thuong luong|deal luong)\b"
+)
+_HOW_MUCH = re.compile(r"\b(?:how much|bao nhieu|bn|bnhieu|khoang|tam|muc|range|%)|\d")
+
+
 def answer_kind(text: str) -> str | None:
     """``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks for."""
     folded = _NOT_MONEY.sub(" ", fold(text))
     for kind in (DURATION, COST, MONEY):
         if _KIND_PATTERNS[kind].search(folded):
+            if kind == MONEY and _RAISE.search(folded) and not _HOW_MUCH.search(folded):
+                return None
             return kind
     return None
 

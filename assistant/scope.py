@@ -335,10 +335,13 @@ class Scope:
         )
 
         def named_asked(groups: set[int]) -> str:
-            """How the refusal names what was asked about."""
-            return ", ".join(
-                dict.fromkeys([_name(aliases.groups[g]) for g in sorted(groups)] + roles + unknown)
-            )
+            """How the refusal names what was asked about, each thing once ("Sales Manager",
+            not also "sales managers")."""
+            names = [_name(aliases.groups[g]) for g in sorted(groups)] + roles + unknown
+            first: dict[str, str] = {}
+            for name in names:
+                first.setdefault(" ".join(role_word(w) for w in fold(name).split()), name)
+            return ", ".join(first.values())
 
         if not holders:
             log.info("no passage gives %s: refusing", kind)

@@ -38,6 +38,9 @@ from assistant.question import (
         ("How much is the fee for the ISTQB exam?", COST),
         ("What is the monthly fee a client pays its agency called?", None),
         ("le phi thi CPA bn vay", COST),
+        ("tester muon tang luong thi nen hoc them gi", None),  # advice about pay
+        ("How do I negotiate my salary as a new AE?", None),
+        ("does a PMP raise your salary? by how much", MONEY),
     ],
 )
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
