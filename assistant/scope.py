@@ -9,13 +9,15 @@
    (weather, recipes, homework: ``assistant/data/out_of_scope.txt``). The two thresholds are
    the embedding model's (``Calibration``): measured with ``assistant calibrate`` on labelled
    questions and stored with the index; the bundled model's are shipped.
-3. **The kind of fact.** A question that asks for a duration or an amount of money
+3. **The kind of fact.** A question that asks for a duration, an amount of money or a cost
    (``assistant.question``) needs a sentence in its passages that gives one: "How much does
-   an AE earn?" is close to every passage about AEs, but none of them gives a salary.
+   an AE earn?" is close to every passage about AEs, but none of them gives a salary; a
+   salary table does not give an exam's fee.
 4. **About the right thing.** When it names a role or term the corpus defines (learned by
    ``assistant.terms``), a sentence giving that kind of fact must be about it: a salary table
-   for media planners does not give an art director's pay. The refusal then says which ones
-   the sources do give it for.
+   for media planners does not give an art director's pay, the ACCA's duration is not the
+   CMA's. A place it asks about ("ở Đà Nẵng", "in Singapore") must be named in the document
+   that gives the fact. The refusal then says which ones the sources do give it for.
 5. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
