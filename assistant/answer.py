@@ -281,14 +281,7 @@ class ExtractiveAnswerer:
         # A passage that names none of the terms it names is about something else ("ISTQB co
         # can thiet ko" is not answered by another career's list of skills).
         off_topic = {
-            str(h.document.id)
-            for h in hits
-            if named
-            and not aliases.entities(
-                f"{h.document.metadata.get('title', '')}\n{h.document.metadata.get('section', '')}"
-                f"\n{h.document.page_content}"
-            )
-            & named
+            str(h.document.id) for h in hits if named and not aliases.entities(h.context) & named
         }
         roles = self.searcher.index.lexical.roles
         asked_roles = set(roles_named(question, roles))

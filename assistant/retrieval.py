@@ -89,6 +89,13 @@ class Hit:
     dense: float = 0.0  # cosine similarity with the question (0 when not a dense candidate)
     lexical: float = 0.0  # BM25 score (0 when no word matched)
 
+    @property
+    def context(self) -> str:
+        """The passage with its document's title and its section above it: what it is about,
+        for the checks that look for a role, term or topic in it."""
+        meta = self.document.metadata
+        return f"{meta.get('title', '')}\n{meta.get('section', '')}\n{self.document.page_content}"
+
 
 @dataclass
 class Query:

@@ -274,12 +274,7 @@ class Scope:
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
-        passages = (
-            f"{h.document.metadata.get('title', '')}\n"
-            f"{h.document.metadata.get('section', '')}\n{h.document.page_content}"
-            for h in hits
-        )
-        missing = sorted(self.topics.unsupported(query.standalone, passages))
+        missing = sorted(self.topics.unsupported(query.standalone, (h.context for h in hits)))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
             about = ", ".join(self.topics.label(name, language) for name in missing)
@@ -357,9 +352,7 @@ class Scope:
         about: list[int] = []
         for hit in holders:
             meta = hit.document.metadata
-            context = (
-                f"{meta.get('title', '')}\n{meta.get('section', '')}\n{hit.document.page_content}"
-            )
+            context = hit.context
             entities = aliases.entities(context)
             named = entities & aliases.titles
             if (
