@@ -25,6 +25,11 @@ MONEY = "money"
 #: answer "how much does the exam cost?".
 COST = "cost"
 
+# What something costs: a word for a cost and a question for an amount, in either order ("how
+# much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
+# for a name.
+_COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
+_AMOUNT = r"(?:how much|bao nhieu|bn)"
 # Cues matched on folded text (lower case, no diacritics), as whole words.
 _KIND_CUES = {
     DURATION: (
@@ -39,13 +44,8 @@ _KIND_CUES = {
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
         r"muc luong|luong bong"
     ),
+    COST: rf"{_AMOUNT}\b.{{0,60}}\b{_COST_WORDS}|{_COST_WORDS}\b.{{0,60}}\b{_AMOUNT}",
 }
-# What something costs: a word for a cost and a question for an amount, in either order ("how
-# much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
-# for a name.
-_COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
-_AMOUNT = r"(?:how much|bao nhieu|bn)"
-_KIND_CUES[COST] = rf"{_AMOUNT}\b.{{0,60}}\b{_COST_WORDS}|{_COST_WORDS}\b.{{0,60}}\b{_AMOUNT}"
 # "lương" without diacritics is "luong", also the end of these words.
 _NOT_MONEY = re.compile(
     r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
@@ -151,7 +151,7 @@ _RAISE = re.compile(
     r"\b(?:tang luong|len luong|raise|raises|pay rise|increase (?:my |your |their )?(?:pay|salary)|"
     r"negotiate|dam phan|thuong luong|deal luong)\b"
 )
-_HOW_MUCH = re.compile(r"\b(?:how much|bao nhieu|bn|bnhieu|khoang|tam|muc|range|%)|\d")
+_HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|bnhieu|khoang|tam|muc|range|%)|\d")
 
 
 def answer_kind(text: str) -> str | None:
