@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +70,27 @@ def stop(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def serving_chat(
+    *args: str, cwd: Path, env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``assistant chat --port N *args`` in a subprocess, once it answers over HTTP; yields
+    (process, page url) and stops it after. Its output is piped: read it with
+    ``process.communicate()`` once it has stopped."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat", "--port", str(port), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_served(url, process)
+        yield process, url
+    finally:
+        stop(process, timeout=20)

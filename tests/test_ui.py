@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from gradio_client import Client
-from support import clean_env, free_port, stop, wait_until_served
+from support import clean_env, free_port, serving_chat, wait_until_served
 
 from assistant import Answer, Assistant, ConfigError, Settings, Source
 from assistant.embeddings import E5Embeddings
@@ -534,7 +534,6 @@ def login_server(
     (folder / "guard").mkdir()
     (folder / "guard" / "sitecustomize.py").write_text(GUARD, "utf-8")
     outbound = folder / "outbound.log"
-    port = free_port()
     env = clean_env(
         ASSISTANT_INDEX_DIR=str(corpus_index.index_dir),
         ASSISTANT_CORPUS_DIR=str(corpus_index.corpus_dir),
@@ -545,20 +544,8 @@ def login_server(
         OUTBOUND_LOG=str(outbound),
         NO_PROXY="127.0.0.1,localhost",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat", "--port", str(port), "--auth", "alice:s3cret"],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_served(url, process)
+    with serving_chat("--auth", "alice:s3cret", cwd=folder, env=env) as (_, url):
         yield url, outbound
-    finally:
-        stop(process, timeout=20)
 
 
 def test_login_is_required(login_server: tuple[str, Path]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import clean_env, free_port, stop, wait_until_served
+from support import clean_env, free_port, serving_chat, wait_until_served
 
 from assistant import Assistant, Settings
 from assistant.answer import AnswerStream
@@ -256,18 +256,8 @@ def test_auth_file_and_env_log_in_without_the_password_in_ps(
 ) -> None:
     logins = tmp_path / "logins"
     logins.write_text("# the chat page's logins\nalice:file-secret\n", "utf-8")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat", "--port", str(port), "--auth-file", logins],
-        cwd=tmp_path,
-        env={**corpus_env, "ASSISTANT_AUTH": "bob:env-secret"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_served(url, process)
+    env = {**corpus_env, "ASSISTANT_AUTH": "bob:env-secret"}
+    with serving_chat("--auth-file", str(logins), cwd=tmp_path, env=env) as (process, url):
         command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
         assert b"secret" not in command_line and b"--auth-file" in command_line
         assert httpx.get(f"{url}config", timeout=10).status_code == 401
@@ -277,8 +267,6 @@ def test_auth_file_and_env_log_in_without_the_password_in_ps(
             assert login(http, url, "bob", "env-secret").status_code == 200
         with client("127.0.0.11") as http:
             assert login(http, url, "alice", "env-secret").status_code == 400
-    finally:
-        stop(process, timeout=20)
     assert "warning" not in process.communicate()[1]
 
 
