@@ -263,18 +263,14 @@ def many_files(
     log(f"scale: built in {build[0]:.0f} s; re-indexing with nothing changed")
     noop = run()
     uncached_s, _ = timed(read_corpus, folder)
-    changed = paths[len(paths) // 2]
-    changed.write_text(
-        changed.read_text(encoding="utf-8") + "\nOne sentence added for the benchmark.\n",
-        encoding="utf-8",
-    )
+
+    def change(path: Path, sentence: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
+
+    change(paths[len(paths) // 2], "One sentence added for the benchmark.")
     log("scale: re-indexing with one file changed")
     one = run()
-    other = paths[len(paths) // 3]
-    other.write_text(
-        other.read_text(encoding="utf-8") + "\nAnother sentence added for the benchmark.\n",
-        encoding="utf-8",
-    )
+    change(paths[len(paths) // 3], "Another sentence added for the benchmark.")
     log("scale: re-indexing with another file changed")
     again = run()
 
