@@ -381,8 +381,10 @@ class Searcher:
                     raise
                 raise self.store.failure(e, "Searching the index") from e
         best_lexical = max(lexical.values(), default=0.0) or 1.0
-        focus = self._focus(query, found.values()) if mode == "hybrid" else {}
         language = detect_language(query.standalone)
+        # Only passages in the other language gain from it: none among them, nothing to do.
+        other = any(h.document.metadata.get("language") != language for h in found.values())
+        focus = self._focus(query, found.values()) if mode == "hybrid" and other else {}
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)
             relative = hit.lexical / best_lexical
