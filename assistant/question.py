@@ -30,7 +30,8 @@ COST = "cost"
 # for a name.
 _COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
 _AMOUNT = r"(?:how much|bao nhieu|bn)"
-# Cues matched on folded text (lower case, no diacritics), as whole words.
+# Cues matched on folded text (lower case, no diacritics), as whole words. A group holds the
+# words a cue spans that are not its own ("how much does <a UX designer> make").
 _KIND_CUES = {
     DURATION: (
         r"how long|how many (?:more )?(?:years?|months?|weeks?)|how much time|"
@@ -40,11 +41,11 @@ _KIND_CUES = {
     ),
     MONEY: (
         r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
-        r"compensation|how much (?:do|does|can|will|would) .{0,30}(?:make|get)|"
+        r"compensation|how much (?:do|does|can|will|would) (.{0,30})(?:make|get)|"
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
         r"muc luong|luong bong"
     ),
-    COST: rf"{_AMOUNT}\b.{{0,60}}\b{_COST_WORDS}|{_COST_WORDS}\b.{{0,60}}\b{_AMOUNT}",
+    COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}",
 }
 # "lương" without diacritics is "luong", also the end of these words.
 _NOT_MONEY = re.compile(
@@ -194,7 +195,8 @@ def focus_words(text: str) -> list[str]:
     designer earn per year?")."""
     folded = _NOT_MONEY.sub(" ", fold(text))
     for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
-        folded = pattern.sub(" ", folded)
+        # A cue's own words go; the words it spans ("how much does a UX designer make") stay.
+        folded = pattern.sub(lambda m: f" {' '.join(g for g in m.groups() if g)} ", folded)
     return [w for w in (fold(w) for w in content_words(folded)) if not w.isdigit()]
 
 

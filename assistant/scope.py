@@ -17,7 +17,10 @@
    ``assistant.terms``), a sentence giving that kind of fact must be about it: a salary table
    for media planners does not give an art director's pay, the ACCA's duration is not the
    CMA's. A place it asks about ("ở Đà Nẵng", "in Singapore") must be named in the document
-   that gives the fact. The refusal then says which ones the sources do give it for.
+   that gives the fact. A list item or a table row gives a fact only about what it names: the
+   fee of one course in a list is not the next course's, a salary row is not the pay of a
+   role the article names elsewhere. The refusal then says which ones the sources do give it
+   for.
 5. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
@@ -48,6 +51,7 @@ from .question import (
     MONEY,
     Question,
     fact_kinds,
+    focus_words,
     mentions_place,
     places,
     time_units,
@@ -69,7 +73,6 @@ RARE_PASSAGES = 2
 RARE_SHARE = 0.02
 #: Words a passage may put between the words of a topic's phrase and still name it.
 PHRASE_GAPS = 2
-
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
 REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
 _CAN_ANSWER = {
@@ -319,12 +322,35 @@ class Scope:
         top = self.searcher.search(query, k=KIND_PASSAGES)
         by_id = {str(h.document.id): h for h in [*hits, *top]}
         units = time_units(query.standalone) if kind == DURATION else set()
+        subject = self._subject(query.standalone, where)
+        sentences = self.searcher.sentences(list(by_id))
+        # Each section's running text (not its list items or table rows), such as a note
+        # under a table: what its items share.
+        running: dict[tuple[str, str], str] = {}
+
+        def section(chunk_id: str) -> tuple[str, str]:
+            meta = by_id[chunk_id].document.metadata
+            return (str(meta.get("path", "")), str(meta.get("section", "")))
+
+        for chunk_id, text, meta, _ in sentences:
+            if not meta.get("item"):
+                key = section(chunk_id)
+                running[key] = f"{running.get(key, '')} {text}"
         holders: list[Hit] = []
-        for chunk_id, text, _, _ in self.searcher.sentences(list(by_id)):
+        for chunk_id, text, meta, _ in sentences:
             if units and not units & time_units(text):
                 continue  # "how many hours a week" is not answered by "2-3 years"
-            if kind in fact_kinds(text) and by_id[chunk_id] not in holders:
-                holders.append(by_id[chunk_id])
+            if kind not in fact_kinds(text):
+                continue
+            hit = by_id[chunk_id]
+            if (
+                meta.get("item")
+                and meta.get("language") == language
+                and not self._names(subject, hit, f"{text} {running.get(section(chunk_id), '')}")
+            ):
+                continue  # a salary row of another role, the fee of another course
+            if hit not in holders:
+                holders.append(hit)
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
         no_kind = (
             f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
@@ -380,6 +406,42 @@ class Scope:
         return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
             kind=name, given=", ".join(given), asked=wanted
         )
+
+    def _subject(self, question: str, where: list[str]) -> set[str]:
+        """The rare words of what a question asks a fact about (its focus words, not a place),
+        those few passages hold: "fiata" in "hoc FIATA het bao nhieu tien", "thủ kho" in
+        "lương thủ kho bao nhiêu"; not "mới ra trường", which many passages hold."""
+        lexical = self.searcher.index.lexical
+        rare = max(RARE_PASSAGES, RARE_SHARE * len(lexical.ids))
+        place_words = {role_word(w) for place in where for w in re.findall(r"\w+", place)}
+        return {
+            role_word(w)
+            for w in focus_words(question)
+            if role_word(w) not in place_words and 0 < lexical.held(w) <= rare
+        }
+
+    def _names(self, subject: set[str], hit: Hit, item: str) -> bool:
+        """Whether a list item or a table row that gives a fact is about what was asked: when
+        its document uses a rare word of the question's subject, the item names one (with the
+        title and section above it and the running text of its section, such as a note under
+        a table). "Lương thủ kho" is not answered by the salary row of another role where the
+        article names the thủ kho elsewhere; one course's fee is not the fee of the course
+        listed before it. A sentence of running text is judged with its passage (the checks
+        on roles and terms)."""
+        if not subject:
+            return True
+        doc = hit.document.metadata
+        used = subject & self._words(self.searcher.document_text(str(doc.get("path", ""))))
+        if not used:
+            return True
+        text = f"{doc.get('title', '')} {doc.get('section', '')} {item}"
+        return bool(
+            used & self._words(f"{text} {' '.join(self.searcher.aliases.expansions(text))}")
+        )
+
+    @staticmethod
+    def _words(text: str) -> set[str]:
+        return {role_word(w) for w in content_words(text)}
 
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head

@@ -242,6 +242,53 @@ def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(
     assert {"Account Director", "Art Director"} <= meanings
 
 
+LOGISTICS = """---
+title: Logistics coordinator career
+language: en
+kind: article
+---
+# Logistics Coordinator: the career
+
+## Salary by level
+
+| Level | Years | Salary (USD per year) |
+|---|---|---|
+| Logistics Assistant | 0-1 | $35,000-$42,000 |
+| Logistics Coordinator | 1-4 | $45,000-$58,000 |
+| Logistics Manager | 5+ | $70,000-$95,000 |
+
+## Working with the warehouse
+
+A coordinator works every day with the warehouse keeper and the customs broker, but those
+are other careers.
+
+## Courses
+
+- **Freight Basics**: a two-month evening course; the fee is about $600.
+- **Dangerous Goods Diploma**: taught by the national forwarders' association and
+  recognised by international forwarders.
+"""
+
+
+def test_a_list_item_or_table_row_gives_a_fact_only_about_what_it_names(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    _write_article(corpus, "logistics.md", LOGISTICS)
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    fee = bot.ask("How much does the Freight Basics course cost?")
+    assert not fee.abstained and "$600" in fee.answer, fee.answer
+    pay = bot.ask("How much does a logistics coordinator earn?")
+    assert not pay.abstained and "$45,000-$58,000" in pay.answer, pay.answer
+    # The fee in the list is another course's; the rows are other roles' pay.
+    diploma = bot.ask("How much does the Dangerous Goods Diploma cost?")
+    assert diploma.abstained and "$600" not in diploma.answer, diploma.answer
+    keeper = bot.ask("How much does a warehouse keeper earn?")
+    assert keeper.abstained and "$" not in keeper.answer, keeper.answer
+
+
 def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:

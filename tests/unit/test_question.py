@@ -11,6 +11,7 @@ from assistant.question import (
     answer_kind,
     asks_definition,
     fact_kinds,
+    focus_words,
     mentions_place,
     places,
     split_parts,
@@ -84,6 +85,21 @@ def test_a_part_that_names_nothing_takes_the_subject_of_the_first() -> None:
         "seo manager luong bao nhieu",
         "seo manager lam nhung gi",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("How much does a Solutions Engineer make?", ["solutions", "engineer"]),
+        ("how much does the ISTQB exam cost", ["istqb", "exam"]),
+        ("hoc FIATA het bao nhieu tien", ["hoc", "fiata"]),
+        ("How much does a UX designer earn per year?", ["ux", "designer"]),
+    ],
+)
+def test_the_focus_of_a_question_keeps_the_words_inside_its_cue(
+    question: str, focus: list[str]
+) -> None:
+    assert focus_words(question) == focus
 
 
 def test_definition_questions() -> None:
