@@ -16,6 +16,7 @@ about the career path. Heading lines are never quoted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -228,12 +229,14 @@ def passages(
 
 @dataclass(frozen=True)
 class Quotable:
-    """A sentence fit to quote, with its position among the passage's sentences, and whether
-    it is an item of a list (or a row of a table)."""
+    """A sentence fit to quote, with its position among the passage's sentences, whether it
+    is an item of a list (or a row of a table), and the line of the passage it is on (the
+    sentences of one item share it)."""
 
     n: int
     text: str
     item: bool = False
+    line: int = 0
 
 
 def quotable_sentences(text: str) -> list[Quotable]:
@@ -241,8 +244,7 @@ def quotable_sentences(text: str) -> list[Quotable]:
     fragment ("Brief.", "Typical duties include:") is quoted with the sentence it leads."""
     out: list[Quotable] = []
     lead = ""
-    for n, sentence in enumerate(split_sentences(text)):
-        item = sentence.startswith(BULLET) or _ROW.match(sentence) is not None
+    for n, (sentence, item, line) in enumerate(_with_items(text)):
         sentence = sentence.lstrip("-*• ").strip()
         # Headings and questions make poor answers; a fragment is quoted with what follows.
         if sentence.startswith("#") or sentence.endswith("?"):
@@ -253,13 +255,23 @@ def quotable_sentences(text: str) -> list[Quotable]:
             lead = sentence
             continue
         lead = ""
-        out.append(Quotable(n, sentence, item))
+        out.append(Quotable(n, sentence, item, line))
     # A line that ends with ":" right before a list leads it ("A typical day looks like
     # this:"): it is quoted with its items.
     for i in range(len(out) - 1):
         if out[i].text.endswith(":") and out[i + 1].item and out[i + 1].n == out[i].n + 1:
-            out[i] = Quotable(out[i].n, out[i].text, True)
+            out[i] = Quotable(out[i].n, out[i].text, True, out[i].line)
     return out
+
+
+def _with_items(text: str) -> Iterator[tuple[str, bool, int]]:
+    """Each sentence of ``text``, whether it belongs to a list item or a table row (every
+    sentence of an item's line does: "CCSM: three levels. Level 1 costs $1,000." is one
+    item), and its line."""
+    for number, line in enumerate(text.split("\n")):
+        item = line.lstrip().startswith(BULLET) or _ROW.match(line.strip()) is not None
+        for sentence in split_sentences(line):
+            yield sentence, item, number
 
 
 #: A table row as ``plain_markdown`` writes it: "Column: value; Column: value."

@@ -232,6 +232,7 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
                         "n": quotable.n,
                         "key": key,
                         "item": quotable.item,
+                        "line": quotable.line,
                         "language": chunk.metadata["language"],
                     },
                 )

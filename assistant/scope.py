@@ -325,15 +325,19 @@ class Scope:
         subject = self._subject(query.standalone, where)
         sentences = self.searcher.sentences(list(by_id))
         # Each section's running text (not its list items or table rows), such as a note
-        # under a table: what its items share.
+        # under a table: what its items share; and each item's sentences.
         running: dict[tuple[str, str], str] = {}
+        items: dict[tuple[str, int], str] = {}
 
         def section(chunk_id: str) -> tuple[str, str]:
             meta = by_id[chunk_id].document.metadata
             return (str(meta.get("path", "")), str(meta.get("section", "")))
 
         for chunk_id, text, meta, _ in sentences:
-            if not meta.get("item"):
+            if meta.get("item"):
+                line = (chunk_id, int(meta.get("line", meta.get("n", 0))))
+                items[line] = f"{items.get(line, '')} {text}"
+            else:
                 key = section(chunk_id)
                 running[key] = f"{running.get(key, '')} {text}"
         holders: list[Hit] = []
@@ -346,7 +350,12 @@ class Scope:
             if (
                 meta.get("item")
                 and meta.get("language") == language
-                and not self._names(subject, hit, f"{text} {running.get(section(chunk_id), '')}")
+                and not self._names(
+                    subject,
+                    hit,
+                    f"{items[(chunk_id, int(meta.get('line', meta.get('n', 0))))]} "
+                    f"{running.get(section(chunk_id), '')}",
+                )
             ):
                 continue  # a salary row of another role, the fee of another course
             if hit not in holders:

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bumped when the layout of a version changes; part of the no-op fingerprint.
-FORMAT = 3
+FORMAT = 4
 #: Records read from Chroma per request.
 PAGE = 1000
 #: Most records written per request, whatever more the server allows: bounds one request's

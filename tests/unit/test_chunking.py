@@ -87,3 +87,19 @@ def test_a_paragraph_written_over_several_lines_is_one_line() -> None:
         "Lương và thu nhập",  # a title line stays apart from the capitalised line under it
         "Người mới vào nghề được trả 8-12 triệu.",
     ]
+
+
+def test_every_sentence_of_a_list_item_belongs_to_it() -> None:
+    text = plain_markdown(
+        "Courses a new CSM can take:\n\n"
+        "- **CCSM**: the best-known certification, in three levels. Level 1 takes about 10 "
+        "hours and costs about $1,000.\n"
+        "- **Customer Success School**: a six-week live course for working CSMs.\n\n"
+        "No certificate is required to become a CSM, but a few help."
+    )
+    quotes = quotable_sentences(text)
+    cost = next(q for q in quotes if q.text.startswith("Level 1"))
+    first = next(q for q in quotes if q.text.startswith("CCSM"))
+    school = next(q for q in quotes if q.text.startswith("Customer Success School"))
+    assert cost.item and cost.line == first.line != school.line
+    assert not quotes[-1].item
