@@ -311,7 +311,7 @@ class Searcher:
     def _long_forms(self, text: str) -> list[str]:
         """Spelled-out forms of the abbreviations in ``text`` ("AE" -> "account executive")."""
         out: list[str] = []
-        tokens = re.findall(r"\w+", text)
+        tokens = re.findall(r"\w+(?:[/&]\w+)*", text)  # "B/L" and "R&D" are one token
         for group in self.aliases.groups:
             short = [t for t in group if len(t) <= 4 and " " not in t and t.isupper()]
             if not short:

@@ -253,7 +253,11 @@ class Scope:
         if not hits:
             return self.not_covered(language)
         signals = self.signals(question, query, hits)
-        if not signals.known_words and (signals.words or not question.history):
+        if (
+            not signals.known_words
+            and (signals.words or not question.history)
+            and not self.searcher.expansions(query.standalone)  # "B/L": a term it defines
+        ):
             # "12345", "asdfghjkl", "hello", "ok": nothing the corpus could be about.
             log.info("no word of the question is in the corpus: refusing")
             return self.not_covered(language)

@@ -22,10 +22,12 @@ from .text import STOPWORDS, Aliases, fold
 
 #: Words skipped when the initials of a long form are matched with an abbreviation.
 _MINOR = frozenset("of and the for to in on a an & de du la và của".split())
-#: An abbreviation: a capital, then capitals, digits or "&" ("AE", "KAM", "B2B", "R&D").
-_ABBR = r"[A-Z][A-Z0-9&]{1,5}"
+#: An abbreviation: a capital, then capitals, digits, "&" or a "/" between them ("AE", "KAM",
+#: "B2B", "R&D", "B/L").
+_ABBR = r"[A-Z](?:/?[A-Z0-9&]){1,5}"
 _AFTER = re.compile(rf"\(\s*({_ABBR})s?\s*\)")  # "... Long Form (LF)"
 _BEFORE = re.compile(rf"\b({_ABBR})s?\s*\(([^()\n]{{3,80}})\)")  # "LF (Long Form)"
+_INSIDE = re.compile(rf"\(\s*({_ABBR})s?\s*[,;:]\s*([^()\n]{{3,80}})\)")  # "(LF, Long Form)"
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 #: Most words a long form has.
 LONGEST = 6
@@ -74,7 +76,7 @@ def definitions(text: str) -> list[tuple[str, str]]:
         long = _long_form_before(text, m.start(), m.group(1))
         if long:
             found.append((m.group(1), long))
-    for m in _BEFORE.finditer(text):
+    for m in (*_BEFORE.finditer(text), *_INSIDE.finditer(text)):
         long = _long_form_inside(m.group(2), m.group(1))
         if long:
             found.append((m.group(1), long))

@@ -99,6 +99,8 @@ def test_a_passage_names_a_topic_in_its_own_words(topics: Topics) -> None:
         "Làm account ở agency có phải tăng ca nhiều không?",
         "do account directors usually get a yearly bonus?",
         "lương AE ở Đà Nẵng bao nhiêu?",
+        "how much notice do I have to give if I quit as an AM?",
+        "AE nghỉ việc phải báo trước mấy ngày?",
     ],
 )
 def test_near_topic_questions_are_refused(bot: Assistant, question: str) -> None:
@@ -260,7 +262,8 @@ kind: article
 ## Working with the warehouse
 
 A coordinator works every day with the warehouse keeper and the customs broker, but those
-are other careers.
+are other careers. The carrier issues the lading bill (B/L, Bill of Lading), which proves
+who owns the goods.
 
 ## Courses
 
@@ -287,6 +290,9 @@ def test_a_list_item_or_table_row_gives_a_fact_only_about_what_it_names(
     assert diploma.abstained and "$600" not in diploma.answer, diploma.answer
     keeper = bot.ask("How much does a warehouse keeper earn?")
     assert keeper.abstained and "$" not in keeper.answer, keeper.answer
+    # A term spelled with a slash is learned and asked about like any other.
+    bill = bot.ask("B/L la gi")
+    assert not bill.abstained and "Bill of Lading" in bill.answer, bill.answer
 
 
 def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(

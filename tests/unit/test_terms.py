@@ -19,6 +19,19 @@ def test_definitions_in_both_directions_and_only_when_the_initials_agree() -> No
     }
 
 
+def test_an_abbreviation_with_a_slash_and_one_defined_after_a_comma() -> None:
+    text = (
+        "Giấy tờ quan trọng nhất là vận đơn (B/L, Bill of Lading). Thanh toán bằng thư tín "
+        "dụng (L/C; Letter of Credit). Tests run in the CI/CD (Continuous Integration / "
+        "Continuous Delivery) pipeline. A note (NB, see below) is not a definition."
+    )
+    assert set(definitions(text)) == {
+        ("B/L", "Bill of Lading"),
+        ("L/C", "Letter of Credit"),
+        ("CI/CD", "Continuous Integration Continuous Delivery"),
+    }
+
+
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
     groups = learn_terms(
         [
