@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .terms import learn_terms, role_heads, role_phrases
+from .terms import learn_glosses, learn_terms, role_heads, role_phrases
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,14 @@ class LexicalIndex:
         accents: dict[str, str] | None = None,
         terms: list[list[str]] | None = None,
         roles: list[str] | None = None,
+        glosses: list[list[str]] | None = None,
     ) -> None:
         self.ids = ids
         self._bm25 = bm25
         #: the abbreviations the corpus defines, with their long forms (``assistant.terms``)
         self.terms = terms or []
+        #: terms glossed in the other language ("hãng tàu (shipping line)"; ``terms.glosses``)
+        self.glosses = glosses or []
         #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
         self.roles = frozenset(roles or [])
         #: the head words of those roles ("planner"), for telling a role in a question
@@ -64,6 +67,7 @@ class LexicalIndex:
             _accent_table(texts),
             learn_terms(texts),
             sorted(role_phrases(texts, role_heads(texts))),
+            learn_glosses(texts),
         )
 
     @classmethod
@@ -74,6 +78,7 @@ class LexicalIndex:
         accents: dict[str, str] | None = None,
         terms: list[list[str]] | None = None,
         roles: list[str] | None = None,
+        glosses: list[list[str]] | None = None,
     ) -> LexicalIndex:
         """BM25 over passages already split into ``lexical_tokens`` (one list per id).
 
@@ -81,10 +86,10 @@ class LexicalIndex:
         table from the texts, and learns the corpus's terms and roles from them).
         """
         if not ids:
-            return cls([], None, accents, terms, roles)
+            return cls([], None, accents, terms, roles, glosses)
         bm25 = _bm25s().BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(ids, bm25, accents, terms, roles)
+        return cls(ids, bm25, accents, terms, roles, glosses)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -117,7 +122,10 @@ class LexicalIndex:
             json.dumps(self.accents, ensure_ascii=False), encoding="utf-8"
         )
         (tmp / "terms.json").write_text(
-            json.dumps({"groups": self.terms, "roles": sorted(self.roles)}, ensure_ascii=False),
+            json.dumps(
+                {"groups": self.terms, "roles": sorted(self.roles), "glosses": self.glosses},
+                ensure_ascii=False,
+            ),
             encoding="utf-8",
         )
         shutil.rmtree(folder, ignore_errors=True)
@@ -133,9 +141,11 @@ class LexicalIndex:
         # An index from before terms were learned has no terms.json: the OSError makes the
         # caller build the lexical side again from the stored passages.
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        if not isinstance(terms, dict):
+        if not isinstance(terms, dict) or "glosses" not in terms:
             raise ValueError(f"{folder / 'terms.json'} is from an older version")
-        return cls(ids, bm25, accents, terms.get("groups"), terms.get("roles"))
+        return cls(
+            ids, bm25, accents, terms.get("groups"), terms.get("roles"), terms.get("glosses")
+        )
 
     def held(self, word: str) -> int:
         """How many passages hold ``word`` (folded)."""

@@ -76,6 +76,9 @@ MANIFEST_CHECK_SECONDS = 2.0
 #: A long form is searched with its abbreviation when at least 1 / USUAL_SHARE as many
 #: passages hold it as hold the abbreviation.
 USUAL_SHARE = 4
+#: A term held by at most this share of the passages is searched with its gloss in the other
+#: language too ("commission" with "hoa hồng"); a common one ("client") is not.
+RARE_SHARE = 0.02
 #: Whole documents kept in memory for ``Searcher.document_text`` (cleared when full).
 DOCUMENTS_CACHED = 64
 
@@ -209,7 +212,8 @@ class Searcher:
         version = self.store.open(manifest.version)
         lexical = self._lexical(version)
         log.info("loaded index %s (%d chunks)", manifest.version, manifest.chunks)
-        return LoadedIndex(manifest, version, lexical, with_terms(self._aliases, lexical.terms))
+        aliases = with_terms(self._aliases, lexical.terms, lexical.glosses)
+        return LoadedIndex(manifest, version, lexical, aliases)
 
     @staticmethod
     def _complete(loaded: LoadedIndex) -> bool:
@@ -305,8 +309,31 @@ class Searcher:
         return self.index.lexical.restore_accents(text)
 
     def _dense_text(self, text: str) -> str:
-        long_forms = self._long_forms(text) if self.settings.query_expansion else []
-        return f"{text} ({', '.join(long_forms)})" if long_forms else text
+        if not self.settings.query_expansion:
+            return text
+        added = self._long_forms(text) + self._translations(text)
+        return f"{text} ({', '.join(dict.fromkeys(added))})" if added else text
+
+    def _translations(self, text: str) -> list[str]:
+        """What the corpus glosses the rare terms of ``text`` as in the other language ("hoa
+        hồng" for "commission"): the embedding model ranks passages in the question's
+        language first, and the other language's words bring that language's passages closer.
+        A common term ("client", "agency") has passages enough in every language."""
+        lexical = self.index.lexical
+        pairs = {fold(t): pair for pair in lexical.glosses for t in pair}
+        if not pairs:
+            return []
+        language = detect_language(text)
+        rare = max(2.0, RARE_SHARE * len(lexical.ids))
+        found = []
+        for term in self.aliases.expansions(text):
+            pair = pairs.get(fold(term))
+            if pair is None or detect_language(term) == language:
+                continue
+            asked = [w for t in pair if t != term for w in words(t)]
+            if asked and min(lexical.held(w) for w in asked) <= rare:
+                found.append(term)
+        return found
 
     def _long_forms(self, text: str) -> list[str]:
         """Spelled-out forms of the abbreviations in ``text`` ("AE" -> "account executive")."""

@@ -83,6 +83,79 @@ def definitions(text: str) -> list[tuple[str, str]]:
     return found
 
 
+#: An English gloss in parentheses: "(shipping line)", "(Documentation, thường gọi là docs)".
+_EN_GLOSS = re.compile(r"\(([A-Za-z][A-Za-z'’ -]{2,50}?)\s*(?:[,;][^()\n]*)?\)")
+#: A Vietnamese gloss in parentheses after an English name: "Media Planner (chuyên viên ...)".
+_VI_GLOSS = re.compile(r"\b([A-Z][\w-]*(?: [A-Z][\w-]*){1,3}) \(([^()\n,;:0-9]{3,60})\)")
+#: Words that end a Vietnamese phrase glossed after it ("làm việc với [đội lập trình]").
+_VI_BOUNDARY = frozenset(
+    "là của và các những một có như cho với ở tại trong theo được bởi để về hay hoặc khi thì "
+    "đến sang vào này đó nên cần phải sẽ đã đang bằng gồm còn mà vì nếu rồi cũng rất do "
+    "bạn họ lên".split()
+)
+_VI_BOUNDARY_FOLDED = frozenset(fold(w) for w in _VI_BOUNDARY)
+#: Syllables a Vietnamese phrase takes per English word of its gloss, at most.
+SYLLABLES_PER_WORD = 2
+
+
+def _vietnamese(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+def glosses(text: str) -> list[tuple[str, str]]:
+    """(Vietnamese, English) for each term ``text`` glosses in the other language: "hãng tàu
+    (shipping line)", "Trưởng phòng xuất nhập khẩu (Import-Export Manager)", "Media Planner
+    (chuyên viên hoạch định truyền thông)". A Vietnamese article names its jargon in English
+    beside it; the pair lets an English question find the Vietnamese passage, and back."""
+    found: list[tuple[str, str]] = []
+    for m in _EN_GLOSS.finditer(text):
+        english = " ".join(m.group(1).split())
+        n = len(re.findall(r"[A-Za-z]+", english))
+        if (
+            _is_abbreviation(english)
+            or not 1 <= n <= LONGEST
+            or _vietnamese(english)
+            or m.group().count(",") > 1  # a list of examples ("Deloitte, PwC, EY"), not a name
+            or any(w.isupper() and len(w) > 1 for w in english.split())  # "(USD per year)"
+            or {fold(w) for w in english.split()} & _VI_BOUNDARY_FOLDED  # "(hay Client Service)"
+        ):
+            continue
+        before = re.split(r"[^\w\s/&-]", text[max(0, m.start() - 120) : m.start()])[-1].split()
+        phrase: list[str] = []
+        for word in reversed(before):
+            if word.lower() in _VI_BOUNDARY or len(phrase) >= SYLLABLES_PER_WORD * n:
+                break
+            phrase.insert(0, word)
+        if len(phrase) >= 2 and _mostly_vietnamese(phrase):
+            found.append((" ".join(phrase), english))
+    for m in _VI_GLOSS.finditer(text):
+        phrase = m.group(2).split()
+        if 2 <= len(phrase) <= LONGEST and _mostly_vietnamese(phrase):
+            found.append((" ".join(phrase), m.group(1)))
+    return found
+
+
+def _mostly_vietnamese(words: list[str]) -> bool:
+    """Whether a phrase reads as Vietnamese: half its words or more have diacritics, or it
+    has some and no capitalised English word ("nhóm account Director" is a mix)."""
+    marked = sum(_vietnamese(w) for w in words)
+    named = any(w[:1].isupper() and w.isascii() for w in words)
+    quoted = any(c in w for w in words for c in "\"“”'")
+    return not quoted and marked > 0 and (2 * marked >= len(words) or not named)
+
+
+def learn_glosses(texts: Iterable[str]) -> list[list[str]]:
+    """Groups ``[Vietnamese, English]`` of the terms the texts gloss (``glosses``), each as
+    most often written."""
+    spellings: dict[tuple[str, str], Counter[str]] = {}
+    for text in texts:
+        for vietnamese, english in glosses(text):
+            key = (fold(vietnamese), fold(english))
+            if key[0] != key[1]:
+                spellings.setdefault(key, Counter())[f"{vietnamese}\n{english}"] += 1
+    return [counts.most_common(1)[0][0].split("\n") for _, counts in sorted(spellings.items())]
+
+
 def learn_terms(texts: Iterable[str]) -> list[list[str]]:
     """Groups ``[abbreviation, long form]`` for the abbreviations the texts define, the most
     often defined first.
@@ -182,9 +255,13 @@ def _qualifies(word: str) -> bool:
     return word not in STOPWORDS and not word.isdigit()
 
 
-def with_terms(aliases: Aliases, learned: Iterable[Iterable[str]]) -> Aliases:
-    """The maintained alias table and the terms learned from the corpus, merged
-    (``merge_groups``); the learned groups are the named terms (job titles and the like)."""
-    groups, titles = merge_groups(aliases.groups, [list(g) for g in learned])
+def with_terms(
+    aliases: Aliases, learned: Iterable[Iterable[str]], glossed: Iterable[Iterable[str]] = ()
+) -> Aliases:
+    """The maintained alias table, the terms learned from the corpus and its glosses, merged
+    (``merge_groups``); the learned groups are the named terms (job titles and the like). A
+    gloss joins the group of a term it shares ("Media Planner" and its Vietnamese name)."""
+    maintained = [*aliases.groups, *(list(g) for g in glossed)]
+    groups, titles = merge_groups(maintained, [list(g) for g in learned])
     merged = Aliases.from_groups(groups)
     return Aliases(merged.groups, merged._patterns, frozenset(titles))

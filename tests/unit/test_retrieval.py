@@ -69,3 +69,27 @@ def test_the_documents_holding_a_question_s_distinctive_words_get_the_focus(
     # "tester" is the one word of the question that only one document holds.
     assert max(focus, key=focus.__getitem__) == "corpus/qa-tester.md"
     assert focus["corpus/qa-tester.md"] > 0.5 and focus["corpus/ke-toan.md"] < 0.5
+
+
+def test_a_term_the_corpus_glosses_is_searched_in_both_languages(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    body = (
+        "Thu nhập gồm lương cứng cộng hoa hồng (commission) trên mỗi lô hàng.\n\n"
+        "Trưởng phòng xuất nhập khẩu (Import-Export Manager) duyệt giá cước."
+    )
+    text = note("xnk", body).replace("language: en", "language: vi")
+    (make_corpus / "xnk.md").write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    searcher = Searcher(config, model, store)
+    assert ["hoa hồng", "commission"] in searcher.index.lexical.glosses
+    # An English question is embedded with the Vietnamese words the corpus glosses it as.
+    assert searcher._dense_text("what commission do they get?").endswith("(hoa hồng)")
+    assert "Trưởng phòng xuất nhập khẩu" in searcher._dense_text(
+        "What does an import-export manager do?"
+    )
+    # And a Vietnamese question with the English ones (an English article would use them).
+    assert searcher._dense_text("hoa hồng bao nhiêu?") == "hoa hồng bao nhiêu? (commission)"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.terms import definitions, learn_terms, merge_groups, with_terms
+from assistant.terms import (
+    definitions,
+    glosses,
+    learn_glosses,
+    learn_terms,
+    merge_groups,
+    with_terms,
+)
 from assistant.text import Aliases
 
 
@@ -30,6 +37,23 @@ def test_an_abbreviation_with_a_slash_and_one_defined_after_a_comma() -> None:
         ("L/C", "Letter of Credit"),
         ("CI/CD", "Continuous Integration Continuous Delivery"),
     }
+
+
+def test_terms_glossed_in_the_other_language() -> None:
+    text = (
+        "• Trưởng phòng xuất nhập khẩu (Import-Export Manager): quản lý cả phòng. Làm việc với "
+        "đội lập trình (developer) và hãng tàu (shipping line). Công ty kiểm toán Big4 "
+        "(Deloitte, PwC, EY, KPMG). Mức lương (USD per year). Media Planner (chuyên viên "
+        "hoạch định truyền thông) lập kế hoạch."
+    )
+    assert glosses(text) == [
+        ("Trưởng phòng xuất nhập khẩu", "Import-Export Manager"),
+        ("lập trình", "developer"),
+        ("hãng tàu", "shipping line"),
+        ("chuyên viên hoạch định truyền thông", "Media Planner"),
+    ]
+    learned = learn_glosses([text, "Làm việc với hãng tàu (shipping line)."])
+    assert learned.count(["hãng tàu", "shipping line"]) == 1
 
 
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
