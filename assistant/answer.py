@@ -347,6 +347,18 @@ class ExtractiveAnswerer:
             ):
                 continue
             chosen.append(item)
+        # The passage retrieval ranks first (on the whole passage, its words and its subject)
+        # is quoted too, when its best sentence is not far behind: sentences scored alone
+        # can all come from a list that names the question's words.
+        top = str(hits[0].document.id)
+        if chosen and all(c.chunk_id != top for c in chosen):
+            lead = next((x for x in scored if x.chunk_id == top), None)
+            if (
+                lead is not None
+                and lead.score >= scored[0].score - 2 * self.margin
+                and not any(float(lead.vector @ c.vector) > REDUNDANT for c in chosen)
+            ):
+                chosen = [*chosen[: self.max_sentences - 1], lead]
         by_id = {str(h.document.id): h for h in hits}
         chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
         numbers: dict[str, int] = {}

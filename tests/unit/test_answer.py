@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from assistant.answer import without_attribution
+import numpy as np
+from langchain_core.documents import Document
+
+from assistant.answer import ExtractiveAnswerer, without_attribution
+from assistant.retrieval import Hit, Query
+from assistant.text import Aliases
 
 
 def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
@@ -26,3 +31,46 @@ def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
     assert without_attribution("The article says an AE serves the client.") == (
         "The article says an AE serves the client."
     )
+
+
+def test_the_passage_ranked_first_is_quoted_when_its_best_sentence_is_close() -> None:
+    def unit(similarity: float, axis: int) -> np.ndarray:
+        v = np.zeros(6)
+        v[0], v[axis] = similarity, (1 - similarity**2) ** 0.5
+        return v
+
+    sentences = {  # a list naming the question's words, and the passage ranked first
+        "list": [(f"List item {n} about the question.", unit(0.96, n)) for n in (1, 2, 3)],
+        "top": [("The answer itself, in the passage retrieval put first.", unit(0.91, 4))],
+    }
+
+    class Lexical:
+        roles: frozenset[str] = frozenset()
+
+        @staticmethod
+        def rarity(word: str) -> float:
+            return 1.0
+
+    class Index:
+        lexical = Lexical()
+
+    class Searcher:
+        aliases = Aliases()
+        index = Index()
+
+        @staticmethod
+        def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
+            return [
+                (i, text, {"n": n, "language": "en"}, vector)
+                for i in ids
+                for n, (text, vector) in enumerate(sentences[i])
+            ]
+
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("top", "list")
+    ]
+    query = Query("what is it?", unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(Searcher()).answer(query, hits, "en")  # type: ignore[arg-type]
+    assert "The answer itself" in answer.answer, answer.answer
+    assert [s.path for s in answer.sources] == ["list.md", "top.md"]
