@@ -32,6 +32,7 @@ Vietnamese.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -453,8 +454,9 @@ class Scope:
         )
 
     @staticmethod
-    def _words(text: str) -> set[str]:
-        return {role_word(w) for w in content_words(text)}
+    @functools.lru_cache(maxsize=64)  # a document's words, asked once per item it holds
+    def _words(text: str) -> frozenset[str]:
+        return frozenset(role_word(w) for w in content_words(text))
 
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head
