@@ -57,8 +57,8 @@ chat: $(VENV)/.stamp-install
 	$(BIN)/assistant chat
 
 # Question sets: the shipped corpus (dev, validation, tune, sealed) and new articles added to a
-# temporary copy of it (tune/articles, sealed/articles). Tune on the first four; the sealed
-# ones are only reported.
+# temporary copy of it (tune/articles, tune/fresh, tune/fresh2, sealed/articles). Tune on all
+# but the sealed ones, which are only reported.
 SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/questions.jsonl \
 	tests/eval/tune/articles.jsonl tests/eval/tune/fresh-questions.jsonl tests/eval/tune/fresh.jsonl \
 	tests/eval/tune/fresh2.jsonl \
