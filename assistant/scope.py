@@ -324,47 +324,7 @@ class Scope:
             for r in dict.fromkeys(roles_named(query.standalone, lexical.roles))
             if not aliases.entities(r) & aliases.titles
         ]
-        top = self.searcher.search(query, k=KIND_PASSAGES)
-        by_id = {str(h.document.id): h for h in [*hits, *top]}
-        units = time_units(query.standalone) if kind == DURATION else set()
-        subject = self._subject(query.standalone, where)
-        sentences = self.searcher.sentences(list(by_id))
-        # Each section's running text (not its list items or table rows), such as a note
-        # under a table: what its items share; and each item's sentences.
-        running: dict[tuple[str, str], str] = {}
-        items: dict[tuple[str, int], str] = {}
-
-        def section(chunk_id: str) -> tuple[str, str]:
-            meta = by_id[chunk_id].document.metadata
-            return (str(meta.get("path", "")), str(meta.get("section", "")))
-
-        for chunk_id, text, meta, _ in sentences:
-            if meta.get("item"):
-                line = (chunk_id, int(meta.get("line", meta.get("n", 0))))
-                items[line] = f"{items.get(line, '')} {text}"
-            else:
-                key = section(chunk_id)
-                running[key] = f"{running.get(key, '')} {text}"
-        holders: list[Hit] = []
-        for chunk_id, text, meta, _ in sentences:
-            if units and not units & time_units(text):
-                continue  # "how many hours a week" is not answered by "2-3 years"
-            if kind not in fact_kinds(text):
-                continue
-            hit = by_id[chunk_id]
-            if (
-                meta.get("item")
-                and meta.get("language") == language
-                and not self._names(
-                    subject,
-                    hit,
-                    f"{items[(chunk_id, int(meta.get('line', meta.get('n', 0))))]} "
-                    f"{running.get(section(chunk_id), '')}",
-                )
-            ):
-                continue  # a salary row of another role, the fee of another course
-            if hit not in holders:
-                holders.append(hit)
+        holders = self._holders(question, query, hits, where)
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
         no_kind = (
             f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
@@ -420,6 +380,57 @@ class Scope:
         return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
             kind=name, given=", ".join(given), asked=wanted
         )
+
+    def _holders(
+        self, question: Question, query: Query, hits: list[Hit], where: list[str]
+    ) -> list[Hit]:
+        """The passages (of ``hits`` and the best ``KIND_PASSAGES``) with a sentence that gives
+        the kind of fact asked, in the unit asked; a list item or a table row counts only for
+        what it names (``_names``)."""
+        kind = question.kind
+        language = question.language
+        top = self.searcher.search(query, k=KIND_PASSAGES)
+        by_id = {str(h.document.id): h for h in [*hits, *top]}
+        units = time_units(query.standalone) if kind == DURATION else set()
+        subject = self._subject(query.standalone, where)
+        sentences = self.searcher.sentences(list(by_id))
+        # Each section's running text (not its list items or table rows), such as a note
+        # under a table: what its items share; and each item's sentences.
+        running: dict[tuple[str, str], str] = {}
+        items: dict[tuple[str, int], str] = {}
+
+        def section(chunk_id: str) -> tuple[str, str]:
+            meta = by_id[chunk_id].document.metadata
+            return (str(meta.get("path", "")), str(meta.get("section", "")))
+
+        for chunk_id, text, meta, _ in sentences:
+            if meta.get("item"):
+                line = (chunk_id, int(meta.get("line", meta.get("n", 0))))
+                items[line] = f"{items.get(line, '')} {text}"
+            else:
+                key = section(chunk_id)
+                running[key] = f"{running.get(key, '')} {text}"
+        holders: list[Hit] = []
+        for chunk_id, text, meta, _ in sentences:
+            if units and not units & time_units(text):
+                continue  # "how many hours a week" is not answered by "2-3 years"
+            if kind not in fact_kinds(text):
+                continue
+            hit = by_id[chunk_id]
+            if (
+                meta.get("item")
+                and meta.get("language") == language
+                and not self._names(
+                    subject,
+                    hit,
+                    f"{items[(chunk_id, int(meta.get('line', meta.get('n', 0))))]} "
+                    f"{running.get(section(chunk_id), '')}",
+                )
+            ):
+                continue  # a salary row of another role, the fee of another course
+            if hit not in holders:
+                holders.append(hit)
+        return holders
 
     def _subject(self, question: str, where: list[str]) -> set[str]:
         """The rare words of what a question asks a fact about (its focus words, not a place),
