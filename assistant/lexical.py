@@ -5,6 +5,7 @@ Built once at index time and saved beside the Chroma store; loaded, never rebuil
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -17,6 +18,11 @@ from .terms import learn_glosses, learn_terms, role_heads, role_phrases
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
+
+#: A word at most this many passages (or this share of them) hold is rare: the word that makes
+#: a role ("UX" designer), a certificate's name, a term worth searching in both languages.
+RARE_PASSAGES = 2
+RARE_SHARE = 0.02
 
 
 class LexicalIndex:
@@ -156,6 +162,16 @@ class LexicalIndex:
             return 0
         indptr = matrix["indptr"]
         return int(indptr[token + 1] - indptr[token])
+
+    @property
+    def rare(self) -> float:
+        """At most how many passages hold a rare word (``RARE_PASSAGES``, ``RARE_SHARE``)."""
+        return max(RARE_PASSAGES, RARE_SHARE * len(self.ids))
+
+    @functools.cached_property
+    def glossed(self) -> dict[str, list[str]]:
+        """Each term of the glosses, folded -> its pair ``[Vietnamese, English]``."""
+        return {fold(t): pair for pair in self.glosses for t in pair}
 
     def rarity(self, word: str) -> float:
         """How rare ``word`` (folded) is among the passages: log(N / passages holding it),

@@ -76,9 +76,6 @@ MANIFEST_CHECK_SECONDS = 2.0
 #: A long form is searched with its abbreviation when at least 1 / USUAL_SHARE as many
 #: passages hold it as hold the abbreviation.
 USUAL_SHARE = 4
-#: A term held by at most this share of the passages is searched with its gloss in the other
-#: language too ("commission" with "hoa hồng"); a common one ("client") is not.
-RARE_SHARE = 0.02
 #: Whole documents kept in memory for ``Searcher.document_text`` (cleared when full).
 DOCUMENTS_CACHED = 64
 
@@ -320,18 +317,16 @@ class Searcher:
         language first, and the other language's words bring that language's passages closer.
         A common term ("client", "agency") has passages enough in every language."""
         lexical = self.index.lexical
-        pairs = {fold(t): pair for pair in lexical.glosses for t in pair}
-        if not pairs:
+        if not lexical.glossed:
             return []
         language = detect_language(text)
-        rare = max(2.0, RARE_SHARE * len(lexical.ids))
         found = []
         for term in self.aliases.expansions(text):
-            pair = pairs.get(fold(term))
+            pair = lexical.glossed.get(fold(term))
             if pair is None or detect_language(term) == language:
                 continue
             asked = [w for t in pair if t != term for w in words(t)]
-            if asked and min(lexical.held(w) for w in asked) <= rare:
+            if asked and min(lexical.held(w) for w in asked) <= lexical.rare:
                 found.append(term)
         return found
 

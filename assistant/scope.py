@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -68,10 +69,6 @@ CALIBRATION_FILE = "calibration.json"
 NAMED_IN_REFUSAL = 6
 #: Passages whose sentences are looked at for the kind of fact asked (best first).
 KIND_PASSAGES = 12
-#: A word at most this many passages (or this share of them) hold is rare: before a role's
-#: head word, it names a role ("UX" designer), where a common one does not ("entry-level").
-RARE_PASSAGES = 2
-RARE_SHARE = 0.02
 #: Words a passage may put between the words of a topic's phrase and still name it.
 PHRASE_GAPS = 2
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
@@ -403,9 +400,12 @@ class Scope:
             meta = by_id[chunk_id].document.metadata
             return (str(meta.get("path", "")), str(meta.get("section", "")))
 
+        def item(chunk_id: str, meta: dict[str, Any]) -> tuple[str, int]:
+            return (chunk_id, int(meta.get("line", meta.get("n", 0))))
+
         for chunk_id, text, meta, _ in sentences:
             if meta.get("item"):
-                line = (chunk_id, int(meta.get("line", meta.get("n", 0))))
+                line = item(chunk_id, meta)
                 items[line] = f"{items.get(line, '')} {text}"
             else:
                 key = section(chunk_id)
@@ -423,8 +423,7 @@ class Scope:
                 and not self._names(
                     subject,
                     hit,
-                    f"{items[(chunk_id, int(meta.get('line', meta.get('n', 0))))]} "
-                    f"{running.get(section(chunk_id), '')}",
+                    f"{items[item(chunk_id, meta)]} {running.get(section(chunk_id), '')}",
                 )
             ):
                 continue  # a salary row of another role, the fee of another course
@@ -437,12 +436,11 @@ class Scope:
         those few passages hold: "fiata" in "hoc FIATA het bao nhieu tien", "thủ kho" in
         "lương thủ kho bao nhiêu"; not "mới ra trường", which many passages hold."""
         lexical = self.searcher.index.lexical
-        rare = max(RARE_PASSAGES, RARE_SHARE * len(lexical.ids))
         place_words = {role_word(w) for place in where for w in re.findall(r"\w+", place)}
         return {
             role_word(w)
             for w in focus_words(question)
-            if role_word(w) not in place_words and 0 < lexical.held(w) <= rare
+            if role_word(w) not in place_words and 0 < lexical.held(w) <= lexical.rare
         }
 
     def _names(self, subject: set[str], hit: Hit, item: str) -> bool:
@@ -456,7 +454,7 @@ class Scope:
         if not subject:
             return True
         doc = hit.document.metadata
-        used = subject & self._words(self.searcher.document_text(str(doc.get("path", ""))))
+        used = subject & self._document_words(self.searcher.document_text(str(doc.get("path", ""))))
         if not used:
             return True
         text = f"{doc.get('title', '')} {doc.get('section', '')} {item}"
@@ -465,17 +463,19 @@ class Scope:
         )
 
     @staticmethod
-    @functools.lru_cache(maxsize=64)  # a document's words, asked once per item it holds
     def _words(text: str) -> frozenset[str]:
         return frozenset(role_word(w) for w in content_words(text))
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)  # a document's words, asked once per item it holds
+    def _document_words(text: str) -> frozenset[str]:
+        return Scope._words(text)
 
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head
         word ("UX designer") where no passage has that pair. A common word before it ("entry
         level executive") names no role."""
         lexical = self.searcher.index.lexical
-        held = max(RARE_PASSAGES, RARE_SHARE * len(lexical.ids))
-        rare = float(np.log((len(lexical.ids) + 1) / (held + 1)))
         words = [m.group() for m in re.finditer(r"\w+", text)]
         folded = [role_word(w) for w in words]
         found = []
@@ -486,7 +486,7 @@ class Scope:
                 and before not in STOPWORDS
                 and not before.isdigit()
                 and f"{before} {folded[i]}" not in lexical.roles
-                and lexical.rarity(before) >= rare
+                and lexical.held(before) <= lexical.rare
             ):
                 found.append(f"{words[i - 1]} {words[i]}")
         return found
