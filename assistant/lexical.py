@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 #: a role ("UX" designer), a certificate's name, a term worth searching in both languages.
 RARE_PASSAGES = 2
 RARE_SHARE = 0.02
+#: What is learned from the passages (terms, roles, glosses) changes with this; a saved
+#: lexical index of another version is built again from the stored passages.
+LEARNED = 2
 
 
 class LexicalIndex:
@@ -129,7 +132,12 @@ class LexicalIndex:
         )
         (tmp / "terms.json").write_text(
             json.dumps(
-                {"groups": self.terms, "roles": sorted(self.roles), "glosses": self.glosses},
+                {
+                    "version": LEARNED,
+                    "groups": self.terms,
+                    "roles": sorted(self.roles),
+                    "glosses": self.glosses,
+                },
                 ensure_ascii=False,
             ),
             encoding="utf-8",
@@ -147,7 +155,7 @@ class LexicalIndex:
         # An index from before terms were learned has no terms.json: the OSError makes the
         # caller build the lexical side again from the stored passages.
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        if not isinstance(terms, dict) or "glosses" not in terms:
+        if not isinstance(terms, dict) or terms.get("version") != LEARNED:
             raise ValueError(f"{folder / 'terms.json'} is from an older version")
         return cls(
             ids, bm25, accents, terms.get("groups"), terms.get("roles"), terms.get("glosses")

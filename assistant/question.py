@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .terms import name_words
 from .text import STOPWORDS, content_words, detect_language, fold
 
 DURATION = "duration"
@@ -256,7 +257,11 @@ def with_subject(parts: list[str]) -> list[str]:
     """The parts of a question, each later part that names nothing of its own ("and what do
     they do?") given the subject of the first ("seo manager luong bao nhieu, lam nhung gi" ->
     "seo manager lam nhung gi")."""
-    subject = " ".join(focus_words(parts[0]))
+    focus = set(focus_words(parts[0]))
+    # As the first part writes them: "import-export manager" stays one role's name.
+    subject = " ".join(
+        w for w in name_words(parts[0]) if focus & {fold(p) for p in re.findall(r"\w+", w)}
+    )
     return [
         part if i == 0 or len(focus_words(part)) >= 2 or not subject else f"{subject} {part}"
         for i, part in enumerate(parts)

@@ -59,8 +59,8 @@ from .question import (
     time_units,
 )
 from .retrieval import Hit, Query, Searcher
-from .terms import role_word, roles_named
-from .text import STOPWORDS, content_words, detect_language, fold
+from .terms import name_words, role_word, roles_named
+from .text import STOPWORDS, content_words, detect_language, fold, words
 
 log = logging.getLogger(__name__)
 
@@ -239,11 +239,11 @@ class Scope:
     # --- the decision ---------------------------------------------------------------------
     def signals(self, question: Question, query: Query, hits: list[Hit]) -> Signals:
         """The similarity and vocabulary measurements the checks use."""
-        words = [w for w in content_words(query.standalone)]
+        asked = content_words(query.standalone)
         lexical = self.searcher.index.lexical
-        known = sum(lexical.knows(w) or lexical.knows(fold(w)) for w in words)
+        known = sum(lexical.knows(w) or lexical.knows(fold(w)) for w in asked)
         best = max((h.dense for h in hits), default=0.0)
-        return Signals(best, self.out_of_scope_similarity(query), known, len(words))
+        return Signals(best, self.out_of_scope_similarity(query), known, len(asked))
 
     def refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
         """The answer that says the sources do not answer the question, or None if they do."""
@@ -360,7 +360,7 @@ class Scope:
                     for place in where
                 )
                 and (not asked or named & asked)
-                and (not roles or set(roles) & set(roles_named(context, lexical.roles)))
+                and (not roles or set(roles) & self._roles_in(context))
             ):
                 return None
             about.extend(g for g in named if g not in about)
@@ -377,6 +377,12 @@ class Scope:
         return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
             kind=name, given=", ".join(given), asked=wanted
         )
+
+    def _roles_in(self, text: str) -> set[str]:
+        """The corpus's roles ``text`` names, in its words or in what they mean ("Trưởng phòng
+        xuất nhập khẩu" names the "import-export manager" it is glossed as)."""
+        said = f"{text} {' '.join(self.searcher.aliases.expansions(text))}"
+        return set(roles_named(said, self.searcher.index.lexical.roles))
 
     def _holders(
         self, question: Question, query: Query, hits: list[Hit], where: list[str]
@@ -474,21 +480,21 @@ class Scope:
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head
         word ("UX designer") where no passage has that pair. A common word before it ("entry
-        level executive") names no role."""
+        level executive", "entry-level executive") names no role."""
         lexical = self.searcher.index.lexical
-        words = [m.group() for m in re.finditer(r"\w+", text)]
-        folded = [role_word(w) for w in words]
+        tokens = name_words(text)
+        folded = [role_word(w) for w in tokens]
         found = []
-        for i in range(1, len(words)):
+        for i in range(1, len(tokens)):
             before = folded[i - 1]
             if (
                 folded[i] in lexical.heads
                 and before not in STOPWORDS
                 and not before.isdigit()
                 and f"{before} {folded[i]}" not in lexical.roles
-                and lexical.held(before) <= lexical.rare
+                and max(lexical.held(w) for w in words(before)) <= lexical.rare
             ):
-                found.append(f"{words[i - 1]} {words[i]}")
+                found.append(f"{tokens[i - 1]} {tokens[i]}")
         return found
 
     # --- texts ----------------------------------------------------------------------------

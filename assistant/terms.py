@@ -120,7 +120,8 @@ def glosses(text: str) -> list[tuple[str, str]]:
             or {fold(w) for w in english.split()} & _VI_BOUNDARY_FOLDED  # "(hay Client Service)"
         ):
             continue
-        before = re.split(r"[^\w\s/&-]", text[max(0, m.start() - 120) : m.start()])[-1].split()
+        # The phrase glossed ends at punctuation or a line break (a heading above it).
+        before = re.split(r"[^\w \t/&-]", text[max(0, m.start() - 120) : m.start()])[-1].split()
         phrase: list[str] = []
         for word in reversed(before):
             if word.lower() in _VI_BOUNDARY or len(phrase) >= SYLLABLES_PER_WORD * n:
@@ -204,6 +205,8 @@ def merge_groups(
     return out + merged, set(range(start, start + len(merged)))
 
 
+#: The words after which a capitalised name is a place ("ở Việt Nam", "in Singapore").
+PLACE_CUES = frozenset({"ở", "tại", "in", "at"})
 _NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
 #: A word that ends this many different capitalised names is the head of a role's name.
 HEAD_NAMES = 2
@@ -215,16 +218,26 @@ def role_word(word: str) -> str:
     return re.sub(r"s$", "", fold(word))
 
 
+def name_words(text: str) -> list[str]:
+    """The words of ``text`` as names are written, case kept: "import-export" is one word."""
+    return _WORD.findall(text)
+
+
 def role_heads(texts: Iterable[str]) -> set[str]:
     """The words that end several capitalised names in the texts ("Designer" in "Junior
     Designer", "Senior Designer", "Graphic Designer"): the heads of the corpus's role names,
-    folded."""
+    folded. A word that ends a place's name ("Việt Nam" after "ở", "tại", "in") is none."""
     names: dict[str, set[str]] = {}
+    places: set[str] = set()
     for text in texts:
         for match in _NAME.finditer(text):
             words = [fold(w) for w in match.group().split()]
-            names.setdefault(role_word(words[-1]), set()).add(" ".join(words[:-1]))
-    return {head for head, before in names.items() if len(before) >= HEAD_NAMES}
+            head = role_word(words[-1])
+            names.setdefault(head, set()).add(" ".join(words[:-1]))
+            before = name_words(text[max(0, match.start() - 12) : match.start()])
+            if before and before[-1].lower() in PLACE_CUES:
+                places.add(head)
+    return {head for head, before in names.items() if len(before) >= HEAD_NAMES} - places
 
 
 def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
@@ -232,7 +245,7 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
     "media planner"), folded: the roles the corpus names, defined or not."""
     found = set()
     for text in texts:
-        words = [role_word(w) for w in _WORD.findall(text)]
+        words = [role_word(w) for w in name_words(text)]
         for before, word in zip(words, words[1:], strict=False):
             if word in heads and _qualifies(before):
                 found.add(f"{before} {word}")
@@ -241,7 +254,7 @@ def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:
 
 def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     """The corpus's role names (``role_phrases``) that ``text`` names, in order, folded."""
-    words = [role_word(w) for w in _WORD.findall(text)]
+    words = [role_word(w) for w in name_words(text)]
     return [
         f"{a} {b}"
         for a, b in zip(words, words[1:], strict=False)

@@ -85,6 +85,11 @@ def test_a_part_that_names_nothing_takes_the_subject_of_the_first() -> None:
         "seo manager luong bao nhieu",
         "seo manager lam nhung gi",
     ]
+    # A hyphenated name is carried whole, not as "import export".
+    assert (
+        with_subject(["How much does an import-export manager earn?", "what do they do?"])[1]
+        == "import-export manager what do they do?"
+    )
 
 
 @pytest.mark.parametrize(

@@ -93,3 +93,55 @@ def test_a_term_the_corpus_glosses_is_searched_in_both_languages(
     )
     # And a Vietnamese question with the English ones (an English article would use them).
     assert searcher._dense_text("hoa hồng bao nhiêu?") == "hoa hồng bao nhiêu? (commission)"
+
+
+def test_a_lexical_index_saved_by_another_version_is_built_again(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from assistant.lexical import LEARNED
+
+    body = "Thu nhập gồm lương cứng cộng hoa hồng (commission) trên mỗi lô hàng."
+    text = note("xnk", body).replace("language: en", "language: vi")
+    (make_corpus / "xnk.md").write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    manifest = Indexer(config, model, store).run()
+    saved = store.open(manifest.version).lexical_dir / "terms.json"
+    # What an older version saved, marked with its version.
+    saved.write_text(
+        json.dumps({"version": LEARNED - 1, "groups": [], "roles": [], "glosses": []}), "utf-8"
+    )
+    searcher = Searcher(config, model, store)
+    assert ["hoa hồng", "commission"] in searcher.index.lexical.glosses
+    assert json.loads(saved.read_text("utf-8"))["version"] == LEARNED
+
+
+def test_role_names_are_read_whole_and_through_the_corpus_s_glosses(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    notes = {
+        "sales.md": ("en", "A Sales Executive at entry level sells. Entry-level pay is low."),
+        "accounts.md": ("en", "An Account Executive at entry level serves one client."),
+        "levels.md": ("en", "Each level has a title; the entry level is the first level."),
+        "xnk.md": ("vi", "Trưởng phòng xuất nhập khẩu (Import-Export Manager) duyệt giá cước."),
+        "ops.md": ("en", "The Import-Export Manager and the Sales Manager meet weekly."),
+    }
+    for stem, (language, body) in notes.items():
+        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
+        (make_corpus / stem).write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    scope = Scope(Searcher(config, model, store))
+    # Words the corpus uses often name no role, joined by a hyphen or not.
+    assert scope.unknown_roles("pay of an entry-level executive?") == []
+    assert scope.unknown_roles("pay of an entry level executive?") == []
+    assert scope.unknown_roles("pay of a quokka executive?") == ["quokka executive"]
+    # A Vietnamese passage names the English role it is glossed as.
+    assert "import-export manager" in scope._roles_in("Trưởng phòng xuất nhập khẩu duyệt giá.")

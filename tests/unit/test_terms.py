@@ -121,3 +121,30 @@ def test_a_stop_word_before_a_role_head_names_no_role() -> None:
     )
     assert roles == {"media planner"}
     assert roles_named("a pm and a media planner", roles | {"a pm"}) == ["media planner"]
+
+
+def test_a_word_that_ends_a_place_s_name_is_no_role_head() -> None:
+    from assistant.terms import role_heads
+
+    texts = [
+        "Account Manager và Brand Manager làm việc ở Việt Nam.",
+        "Lương ở Miền Nam cao hơn Hà Nam; Sales Manager tại Hà Nam.",
+    ]
+    heads = role_heads(texts)
+    assert "manager" in heads
+    assert "nam" not in heads  # "Việt Nam", "Miền Nam", "Hà Nam" follow "ở" or "tại"
+
+
+def test_name_words_keep_a_hyphenated_name_whole() -> None:
+    from assistant.terms import name_words, role_phrases
+
+    assert name_words("An Import-Export Manager, in HCM.") == [
+        "An",
+        "Import-Export",
+        "Manager",
+        "in",
+        "HCM",
+    ]
+    assert role_phrases(["The Import-Export Manager signs."], {"manager"}) == {
+        "import-export manager"
+    }
