@@ -171,6 +171,16 @@ class LexicalIndex:
         indptr = matrix["indptr"]
         return int(indptr[token + 1] - indptr[token])
 
+    def holding(self, word: str) -> list[str]:
+        """The ids of the passages that hold ``word`` (folded)."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        matrix = getattr(self._bm25, "scores", None)
+        token = vocab.get(fold(word.lower()))
+        if token is None or not isinstance(matrix, dict):
+            return []
+        start, end = matrix["indptr"][token], matrix["indptr"][token + 1]
+        return [self.ids[int(i)] for i in matrix["indices"][start:end]]
+
     @property
     def rare(self) -> float:
         """At most how many passages hold a rare word (``RARE_PASSAGES``, ``RARE_SHARE``)."""

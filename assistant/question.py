@@ -109,6 +109,18 @@ _LIST = re.compile(
 )
 
 
+# What a role does: "what does a teller do", "thu quy lam nhung viec gi", "nhiệm vụ của RM".
+_DUTIES = re.compile(
+    r"\b(?:what (?:does|do|did) .{1,50}\bdo|lam (?:nhung )?(?:gi|j|viec gi)|lam nhung viec|"
+    r"nhiem vu|cong viec cua|responsibilit\w*|duties|role of|job of)\b"
+)
+
+
+def asks_duties(text: str) -> bool:
+    """Whether ``text`` asks what someone in a role does."""
+    return _DUTIES.search(fold(text)) is not None
+
+
 def asks_for_a_list(text: str) -> bool:
     """Whether ``text`` asks for several things (tools, skills, a day's tasks)."""
     return _LIST.search(fold(text)) is not None

@@ -1,6 +1,6 @@
 """Whether the sources answer a question, and what to say when they do not: one home.
 
-``Scope.refusal`` runs four checks, cheapest first, on what retrieval found:
+``Scope.refusal`` runs these checks, cheapest first, on what retrieval found:
 
 1. **Words the corpus knows.** A question none of whose words occurs in the corpus ("12345",
    "asdfghjkl", "hello") is not about anything the sources hold.
@@ -21,7 +21,11 @@
    fee of one course in a list is not the next course's, a salary row is not the pay of a
    role the article names elsewhere. The refusal then says which ones the sources do give it
    for.
-5. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
+5. **Named only in passing.** A question that asks what a role does, or a kind of fact, about
+   something the corpus names only in a list beside other things ("the branch also has
+   cashiers, credit officers and RMs"), never first in a sentence nor in a heading, is told
+   so rather than answered with that list (``Scope.in_passing``).
+6. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
    passages name them, and such questions are answered from it.
@@ -38,6 +42,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from importlib.resources import files
@@ -52,6 +57,7 @@ from .question import (
     DURATION,
     MONEY,
     Question,
+    asks_duties,
     fact_kinds,
     focus_words,
     mentions_place,
@@ -71,6 +77,14 @@ NAMED_IN_REFUSAL = 6
 KIND_PASSAGES = 12
 #: Words a passage may put between the words of a topic's phrase and still name it.
 PHRASE_GAPS = 2
+#: The longest phrase of a question looked up as something the corpus names in passing.
+PHRASE_WORDS = 5
+#: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
+CANDIDATES_PER_RARE = 4
+# A phrase in a list: after a comma or "and", "or", "such as" (and an article), or before
+# one (after its gloss in brackets). Folded text.
+_LISTED_BEFORE = re.compile(r"(?:,|\b(?:va|and|or|hoac|hay|such as|nhu))\s+(?:(?:a|an|the)\s+)?$")
+_LISTED_AFTER = re.compile(r"(?:\s*\([^)]*\))?\s*(?:,|\b(?:va|and|or|hoac|hay)\b)")
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
 REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
 _CAN_ANSWER = {
@@ -99,6 +113,12 @@ _NO_TOPIC = {
 _NO_KIND_FOR = {
     "en": "I don't know: my sources say nothing about {kind} for {asked}.",
     "vi": "Tôi không biết: các nguồn của tôi không nói gì về {kind} cho {asked}.",
+}
+_IN_PASSING = {
+    "en": "I don't know: my sources name {asked} only in passing, in a list beside others, "
+    "and say nothing more about it.",
+    "vi": "Tôi không biết: các nguồn của tôi chỉ nhắc qua {asked} bên cạnh những thứ khác, "
+    "không nói gì thêm.",
 }
 _KIND_ELSEWHERE = {
     "en": "I don't know: my sources give {kind} for {given}, but not for {asked}.",
@@ -279,6 +299,12 @@ class Scope:
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
+        if question.kind is not None or asks_duties(query.standalone):
+            passing = self.in_passing(query.standalone)
+            if passing:
+                log.info("the corpus names %s only in passing: refusing", passing)
+                said = _IN_PASSING.get(language, _IN_PASSING["en"]).format(asked=passing)
+                return f"{said} {self.can_answer(language)}"
         missing = sorted(self.topics.unsupported(query.standalone, (h.context for h in hits)))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
@@ -462,7 +488,9 @@ class Scope:
         doc = hit.document.metadata
         used = subject & self._document_words(self.searcher.document_text(str(doc.get("path", ""))))
         if not used:
-            return True
+            # The subject is held by other documents only (the items are checked in the
+            # question's language): this one's rows are about its own roles.
+            return False
         text = f"{doc.get('title', '')} {doc.get('section', '')} {item}"
         return bool(
             used & self._words(f"{text} {' '.join(self.searcher.aliases.expansions(text))}")
@@ -476,6 +504,60 @@ class Scope:
     @functools.lru_cache(maxsize=64)  # a document's words, asked once per item it holds
     def _document_words(text: str) -> frozenset[str]:
         return Scope._words(text)
+
+    def in_passing(self, text: str) -> str | None:
+        """What ``text`` asks about that the corpus names only in passing, as the corpus
+        writes it, or None: a phrase of two words or more that few passages hold, each time
+        in a list beside other things and never first in its sentence, nor in a title or
+        heading ("Trong chi nhánh còn có thủ quỹ, chuyên viên tín dụng và RM" does not say
+        what a thủ quỹ does or earns)."""
+        lexical = self.searcher.index.lexical
+        tokens = [fold(w) for w in words(text)]
+        focus = set(focus_words(text))
+        seen: list[str] = []
+        for n in range(PHRASE_WORDS, 1, -1):
+            for i in range(len(tokens) - n + 1):
+                gram = tokens[i : i + n]
+                phrase = " ".join(gram)
+                if gram[0] not in focus or gram[-1] not in focus or any(phrase in s for s in seen):
+                    continue
+                held = [set(lexical.holding(w)) for w in gram]
+                chunks = sorted(set.intersection(*held)) if all(held) else []
+                # The passages that hold its words; of those, few may hold the phrase.
+                if not chunks or len(chunks) > CANDIDATES_PER_RARE * lexical.rare:
+                    continue
+                if self.searcher.aliases.entities(phrase):
+                    continue  # a term the corpus defines ("Account Executives")
+                mentions = self._mentions(phrase, chunks)
+                if not mentions:
+                    continue
+                seen.append(phrase)
+                passing = [said for _, said in mentions if said is not None]
+                if (
+                    len(passing) == len(mentions)
+                    and len({chunk for chunk, _ in mentions}) <= lexical.rare
+                ):
+                    return passing[0]
+        return None
+
+    def _mentions(self, phrase: str, chunks: list[str]) -> list[tuple[str, str | None]]:
+        """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the
+        phrase as written when it is named there in passing (``in_passing``) or None when the
+        sentence or its heading is about it."""
+        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+        found: list[tuple[str, str | None]] = []
+        for chunk, sentence, meta, _ in self.searcher.sentences(chunks):
+            plain = unicodedata.normalize("NFC", " ".join(sentence.split()))
+            folded = fold(plain)
+            for match in pattern.finditer(folded):
+                heading = fold(f"{meta.get('title', '')} {meta.get('section', '')}")
+                before = folded[: match.start()]
+                after = folded[match.end() :]
+                listed = _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(after)
+                first = len(content_words(before)) < 2
+                passing = listed and not first and not pattern.search(heading)
+                found.append((chunk, plain[match.start() : match.end()] if passing else None))
+        return found
 
     def unknown_roles(self, text: str) -> list[str]:
         """Roles ``text`` names that the corpus never does: a rare word before a role's head

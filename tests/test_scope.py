@@ -292,6 +292,12 @@ def test_a_list_item_or_table_row_gives_a_fact_only_about_what_it_names(
     assert diploma.abstained and "$600" not in diploma.answer, diploma.answer
     keeper = bot.ask("How much does a warehouse keeper earn?")
     assert keeper.abstained and "$" not in keeper.answer, keeper.answer
+    # A role the article names only beside others: it says so, not what a coordinator does.
+    keeper_does = bot.ask("What does a warehouse keeper do?")
+    assert keeper_does.abstained, keeper_does.answer
+    assert "warehouse keeper only in passing" in keeper_does.answer, keeper_does.answer
+    coordinator = bot.ask("What does a logistics coordinator do?")
+    assert not coordinator.abstained, coordinator.answer
     # A term spelled with a slash is learned and asked about like any other.
     bill = bot.ask("B/L la gi")
     assert not bill.abstained and "Bill of Lading" in bill.answer, bill.answer

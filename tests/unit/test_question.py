@@ -164,3 +164,20 @@ def test_a_place_is_named_however_it_is_spaced_or_accented() -> None:
     assert mentions_place("văn phòng ở TP. HCM", "tp hcm")
     assert not mentions_place("Vietnamese companies", "Vietnam")
     assert not mentions_place("Lương ở Hà Nội", "da nang")
+
+
+@pytest.mark.parametrize(
+    ("question", "duties"),
+    [
+        ("What does a Renewals Manager do?", True),
+        ("thu quy lam nhung viec gi", True),
+        ("nhiệm vụ của giao dịch viên", True),
+        ("what are the responsibilities of a broker?", True),
+        ("how do I become a broker?", False),
+        ("what does CRM stand for?", False),
+    ],
+)
+def test_a_question_about_what_a_role_does(question: str, duties: bool) -> None:
+    from assistant.question import asks_duties
+
+    assert asks_duties(question) is duties

@@ -145,3 +145,41 @@ def test_role_names_are_read_whole_and_through_the_corpus_s_glosses(
     assert scope.unknown_roles("pay of a quokka executive?") == ["quokka executive"]
     # A Vietnamese passage names the English role it is glossed as.
     assert "import-export manager" in scope._roles_in("Trưởng phòng xuất nhập khẩu duyệt giá.")
+
+
+def test_a_role_named_only_in_a_list_beside_others_is_named_in_passing(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    notes = {
+        "teller.md": (
+            "vi",
+            "Giao dịch viên là nhân viên ngồi tại quầy.\n\n"
+            "Trong chi nhánh còn có thủ quỹ, chuyên viên tín dụng và kiểm soát viên.\n\n"
+            "Kiểm soát viên duyệt các giao dịch lớn.",
+        ),
+        "csm.md": (
+            "en",
+            "Large companies split the work among roles such as a Renewals Manager or a "
+            "Solutions Engineer.\n\nA Solutions Engineer runs the demos for each client.",
+        ),
+    }
+    for stem, (language, body) in notes.items():
+        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
+        (make_corpus / stem).write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    scope = Scope(Searcher(config, model, store))
+    # Only ever in a list, never first in a sentence nor in a heading: named in passing, as
+    # the corpus writes it.
+    assert scope.in_passing("thu quy lam nhung viec gi") == "thủ quỹ"
+    assert scope.in_passing("chuyên viên tín dụng làm gì?") == "chuyên viên tín dụng"
+    assert scope.in_passing("What does a renewals manager do?") == "Renewals Manager"
+    # A sentence of its own is about it: the role is not named only in passing.
+    assert scope.in_passing("kiem soat vien lam gi") is None
+    assert scope.in_passing("What does a Solutions Engineer do?") is None
+    # Words the corpus does not hold together name nothing in passing.
+    assert scope.in_passing("What does a quokka manager do?") is None
