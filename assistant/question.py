@@ -255,9 +255,16 @@ def places(text: str) -> list[str]:
     return found
 
 
-def mentions_place(text: str, place: str) -> bool:
-    """Whether ``text`` names ``place``, however it is spaced or accented ("Việt Nam" names
-    "Vietnam", "TP HCM" names "hcm")."""
+#: The country an article in a language is about unless it names another: a Vietnamese
+#: article's salaries are Vietnamese ones even where it never writes "Việt Nam".
+HOME = {"vi": "Việt Nam"}
+
+
+def mentions_place(text: str, place: str, language: str = "") -> bool:
+    """Whether ``text`` (in ``language``) names ``place``, however it is spaced or accented
+    ("Việt Nam" names "Vietnam", "TP HCM" names "hcm")."""
+    if language in HOME and mentions_place(HOME[language], place):
+        return True
     letters = [re.escape(c) for c in fold(place) if c.isalnum()]
     if not letters:
         return True

@@ -382,7 +382,11 @@ class Scope:
                 not unknown
                 and (not things or entities & things)
                 and all(
-                    mentions_place(self.searcher.document_text(meta.get("path", "")), place)
+                    mentions_place(
+                        self.searcher.document_text(meta.get("path", "")),
+                        place,
+                        str(meta.get("language", "")),
+                    )
                     for place in where
                 )
                 and (not asked or named & asked)

@@ -45,7 +45,8 @@ _EN_PLAIN = frozenset(
 # Vietnamese function words (with their folded collisions: "la" = là/lá, "gi" = gì, ...).
 STOPWORDS = frozenset(
     """
-a about above after again against all also am an and any are aren around as at be because been
+a about above after again against all also am an and any are aren around as at be because become
+becomes becoming been
 before being below between both but by can cannot could did didn do does doesn doing don done
 down during each else even ever every few for from further get gets getting give given go goes
 going gone got had has have having he her here hers herself him himself his how however i if in

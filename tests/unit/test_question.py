@@ -99,6 +99,7 @@ def test_a_part_that_names_nothing_takes_the_subject_of_the_first() -> None:
         ("how much does the ISTQB exam cost", ["istqb", "exam"]),
         ("hoc FIATA het bao nhieu tien", ["hoc", "fiata"]),
         ("How much does a UX designer earn per year?", ["ux", "designer"]),
+        ("how long before I can become a broker", ["broker"]),  # a verb is no subject
     ],
 )
 def test_the_focus_of_a_question_keeps_the_words_inside_its_cue(
@@ -181,3 +182,13 @@ def test_a_question_about_what_a_role_does(question: str, duties: bool) -> None:
     from assistant.question import asks_duties
 
     assert asks_duties(question) is duties
+
+
+def test_a_vietnamese_article_is_about_vietnam_unless_it_names_another_place() -> None:
+    from assistant.question import mentions_place
+
+    salaries = "Lương giao dịch viên tại Hà Nội và TP.HCM: 8-12 triệu đồng."
+    assert mentions_place(salaries, "Vietnam", "vi")
+    assert mentions_place(salaries, "TP HCM", "vi")
+    assert not mentions_place(salaries, "Singapore", "vi")
+    assert not mentions_place("Salaries in New York.", "Vietnam", "en")
