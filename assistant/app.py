@@ -25,10 +25,11 @@ from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
-from .question import Question, asks_definition, sides, with_subject
+from .question import Question, asks_definition, focus_words, sides, with_subject
 from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
+from .terms import roles_named
 from .text import normalize
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class Assistant:
         text, notice = self._clean(question)
         turns = _user_turns(history)
         read = Question.read(text, turns)
-        parts = with_subject(read.parts)
+        parts = with_subject(read.parts, self._names_own) if len(read.parts) > 1 else read.parts
         if len(parts) == 1:  # two roles compared, or terms to define: each searched for alone
             named = self.searcher.aliases.mentions(text, titles_only=not asks_definition(text))
             parts = sides(text, named)
@@ -205,6 +206,17 @@ class Assistant:
         return self.searcher.index.version.as_langchain(self.embeddings)
 
     # --- helpers --------------------------------------------------------------------------
+    def _names_own(self, part: str) -> bool:
+        """Whether a part of a question names what it asks about: a term or role the corpus
+        names, or a word few passages hold ("co dc tra tien ko" names nothing: it asks about
+        the first part's subject)."""
+        lexical = self.searcher.index.lexical
+        return bool(
+            self.searcher.aliases.entities(part)
+            or roles_named(part, lexical.roles)
+            or any(0 < lexical.held(w) <= lexical.rare for w in focus_words(part))
+        )
+
     def _search(
         self,
         question: Question,

@@ -15,6 +15,7 @@ duration or an amount of money, and how they join two questions into one. What a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .terms import name_words
@@ -272,19 +273,26 @@ def mentions_place(text: str, place: str, language: str = "") -> bool:
     return re.search(rf"(?<!\w){spaced}(?!\w)", fold(text)) is not None
 
 
-def with_subject(parts: list[str]) -> list[str]:
+def with_subject(parts: list[str], names_own: Callable[[str], bool] | None = None) -> list[str]:
     """The parts of a question, each later part that names nothing of its own ("and what do
     they do?") given the subject of the first ("seo manager luong bao nhieu, lam nhung gi" ->
-    "seo manager lam nhung gi")."""
+    "seo manager lam nhung gi"). ``names_own`` tells whether a part names what it asks about
+    (the corpus's terms, roles or rare words); without it, any two words of its own do."""
+    if names_own is None:
+        names_own = _two_words
     focus = set(focus_words(parts[0]))
     # As the first part writes them: "import-export manager" stays one role's name.
     subject = " ".join(
         w for w in name_words(parts[0]) if focus & {fold(p) for p in re.findall(r"\w+", w)}
     )
     return [
-        part if i == 0 or len(focus_words(part)) >= 2 or not subject else f"{subject} {part}"
+        part if i == 0 or names_own(part) or not subject else f"{subject} {part}"
         for i, part in enumerate(parts)
     ]
+
+
+def _two_words(part: str) -> bool:
+    return len(focus_words(part)) >= 2
 
 
 def _asks(part: str) -> bool:

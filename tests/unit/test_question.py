@@ -85,6 +85,16 @@ def test_a_part_that_names_nothing_takes_the_subject_of_the_first() -> None:
         "seo manager luong bao nhieu",
         "seo manager lam nhung gi",
     ]
+    # Two common words name nothing of their own when the corpus says so ("stay late?" asks
+    # about the teller of the first part).
+    assert (
+        with_subject(["gdv may h dc ve", "co phai o lai muon ko"], lambda part: False)[1]
+        == "gdv co phai o lai muon ko"
+    )
+    assert (
+        with_subject(["gdv may h dc ve", "co phai o lai muon ko"], lambda part: True)[1]
+        == "co phai o lai muon ko"
+    )
     # A hyphenated name is carried whole, not as "import export".
     assert (
         with_subject(["How much does an import-export manager earn?", "what do they do?"])[1]
