@@ -361,6 +361,8 @@ class ExtractiveAnswerer:
                 chosen = [*chosen[: self.max_sentences - 1], lead]
         by_id = {str(h.document.id): h for h in hits}
         chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
+        if kind:
+            chosen = self._with_sequel(chosen, scored, kind, titles, items)
         numbers: dict[str, int] = {}
         pieces: list[str] = []
         quoted: dict[str, list[str]] = {}
@@ -376,6 +378,35 @@ class ExtractiveAnswerer:
             quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
+
+    def _with_sequel(
+        self,
+        chosen: list[Scored],
+        scored: list[Scored],
+        kind: str,
+        titles: set[int],
+        items: dict[str, dict[int, str]],
+    ) -> list[Scored]:
+        """The chosen sentences, the best followed by the next sentence of its passage when
+        that one gives the kind of fact asked too and is about no other title: a worked
+        example's figures run over two sentences ("... the brokerage receives $10,000. With a
+        70/30 split, the agent keeps $7,000")."""
+        best = chosen[0]
+        sequel = next(
+            (s for s in scored if s.chunk_id == best.chunk_id and s.n == best.n + 1), None
+        )
+        if (
+            sequel is None
+            or sequel in chosen
+            or kind not in fact_kinds(best.text)
+            or kind not in fact_kinds(sequel.text)
+            or any(s.n in items.get(s.chunk_id, {}) for s in (best, sequel))
+        ):
+            return chosen
+        first = self.searcher.aliases.first_title(sequel.text)
+        if titles and first is not None and first not in titles:
+            return chosen
+        return [best, sequel, *chosen[1:]][: self.max_sentences]
 
 
 _ATTRIBUTION = (

@@ -45,7 +45,7 @@ _KIND_CUES = {
         r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
         r"compensation|how much (?:do|does|can|will|would) (.{0,30})(?:make|get)|"
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
-        r"muc luong|luong bong"
+        r"muc luong|luong bong|take home|take-home|thuc nhan|thuc linh"
     ),
     COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}",
 }

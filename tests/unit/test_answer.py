@@ -74,3 +74,51 @@ def test_the_passage_ranked_first_is_quoted_when_its_best_sentence_is_close() ->
     answer = ExtractiveAnswerer(Searcher()).answer(query, hits, "en")  # type: ignore[arg-type]
     assert "The answer itself" in answer.answer, answer.answer
     assert [s.path for s in answer.sources] == ["list.md", "top.md"]
+
+
+def test_a_figure_worked_out_over_two_sentences_is_quoted_whole() -> None:
+    def unit(similarity: float, axis: int) -> np.ndarray:
+        v = np.zeros(6)
+        v[0], v[axis] = similarity, (1 - similarity**2) ** 0.5
+        return v
+
+    sentences = {
+        "example": [
+            ("A worked example: on a $400,000 home the brokerage receives $10,000.", unit(0.95, 1)),
+            ("With a 70/30 split, the agent keeps $7,000 before taxes.", unit(0.80, 2)),
+        ],
+        "other": [("Agents find buyers through referrals and open houses.", unit(0.93, 3))],
+    }
+
+    class Lexical:
+        roles: frozenset[str] = frozenset()
+
+        @staticmethod
+        def rarity(word: str) -> float:
+            return 1.0
+
+    class Index:
+        lexical = Lexical()
+
+    class Searcher:
+        aliases = Aliases()
+        index = Index()
+
+        @staticmethod
+        def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
+            return [
+                (i, text, {"n": n, "language": "en"}, vector)
+                for i in ids
+                for n, (text, vector) in enumerate(sentences[i])
+            ]
+
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("example", "other")
+    ]
+    query = Query("how much do I take home?", unit(1.0, 5), [], [])
+    answerer = ExtractiveAnswerer(Searcher())  # type: ignore[arg-type]
+    money = answerer.answer(query, hits, "en", kind="money").answer
+    assert money.startswith("A worked example") and "$7,000" in money, money
+    # Asked for no amount, the next sentence is only quoted on its own merit.
+    assert "$7,000" not in answerer.answer(query, hits, "en").answer

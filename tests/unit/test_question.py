@@ -29,6 +29,7 @@ from assistant.question import (
         ("How much does a data analyst earn?", MONEY),
         ("luong media planner bao nhieu 1 thang", MONEY),
         ("Lương khởi điểm của copywriter là bao nhiêu?", MONEY),
+        ("as a buyers agent on a 400k house how much do i actually take home", MONEY),
         ("What does a copywriter do?", None),
         ("lam sao nang cao chat luong cong viec", None),  # "chất lượng" is not "lương"
         ("How does an AD earn the client's trust?", None),
