@@ -191,6 +191,12 @@ class LexicalIndex:
         """Each term of the glosses, folded -> its pair ``[Vietnamese, English]``."""
         return {fold(t): pair for pair in self.glosses for t in pair}
 
+    @functools.cached_property
+    def joined(self) -> frozenset[str]:
+        """The corpus's accented word pairs written as one word, folded ("vietnam" for "Việt
+        Nam"): how a name is often typed in English."""
+        return frozenset(pair.replace(" ", "") for pair in self.accents if " " in pair)
+
     def rarity(self, word: str) -> float:
         """How rare ``word`` (folded) is among the passages: log(N / passages holding it),
         the smoothed inverse document frequency (a word no passage holds counts as one)."""

@@ -25,7 +25,10 @@
    something the corpus names only in a list beside other things ("the branch also has
    cashiers, credit officers and RMs"), never first in a sentence nor in a heading, is told
    so rather than answered with that list (``Scope.in_passing``).
-6. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
+6. **Names it does not know.** A capitalised name after "at", "in", "ở" or "tại" ("an AE at
+   a SaaS company", "in Texas") that no passage holds, nor one spelled nearly the same, is
+   somewhere the sources say nothing about (``Scope.unknown_names``).
+7. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
    passages name them, and such questions are answered from it.
@@ -36,6 +39,7 @@ Vietnamese.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -79,6 +83,13 @@ KIND_PASSAGES = 12
 PHRASE_GAPS = 2
 #: The longest phrase of a question looked up as something the corpus names in passing.
 PHRASE_WORDS = 5
+# A capitalised word after a cue for a place or an employer, an article between them.
+_AT_NAME = re.compile(r"\b(?:at|in|ở|o|tại|tai)\s+(?:(?:a|an|the)\s+)?(\w+)", re.IGNORECASE)
+#: Shortest capitalised word of a question taken as a name the corpus may lack ("AE", "VN"
+#: and "HR" are more often abbreviations it spells out).
+MIN_NAME = 3
+#: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
+TYPO_SIMILARITY = 0.8
 #: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
 CANDIDATES_PER_RARE = 4
 # A phrase in a list: after a comma or "and", "or", "such as" (and an article), or before
@@ -305,6 +316,11 @@ class Scope:
                 log.info("the corpus names %s only in passing: refusing", passing)
                 said = _IN_PASSING.get(language, _IN_PASSING["en"]).format(asked=passing)
                 return f"{said} {self.can_answer(language)}"
+        named = self.unknown_names(question.text)
+        if named:
+            log.info("no passage has the names %s: refusing", ", ".join(named))
+            said = _NO_TOPIC.get(language, _NO_TOPIC["en"]).format(about=", ".join(named))
+            return f"{said} {self.can_answer(language)}"
         missing = sorted(self.topics.unsupported(query.standalone, (h.context for h in hits)))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
@@ -543,6 +559,38 @@ class Scope:
                 ):
                     return passing[0]
         return None
+
+    def unknown_names(self, text: str) -> list[str]:
+        """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE
+        at a SaaS company", "in Texas", "ở Singapore") that no passage holds, nor a word
+        spelled nearly the same: where the question is asked about is somewhere the corpus
+        does not know."""
+        lexical = self.searcher.index.lexical
+        found = []
+        for match in _AT_NAME.finditer(text):
+            word = match.group(1)
+            if (
+                len(word) < MIN_NAME
+                or not any(c.isupper() for c in word)
+                or word.isdigit()
+                or lexical.knows(fold(word))
+                or lexical.knows(word)
+                or fold(word) in lexical.joined  # "Vietnam" where the corpus has "Việt Nam"
+                or self._misspelt(fold(word))
+            ):
+                continue
+            found.append(word)
+        return found
+
+    def _misspelt(self, word: str) -> bool:
+        """Whether ``word`` (folded) is a typo of a word the corpus has ("Markting")."""
+        lexical = self.searcher.index.lexical
+        near = [
+            v
+            for v in lexical.vocabulary | lexical.joined
+            if v[:1] == word[:1] and abs(len(v) - len(word)) <= 2
+        ]
+        return bool(difflib.get_close_matches(word, near, n=1, cutoff=TYPO_SIMILARITY))
 
     def _mentions(self, phrase: str, chunks: list[str]) -> list[tuple[str, str | None]]:
         """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the

@@ -135,6 +135,14 @@ def test_a_duration_question_needs_the_unit_it_asks_for(bot: Assistant) -> None:
     assert not bot.ask("Bao nhiêu năm thì AE lên được AM?").abstained
 
 
+def test_a_place_or_employer_the_corpus_never_names_is_refused(bot: Assistant) -> None:
+    saas = bot.ask("what does an AE at a SaaS company do?")
+    assert saas.abstained and "SaaS" in saas.answer, saas.answer
+    # Typed as one word, a place the corpus writes in two is still one it names; so is a typo.
+    assert not bot.ask("What does an account executive do in Vietnam?").abstained
+    assert not bot.ask("What does an AE do at an Agncy?").abstained
+
+
 def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
     reply = bot.ask(
         "And what's the salary at that level?", history=["What does an account director do?"]

@@ -183,3 +183,24 @@ def test_a_role_named_only_in_a_list_beside_others_is_named_in_passing(
     assert scope.in_passing("What does a Solutions Engineer do?") is None
     # Words the corpus does not hold together name nothing in passing.
     assert scope.in_passing("What does a quokka manager do?") is None
+
+
+def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    body = "Giao dịch viên ở Việt Nam làm việc tại ngân hàng và công ty tài chính."
+    text = note("gdv", body).replace("language: en", "language: vi")
+    (make_corpus / "gdv.md").write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    Indexer(config, model, store).run()
+    scope = Scope(Searcher(config, model, store))
+    assert scope.unknown_names("what does a teller do at a SaaS company?") == ["SaaS"]
+    assert scope.unknown_names("lam giao dich vien o Singapore") == ["Singapore"]
+    # Written as one word, typed with a slip, or not a name: none is unknown.
+    assert scope.unknown_names("what does a teller do in Vietnam?") == []
+    assert scope.unknown_names("giao dich vien o Vietnsm") == []
+    assert scope.unknown_names("what does a teller do in saas?") == []
