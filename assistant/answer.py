@@ -406,7 +406,7 @@ class ExtractiveAnswerer:
         first = self.searcher.aliases.first_title(sequel.text)
         if titles and first is not None and first not in titles:
             return chosen
-        return [best, sequel, *chosen[1:]][: self.max_sentences]
+        return [best, sequel, *chosen[1:]]  # one more: no chosen sentence is lost for it
 
 
 _ATTRIBUTION = (
