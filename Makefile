@@ -60,7 +60,8 @@ chat: $(VENV)/.stamp-install
 # temporary copy of it (tune/articles, tune/fresh, tune/fresh2, tune/fresh3, sealed/articles). Tune on all
 # but the sealed ones, which are only reported.
 SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/questions.jsonl \
-	tests/eval/tune/articles.jsonl tests/eval/tune/fresh-questions.jsonl tests/eval/tune/fresh.jsonl \
+	tests/eval/tune/articles.jsonl tests/eval/tune/fresh-questions.jsonl tests/eval/tune/fresh-questions2.jsonl \
+	tests/eval/tune/fresh.jsonl \
 	tests/eval/tune/fresh2.jsonl tests/eval/tune/fresh3.jsonl \
 	tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
 

@@ -27,7 +27,9 @@
    so rather than answered with that list (``Scope.in_passing``).
 6. **Names it does not know.** A capitalised name after "at", "in", "ở" or "tại" ("an AE at
    a SaaS company", "in Texas") that no passage holds, nor one spelled nearly the same, is
-   somewhere the sources say nothing about (``Scope.unknown_names``).
+   somewhere the sources say nothing about (``Scope.unknown_names``); asked what a role does,
+   a role the corpus never names ("art director", "media planner" in a corpus without them)
+   is one they say nothing about (``Scope.unknown_roles``, ``Scope.unknown_words``).
 7. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
@@ -88,6 +90,9 @@ _AT_NAME = re.compile(r"\b(?:at|in|ở|o|tại|tai)\s+(?:(?:a|an|the)\s+)?(\w+)"
 #: Shortest capitalised word of a question taken as a name the corpus may lack ("AE", "VN"
 #: and "HR" are more often abbreviations it spells out).
 MIN_NAME = 3
+#: Shortest word of a question asked about a role taken as one the corpus may lack: shorter
+#: ones are mostly abbreviations and chat spellings ("bds", "gdv", "kieu").
+MIN_UNKNOWN_WORD = 5
 #: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
 TYPO_SIMILARITY = 0.8
 #: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
@@ -310,6 +315,14 @@ class Scope:
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
+        if asks_duties(query.standalone):
+            unknown = self.unknown_roles(query.standalone) or self.unknown_words(query.standalone)
+            if unknown:
+                # "What does an art director do?" where the corpus names no art director.
+                log.info("the corpus never names %s: refusing", ", ".join(unknown))
+                about = ", ".join(unknown)
+                said = _NO_TOPIC.get(language, _NO_TOPIC["en"]).format(about=about)
+                return f"{said} {self.can_answer(language)}"
         if question.kind is not None or asks_duties(query.standalone):
             passing = self.in_passing(query.standalone)
             if passing:
@@ -559,6 +572,22 @@ class Scope:
                 ):
                     return passing[0]
         return None
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The words of what ``text`` asks about (``focus_words``, not a place) that no passage
+        holds, nor a word spelled nearly the same: "planner" in "media planner lam nhung viec
+        gi" where the corpus has no planner."""
+        lexical = self.searcher.index.lexical
+        place_words = {fold(w) for place in places(text) for w in words(place)}
+        return [
+            word
+            for word in focus_words(text)
+            if len(word) >= MIN_UNKNOWN_WORD
+            and word not in place_words
+            and not lexical.knows(word)
+            and word not in lexical.joined
+            and not self._misspelt(word)
+        ]
 
     def unknown_names(self, text: str) -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE

@@ -143,6 +143,16 @@ def test_a_place_or_employer_the_corpus_never_names_is_refused(bot: Assistant) -
     assert not bot.ask("What does an AE do at an Agncy?").abstained
 
 
+def test_what_a_role_the_corpus_never_names_does_is_refused(bot: Assistant) -> None:
+    art = bot.ask("What does an art director do at an ad agency?")
+    assert art.abstained and "art director" in art.answer.lower(), art.answer
+    planner = bot.ask("media planner lam nhung viec gi")
+    assert planner.abstained and "planner" in planner.answer, planner.answer
+    # The roles it does name are answered, however they are typed.
+    assert not bot.ask("What does an account director do at an ad agency?").abstained
+    assert not bot.ask("account manager lam nhung viec gi").abstained
+
+
 def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
     reply = bot.ask(
         "And what's the salary at that level?", history=["What does an account director do?"]

@@ -204,3 +204,8 @@ def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
     assert scope.unknown_names("what does a teller do in Vietnam?") == []
     assert scope.unknown_names("giao dich vien o Vietnsm") == []
     assert scope.unknown_names("what does a teller do in saas?") == []
+    # Asked what a role does: a word of it that no passage holds (long enough not to be a
+    # chat spelling, and no typo of one it holds).
+    assert scope.unknown_words("what does a cashier do?") == ["cashier"]
+    assert scope.unknown_words("giao dich vienn lam gi") == []
+    assert scope.unknown_words("gdv lam gi") == []
