@@ -122,6 +122,19 @@ def asks_duties(text: str) -> bool:
     return _DUTIES.search(fold(text)) is not None
 
 
+def duties_asked(text: str) -> str:
+    """The words of ``text`` that ask what a role does, from the start of their sentence to
+    the end of the cue ("What does a creative director do" in "What does a creative director
+    do? Please explain."; "media planner lam nhung viec gi"), or "" when it asks no such
+    thing."""
+    folded = fold(text)
+    match = _DUTIES.search(folded)
+    if match is None:
+        return ""
+    start = max(folded.rfind(mark, 0, match.start()) for mark in ".?!\n") + 1
+    return text[start : match.end()]
+
+
 def asks_for_a_list(text: str) -> bool:
     """Whether ``text`` asks for several things (tools, skills, a day's tasks)."""
     return _LIST.search(fold(text)) is not None

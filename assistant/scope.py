@@ -64,6 +64,7 @@ from .question import (
     MONEY,
     Question,
     asks_duties,
+    duties_asked,
     fact_kinds,
     focus_words,
     mentions_place,
@@ -315,8 +316,9 @@ class Scope:
             refusal = self._kind_refusal(question, query, hits)
             if refusal is not None:
                 return refusal
-        if asks_duties(query.standalone):
-            unknown = self.unknown_roles(query.standalone) or self.unknown_words(query.standalone)
+        duties = duties_asked(query.standalone)
+        if duties:
+            unknown = self.unknown_roles(duties) or self.unknown_words(duties)
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))

@@ -203,3 +203,11 @@ def test_a_vietnamese_article_is_about_vietnam_unless_it_names_another_place() -
     assert mentions_place(salaries, "TP HCM", "vi")
     assert not mentions_place(salaries, "Singapore", "vi")
     assert not mentions_place("Salaries in New York.", "Vietnam", "en")
+
+
+def test_the_words_that_ask_what_a_role_does() -> None:
+    from assistant.question import duties_asked
+
+    assert duties_asked("What does an AE do? Please explain.") == "What does an AE do"
+    assert duties_asked("Hi. media planner lam nhung viec gi") == " media planner lam nhung viec gi"
+    assert duties_asked("How long until AM?") == ""
