@@ -214,7 +214,7 @@ class Assistant:
         return bool(
             self.searcher.aliases.entities(part)
             or roles_named(part, lexical.roles)
-            or any(0 < lexical.held(w) <= lexical.rare for w in focus_words(part))
+            or any(lexical.is_rare(w) for w in focus_words(part))
         )
 
     def _search(

@@ -161,25 +161,33 @@ class LexicalIndex:
             ids, bm25, accents, terms.get("groups"), terms.get("roles"), terms.get("glosses")
         )
 
-    def held(self, word: str) -> int:
-        """How many passages hold ``word`` (folded)."""
+    def _postings(self, word: str) -> tuple[Any, int, int] | None:
+        """The passage indices array of the BM25 matrix and where ``word``'s run in it
+        starts and ends, or None for a word no passage holds."""
         vocab = getattr(self._bm25, "vocab_dict", None) or {}
         matrix = getattr(self._bm25, "scores", None)
         token = vocab.get(fold(word.lower()))
         if token is None or not isinstance(matrix, dict):
-            return 0
+            return None
         indptr = matrix["indptr"]
-        return int(indptr[token + 1] - indptr[token])
+        return matrix["indices"], int(indptr[token]), int(indptr[token + 1])
+
+    def held(self, word: str) -> int:
+        """How many passages hold ``word`` (folded)."""
+        found = self._postings(word)
+        return 0 if found is None else found[2] - found[1]
 
     def holding(self, word: str) -> list[str]:
         """The ids of the passages that hold ``word`` (folded)."""
-        vocab = getattr(self._bm25, "vocab_dict", None) or {}
-        matrix = getattr(self._bm25, "scores", None)
-        token = vocab.get(fold(word.lower()))
-        if token is None or not isinstance(matrix, dict):
+        found = self._postings(word)
+        if found is None:
             return []
-        start, end = matrix["indptr"][token], matrix["indptr"][token + 1]
-        return [self.ids[int(i)] for i in matrix["indices"][start:end]]
+        indices, start, end = found
+        return [self.ids[int(i)] for i in indices[start:end]]
+
+    def is_rare(self, word: str) -> bool:
+        """Whether some passages hold ``word``, but no more than ``rare`` of them."""
+        return 0 < self.held(word) <= self.rare
 
     @property
     def rare(self) -> float:
@@ -196,6 +204,11 @@ class LexicalIndex:
         """The corpus's accented word pairs written as one word, folded ("vietnam" for "Việt
         Nam"): how a name is often typed in English."""
         return frozenset(pair.replace(" ", "") for pair in self.accents if " " in pair)
+
+    @functools.cached_property
+    def spellings(self) -> frozenset[str]:
+        """Every word of the corpus and every pair of ``joined``: what a typo is near."""
+        return self.vocabulary | self.joined
 
     def rarity(self, word: str) -> float:
         """How rare ``word`` (folded) is among the passages: log(N / passages holding it),

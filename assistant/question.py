@@ -119,7 +119,7 @@ _DUTIES = re.compile(
 
 def asks_duties(text: str) -> bool:
     """Whether ``text`` asks what someone in a role does."""
-    return _DUTIES.search(fold(text)) is not None
+    return bool(duties_asked(text))
 
 
 def duties_asked(text: str) -> str:

@@ -63,7 +63,6 @@ from .question import (
     DURATION,
     MONEY,
     Question,
-    asks_duties,
     duties_asked,
     fact_kinds,
     focus_words,
@@ -322,29 +321,27 @@ class Scope:
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
-                about = ", ".join(unknown)
-                said = _NO_TOPIC.get(language, _NO_TOPIC["en"]).format(about=about)
-                return f"{said} {self.can_answer(language)}"
-        if question.kind is not None or asks_duties(query.standalone):
+                return self._saying(_NO_TOPIC, language, about=", ".join(unknown))
+        if question.kind is not None or duties:
             passing = self.in_passing(query.standalone)
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
-                said = _IN_PASSING.get(language, _IN_PASSING["en"]).format(asked=passing)
-                return f"{said} {self.can_answer(language)}"
+                return self._saying(_IN_PASSING, language, asked=passing)
         named = self.unknown_names(question.text)
         if named:
             log.info("no passage has the names %s: refusing", ", ".join(named))
-            said = _NO_TOPIC.get(language, _NO_TOPIC["en"]).format(about=", ".join(named))
-            return f"{said} {self.can_answer(language)}"
+            return self._saying(_NO_TOPIC, language, about=", ".join(named))
         missing = sorted(self.topics.unsupported(query.standalone, (h.context for h in hits)))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
             about = ", ".join(self.topics.label(name, language) for name in missing)
-            return (
-                f"{_NO_TOPIC.get(language, _NO_TOPIC['en']).format(about=about)} "
-                f"{self.can_answer(language)}"
-            )
+            return self._saying(_NO_TOPIC, language, about=about)
         return None
+
+    def _saying(self, texts: dict[str, str], language: str, **fields: str) -> str:
+        """A refusal: one of ``texts`` (by language) filled in, then what it can answer."""
+        said = texts.get(language, texts["en"]).format(**fields)
+        return f"{said} {self.can_answer(language)}"
 
     def _kind_refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
         """None when a passage gives the kind of fact asked, about what is asked.
@@ -507,7 +504,7 @@ class Scope:
         return {
             role_word(w)
             for w in focus_words(question)
-            if role_word(w) not in place_words and 0 < lexical.held(w) <= lexical.rare
+            if role_word(w) not in place_words and lexical.is_rare(w)
         }
 
     def _names(self, subject: set[str], hit: Hit, item: str) -> bool:
@@ -549,6 +546,7 @@ class Scope:
         lexical = self.searcher.index.lexical
         tokens = [fold(w) for w in words(text)]
         focus = set(focus_words(text))
+        postings: dict[str, set[str]] = {}  # each word's passages, looked up once
         seen: list[str] = []
         for n in range(PHRASE_WORDS, 1, -1):
             for i in range(len(tokens) - n + 1):
@@ -556,7 +554,10 @@ class Scope:
                 phrase = " ".join(gram)
                 if gram[0] not in focus or gram[-1] not in focus or any(phrase in s for s in seen):
                     continue
-                held = [set(lexical.holding(w)) for w in gram]
+                for word in gram:
+                    if word not in postings:
+                        postings[word] = set(lexical.holding(word))
+                held = [postings[w] for w in gram]
                 chunks = sorted(set.intersection(*held)) if all(held) else []
                 # The passages that hold its words; of those, few may hold the phrase.
                 if not chunks or len(chunks) > CANDIDATES_PER_RARE * lexical.rare:
@@ -579,16 +580,11 @@ class Scope:
         """The words of what ``text`` asks about (``focus_words``, not a place) that no passage
         holds, nor a word spelled nearly the same: "planner" in "media planner lam nhung viec
         gi" where the corpus has no planner."""
-        lexical = self.searcher.index.lexical
         place_words = {fold(w) for place in places(text) for w in words(place)}
         return [
             word
             for word in focus_words(text)
-            if len(word) >= MIN_UNKNOWN_WORD
-            and word not in place_words
-            and not lexical.knows(word)
-            and word not in lexical.joined
-            and not self._misspelt(word)
+            if len(word) >= MIN_UNKNOWN_WORD and word not in place_words and self._unwritten(word)
         ]
 
     def unknown_names(self, text: str) -> list[str]:
@@ -596,32 +592,27 @@ class Scope:
         at a SaaS company", "in Texas", "ở Singapore") that no passage holds, nor a word
         spelled nearly the same: where the question is asked about is somewhere the corpus
         does not know."""
-        lexical = self.searcher.index.lexical
-        found = []
-        for match in _AT_NAME.finditer(text):
-            word = match.group(1)
-            if (
-                len(word) < MIN_NAME
-                or not any(c.isupper() for c in word)
-                or word.isdigit()
-                or lexical.knows(fold(word))
-                or lexical.knows(word)
-                or fold(word) in lexical.joined  # "Vietnam" where the corpus has "Việt Nam"
-                or self._misspelt(fold(word))
-            ):
-                continue
-            found.append(word)
-        return found
-
-    def _misspelt(self, word: str) -> bool:
-        """Whether ``word`` (folded) is a typo of a word the corpus has ("Markting")."""
-        lexical = self.searcher.index.lexical
-        near = [
-            v
-            for v in lexical.vocabulary | lexical.joined
-            if v[:1] == word[:1] and abs(len(v) - len(word)) <= 2
+        return [
+            word
+            for word in (m.group(1) for m in _AT_NAME.finditer(text))
+            if len(word) >= MIN_NAME
+            and any(c.isupper() for c in word)
+            and not word.isdigit()
+            and self._unwritten(word)
         ]
-        return bool(difflib.get_close_matches(word, near, n=1, cutoff=TYPO_SIMILARITY))
+
+    def _unwritten(self, word: str) -> bool:
+        """Whether the corpus never writes ``word``: not as written nor folded, not as an
+        accented pair typed as one word ("Vietnam" for "Việt Nam"), and not spelled nearly
+        the same (a typo: "Markting")."""
+        lexical = self.searcher.index.lexical
+        plain = fold(word)
+        if lexical.knows(plain) or lexical.knows(word) or plain in lexical.joined:
+            return False
+        near = [
+            v for v in lexical.spellings if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
+        ]
+        return not difflib.get_close_matches(plain, near, n=1, cutoff=TYPO_SIMILARITY)
 
     def _mentions(self, phrase: str, chunks: list[str]) -> list[tuple[str, str | None]]:
         """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the
@@ -632,8 +623,8 @@ class Scope:
         for chunk, sentence, meta, _ in self.searcher.sentences(chunks):
             plain = unicodedata.normalize("NFC", " ".join(sentence.split()))
             folded = fold(plain)
+            heading = fold(f"{meta.get('title', '')} {meta.get('section', '')}")
             for match in pattern.finditer(folded):
-                heading = fold(f"{meta.get('title', '')} {meta.get('section', '')}")
                 before = folded[: match.start()]
                 after = folded[match.end() :]
                 listed = _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(after)

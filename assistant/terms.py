@@ -234,8 +234,8 @@ def role_heads(texts: Iterable[str]) -> set[str]:
             words = [fold(w) for w in match.group().split()]
             head = role_word(words[-1])
             names.setdefault(head, set()).add(" ".join(words[:-1]))
-            before = name_words(text[max(0, match.start() - 12) : match.start()])
-            if before and before[-1].lower() in PLACE_CUES:
+            preceding = name_words(text[max(0, match.start() - 12) : match.start()])
+            if preceding and preceding[-1].lower() in PLACE_CUES:
                 places.add(head)
     return {head for head, before in names.items() if len(before) >= HEAD_NAMES} - places
 

@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from langchain_core.documents import Document
 
 from assistant.answer import ExtractiveAnswerer, without_attribution
-from assistant.retrieval import Hit, Query
+from assistant.retrieval import Hit, Query, Searcher
 from assistant.text import Aliases
+
+
+def _unit(similarity: float, axis: int) -> np.ndarray:
+    """A unit vector with ``similarity`` to the query vector ``_unit(1.0, 5)``."""
+    v = np.zeros(6)
+    v[0], v[axis] = similarity, (1 - similarity**2) ** 0.5
+    return v
+
+
+def _searcher(sentences: dict[str, list[tuple[str, np.ndarray]]]) -> Searcher:
+    """A searcher whose passages (by id) hold ``sentences`` (text, vector), in English."""
+
+    class Lexical:
+        roles: frozenset[str] = frozenset()
+
+        @staticmethod
+        def rarity(word: str) -> float:
+            return 1.0
+
+    class Index:
+        lexical = Lexical()
+
+    class Fake:
+        aliases = Aliases()
+        index = Index()
+
+        @staticmethod
+        def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
+            return [
+                (i, text, {"n": n, "language": "en"}, vector)
+                for i in ids
+                for n, (text, vector) in enumerate(sentences[i])
+            ]
+
+    return cast(Searcher, Fake())
 
 
 def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
@@ -34,90 +71,37 @@ def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
 
 
 def test_the_passage_ranked_first_is_quoted_when_its_best_sentence_is_close() -> None:
-    def unit(similarity: float, axis: int) -> np.ndarray:
-        v = np.zeros(6)
-        v[0], v[axis] = similarity, (1 - similarity**2) ** 0.5
-        return v
-
     sentences = {  # a list naming the question's words, and the passage ranked first
-        "list": [(f"List item {n} about the question.", unit(0.96, n)) for n in (1, 2, 3)],
-        "top": [("The answer itself, in the passage retrieval put first.", unit(0.91, 4))],
+        "list": [(f"List item {n} about the question.", _unit(0.96, n)) for n in (1, 2, 3)],
+        "top": [("The answer itself, in the passage retrieval put first.", _unit(0.91, 4))],
     }
-
-    class Lexical:
-        roles: frozenset[str] = frozenset()
-
-        @staticmethod
-        def rarity(word: str) -> float:
-            return 1.0
-
-    class Index:
-        lexical = Lexical()
-
-    class Searcher:
-        aliases = Aliases()
-        index = Index()
-
-        @staticmethod
-        def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
-            return [
-                (i, text, {"n": n, "language": "en"}, vector)
-                for i in ids
-                for n, (text, vector) in enumerate(sentences[i])
-            ]
-
     hits = [
         Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
         for i in ("top", "list")
     ]
-    query = Query("what is it?", unit(1.0, 5), [], [])
-    answer = ExtractiveAnswerer(Searcher()).answer(query, hits, "en")  # type: ignore[arg-type]
+    query = Query("what is it?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
     assert "The answer itself" in answer.answer, answer.answer
     assert [s.path for s in answer.sources] == ["list.md", "top.md"]
 
 
 def test_a_figure_worked_out_over_two_sentences_is_quoted_whole() -> None:
-    def unit(similarity: float, axis: int) -> np.ndarray:
-        v = np.zeros(6)
-        v[0], v[axis] = similarity, (1 - similarity**2) ** 0.5
-        return v
-
     sentences = {
         "example": [
-            ("A worked example: on a $400,000 home the brokerage receives $10,000.", unit(0.95, 1)),
-            ("With a 70/30 split, the agent keeps $7,000 before taxes.", unit(0.80, 2)),
+            (
+                "A worked example: on a $400,000 home the brokerage receives $10,000.",
+                _unit(0.95, 1),
+            ),
+            ("With a 70/30 split, the agent keeps $7,000 before taxes.", _unit(0.80, 2)),
         ],
-        "other": [("Agents find buyers through referrals and open houses.", unit(0.93, 3))],
+        "other": [("Agents find buyers through referrals and open houses.", _unit(0.93, 3))],
     }
-
-    class Lexical:
-        roles: frozenset[str] = frozenset()
-
-        @staticmethod
-        def rarity(word: str) -> float:
-            return 1.0
-
-    class Index:
-        lexical = Lexical()
-
-    class Searcher:
-        aliases = Aliases()
-        index = Index()
-
-        @staticmethod
-        def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
-            return [
-                (i, text, {"n": n, "language": "en"}, vector)
-                for i in ids
-                for n, (text, vector) in enumerate(sentences[i])
-            ]
-
     hits = [
         Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
         for i in ("example", "other")
     ]
-    query = Query("how much do I take home?", unit(1.0, 5), [], [])
-    answerer = ExtractiveAnswerer(Searcher())  # type: ignore[arg-type]
+    query = Query("how much do I take home?", _unit(1.0, 5), [], [])
+    answerer = ExtractiveAnswerer(_searcher(sentences))
     money = answerer.answer(query, hits, "en", kind="money").answer
     assert money.startswith("A worked example") and "$7,000" in money, money
     # Asked for no amount, the next sentence is only quoted on its own merit.

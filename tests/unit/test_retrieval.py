@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import cast
 
 from assistant import Settings
-from assistant.indexing import Embedder, Indexer
+from assistant.indexing import Embedder, Indexer, IndexReport
 from assistant.retrieval import Searcher
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
@@ -26,16 +26,29 @@ QA = {
 }
 
 
+def _indexed(
+    corpus: Path, tmp_path: Path, notes: dict[str, tuple[str, str]]
+) -> tuple[Settings, Embedder, Store, IndexReport]:
+    """``notes`` (file name -> language, body) written to ``corpus`` and indexed with the
+    fake model: the settings, the model, the store and the report of the build."""
+    for name, (language, body) in notes.items():
+        text = note(name.removesuffix(".md"), body).replace("language: en", f"language: {language}")
+        (corpus / name).write_text(text, "utf-8")
+    config = Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index")
+    store = Store.from_settings(config)
+    model = cast(Embedder, FakeEmbeddings())
+    return config, model, store, Indexer(config, model, store).run()
+
+
+def _searcher(corpus: Path, tmp_path: Path, notes: dict[str, tuple[str, str]]) -> Searcher:
+    config, model, store, _ = _indexed(corpus, tmp_path, notes)
+    return Searcher(config, model, store)
+
+
 def test_a_long_form_the_corpus_seldom_writes_is_not_added_to_its_abbreviation(
     make_corpus: Path, tmp_path: Path
 ) -> None:
-    for stem, body in QA.items():
-        (make_corpus / stem).write_text(note(stem.removesuffix(".md"), body), "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    searcher = Searcher(config, model, store)
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
     # "QA" is written in every note, "Quality Assurance" only where it is defined: a question
     # about a QA lead is not searched as one about quality assurance.
     assert searcher.expansions("what does a QA lead do?") == []
@@ -55,14 +68,7 @@ def test_the_documents_holding_a_question_s_distinctive_words_get_the_focus(
         "sales.md": ("vi", "Nhân viên kinh doanh muốn tăng lương thì nên học thêm đàm phán."),
         "pm.md": ("en", "A project manager plans the work and learns to manage risks."),
     }
-    for stem, (language, body) in docs.items():
-        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
-        (make_corpus / stem).write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    searcher = Searcher(config, model, store)
+    searcher = _searcher(make_corpus, tmp_path, docs)
     query = searcher.prepare("tester muon tang luong thi nen hoc them gi")
     candidates = searcher.search(query, k=10)
     focus = searcher._focus(query, candidates)
@@ -78,13 +84,7 @@ def test_a_term_the_corpus_glosses_is_searched_in_both_languages(
         "Thu nhập gồm lương cứng cộng hoa hồng (commission) trên mỗi lô hàng.\n\n"
         "Trưởng phòng xuất nhập khẩu (Import-Export Manager) duyệt giá cước."
     )
-    text = note("xnk", body).replace("language: en", "language: vi")
-    (make_corpus / "xnk.md").write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    searcher = Searcher(config, model, store)
+    searcher = _searcher(make_corpus, tmp_path, {"xnk.md": ("vi", body)})
     assert ["hoa hồng", "commission"] in searcher.index.lexical.glosses
     # An English question is embedded with the Vietnamese words the corpus glosses it as.
     assert searcher._dense_text("what commission do they get?").endswith("(hoa hồng)")
@@ -103,13 +103,8 @@ def test_a_lexical_index_saved_by_another_version_is_built_again(
     from assistant.lexical import LEARNED
 
     body = "Thu nhập gồm lương cứng cộng hoa hồng (commission) trên mỗi lô hàng."
-    text = note("xnk", body).replace("language: en", "language: vi")
-    (make_corpus / "xnk.md").write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    manifest = Indexer(config, model, store).run()
-    saved = store.open(manifest.version).lexical_dir / "terms.json"
+    config, model, store, built = _indexed(make_corpus, tmp_path, {"xnk.md": ("vi", body)})
+    saved = store.open(built.version).lexical_dir / "terms.json"
     # What an older version saved, marked with its version.
     saved.write_text(
         json.dumps({"version": LEARNED - 1, "groups": [], "roles": [], "glosses": []}), "utf-8"
@@ -131,14 +126,7 @@ def test_role_names_are_read_whole_and_through_the_corpus_s_glosses(
         "xnk.md": ("vi", "Trưởng phòng xuất nhập khẩu (Import-Export Manager) duyệt giá cước."),
         "ops.md": ("en", "The Import-Export Manager and the Sales Manager meet weekly."),
     }
-    for stem, (language, body) in notes.items():
-        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
-        (make_corpus / stem).write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    scope = Scope(Searcher(config, model, store))
+    scope = Scope(_searcher(make_corpus, tmp_path, notes))
     # Words the corpus uses often name no role, joined by a hyphen or not.
     assert scope.unknown_roles("pay of an entry-level executive?") == []
     assert scope.unknown_roles("pay of an entry level executive?") == []
@@ -165,14 +153,7 @@ def test_a_role_named_only_in_a_list_beside_others_is_named_in_passing(
             "Solutions Engineer.\n\nA Solutions Engineer runs the demos for each client.",
         ),
     }
-    for stem, (language, body) in notes.items():
-        text = note(stem.removesuffix(".md"), body).replace("language: en", f"language: {language}")
-        (make_corpus / stem).write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    scope = Scope(Searcher(config, model, store))
+    scope = Scope(_searcher(make_corpus, tmp_path, notes))
     # Only ever in a list, never first in a sentence nor in a heading: named in passing, as
     # the corpus writes it.
     assert scope.in_passing("thu quy lam nhung viec gi") == "thủ quỹ"
@@ -191,13 +172,7 @@ def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
     from assistant.scope import Scope
 
     body = "Giao dịch viên ở Việt Nam làm việc tại ngân hàng và công ty tài chính."
-    text = note("gdv", body).replace("language: en", "language: vi")
-    (make_corpus / "gdv.md").write_text(text, "utf-8")
-    config = Settings(_env_file=None, corpus_dir=make_corpus, index_dir=tmp_path / "index")
-    store = Store.from_settings(config)
-    model = cast(Embedder, FakeEmbeddings())
-    Indexer(config, model, store).run()
-    scope = Scope(Searcher(config, model, store))
+    scope = Scope(_searcher(make_corpus, tmp_path, {"gdv.md": ("vi", body)}))
     assert scope.unknown_names("what does a teller do at a SaaS company?") == ["SaaS"]
     assert scope.unknown_names("lam giao dich vien o Singapore") == ["Singapore"]
     # Written as one word, typed with a slip, or not a name: none is unknown.
