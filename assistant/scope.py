@@ -377,10 +377,7 @@ class Scope:
         ]
         holders = self._holders(question, query, hits, where)
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
-        no_kind = (
-            f"{_NO_KIND.get(language, _NO_KIND['en']).format(kind=name)} "
-            f"{self.can_answer(language)}"
-        )
+        no_kind = self._saying(_NO_KIND, language, kind=name)
 
         def named_asked(groups: set[int]) -> str:
             """How the refusal names what was asked about, each thing once ("Sales Manager",
@@ -395,10 +392,7 @@ class Scope:
             log.info("no passage gives %s: refusing", kind)
             wanted = named_asked(asked or things)
             if wanted:
-                said = _NO_KIND_FOR.get(language, _NO_KIND_FOR["en"]).format(
-                    kind=name, asked=wanted
-                )
-                return f"{said} {self.can_answer(language)}"
+                return self._saying(_NO_KIND_FOR, language, kind=name, asked=wanted)
             return no_kind
         about: list[int] = []
         for hit in holders:
@@ -656,7 +650,7 @@ class Scope:
     # --- texts ----------------------------------------------------------------------------
     def not_covered(self, language: str) -> str:
         """The plain refusal, with what the sources do cover."""
-        return f"{_NOT_COVERED.get(language, _NOT_COVERED['en'])} {self.can_answer(language)}"
+        return self._saying(_NOT_COVERED, language)
 
     def can_answer(self, language: str) -> str:
         """What the assistant can answer, named from the corpus's own terms."""
