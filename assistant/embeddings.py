@@ -12,6 +12,7 @@ trained with.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -265,3 +266,40 @@ def make_embeddings(spec: str) -> E5Embeddings | SentenceTransformerEmbeddings:
         f"Unknown ASSISTANT_EMBEDDINGS={spec!r}. Use 'e5' (the default) or "
         "'sentence-transformers:<model name or path>'."
     )
+
+
+_QUERY_CACHE: dict[str, np.ndarray] = {}
+_QUERY_CACHE_LOCK = threading.Lock()
+
+
+def cached_queries(
+    embeddings: Embedder, texts: list[str], cache_dir: Path | None, stem: str
+) -> np.ndarray:
+    """``texts`` embedded as queries: once per model and process, and kept in ``cache_dir``
+    (the index folder) as ``<stem>-<key>.npy`` so that a one-shot ``assistant ask`` does not
+    redo it. The key covers the model and the texts; an earlier file of the same stem goes."""
+    key = hashlib.sha256("\n".join([embeddings.name, *texts]).encode()).hexdigest()[:16]
+    with _QUERY_CACHE_LOCK:
+        if key in _QUERY_CACHE:
+            return _QUERY_CACHE[key]
+        cached = cache_dir / f"{stem}-{key}.npy" if cache_dir else None
+        try:
+            if cached is not None and cached.is_file():
+                _QUERY_CACHE[key] = np.load(cached)
+                return _QUERY_CACHE[key]
+        except (OSError, ValueError) as e:
+            log.warning("ignoring a broken cache %s: %s", cached, e)
+        vectors = embeddings.encode_queries(texts)
+        _QUERY_CACHE[key] = vectors
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(".tmp.npy")
+                np.save(tmp, vectors)
+                tmp.replace(cached)
+                for stale in cached.parent.glob(f"{stem}-*.npy"):
+                    if stale != cached:  # an earlier corpus's or texts' vectors
+                        stale.unlink(missing_ok=True)
+            except OSError as e:
+                log.warning("could not cache the %s vectors: %s", stem, e)
+        return vectors

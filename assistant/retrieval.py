@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -24,11 +26,12 @@ from pydantic import ConfigDict
 from .config import Settings
 from .conversation import looks_like_follow_up, standalone_question
 from .corpus import ALIASES_FILE
+from .embeddings import Embedder, cached_queries
 from .errors import IndexMissingError, StoreError
 from .lexical import LexicalIndex
 from .question import Question, answer_kind, fact_kinds
 from .rerank import Reranker, make_reranker
-from .store import IndexVersion, Manifest, Store
+from .store import IndexVersion, Manifest, Record, Store
 from .terms import roles_named, with_terms
 from .text import (
     Aliases,
@@ -39,9 +42,6 @@ from .text import (
     normalize,
     words,
 )
-
-if TYPE_CHECKING:  # the type only: retrieval reads the index through the store, not indexing
-    from .indexing import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ KIND_PASSAGE_BONUS = 0.015
 FOCUS_WEIGHT = 0.02
 FOCUS_SHARE = 0.25
 FOCUS_MIN_DOCUMENTS = 4
+#: How much of the question's lean along the embedding model's language direction
+#: (``LanguageAxis``) is taken out before it ranks passages (0: none, 1: all of it).
+LANGUAGE_AXIS_WEIGHT = 1.0
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
 #: Passages (best first) an optional cross-encoder reranker orders again: it reads every
@@ -86,7 +89,9 @@ class Hit:
 
     document: Document
     score: float  # fused score, higher is better
-    dense: float = 0.0  # cosine similarity with the question (0 when not a dense candidate)
+    dense: float = 0.0  # cosine similarity with the question
+    #: the same with the question's vector for ranking (``Query.ranking``): what ranks it
+    neutral: float = 0.0
     lexical: float = 0.0  # BM25 score (0 when no word matched)
 
     @property
@@ -110,9 +115,15 @@ class Query:
     # The question made to stand alone when it refers to an earlier turn ("What about an AD?");
     # the question itself otherwise.
     standalone: str = ""
+    #: what ranks the passages: ``vector`` without its lean towards one language
+    #: (``LanguageAxis``), so that passages in both languages are ranked by what they say
+    ranking: np.ndarray = field(init=False)
+    #: added to a passage's similarity with ``ranking`` to give ``Hit.dense``
+    lift: float = 0.0
 
     def __post_init__(self) -> None:
         self.standalone = self.standalone or self.text
+        self.ranking = self.vector
 
 
 @dataclass
@@ -160,6 +171,7 @@ class Searcher:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._documents: dict[tuple[str, str], str] = {}
+        self._axis: LanguageAxis | None = None
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -257,6 +269,13 @@ class Searcher:
                 log.warning("could not save the lexical index: %s", e)
             return lexical
 
+    @property
+    def language_axis(self) -> LanguageAxis:
+        """The embedding model's direction from English to Vietnamese (``LanguageAxis``)."""
+        if self._axis is None:
+            self._axis = LanguageAxis.of(self.embeddings, self.settings.index_dir)
+        return self._axis
+
     # --- queries ---------------------------------------------------------------------------
     def prepare(self, question: str, history: list[str] | None = None) -> Query:
         """Clean, expand and embed a question (and the user's earlier turns)."""
@@ -293,6 +312,8 @@ class Searcher:
                 previous + " " + " ".join(self.expansions(previous))
             )
             query.history_weight = weight
+        if self.settings.retrieval == "hybrid" and LANGUAGE_AXIS_WEIGHT:
+            self.language_axis.balance(query, LANGUAGE_AXIS_WEIGHT)
         return query
 
     def _restore(self, text: str) -> str:
@@ -413,7 +434,7 @@ class Searcher:
             hit.score = (
                 relative
                 if mode == "bm25"
-                else hit.dense + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0)
+                else hit.neutral + (LEXICAL_WEIGHT * relative if mode == "hybrid" else 0.0)
             )
             if hit.document.metadata.get("language") != language:
                 hit.score += FOCUS_WEIGHT * focus.get(str(hit.document.metadata.get("path")), 0.0)
@@ -467,14 +488,14 @@ class Searcher:
         top = ranked[:SENTENCE_CANDIDATES]
         best: dict[str, float] = {}
         for chunk_id, _, _, vector in self.sentences([str(h.document.id) for h in top]):
-            best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.vector))
+            best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.ranking))
         titles = self.aliases.entities(query.standalone)
         roles = self.index.lexical.roles
         asked_roles = set(roles_named(query.standalone, roles))
         kind = answer_kind(query.standalone)
         for hit in top:
             text = hit.document.page_content
-            hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.dense)
+            hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.neutral)
             if kind and kind in fact_kinds(text):
                 hit.score += KIND_PASSAGE_BONUS  # "how long" is answered where years are given
             if titles and self.aliases.first_title(text) not in titles:
@@ -485,10 +506,7 @@ class Searcher:
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
-        return {
-            str(doc.id): Hit(doc, 0.0, dense=similarity)
-            for doc, similarity in index.version.nearest(query.vector, n)
-        }
+        return self._hits(index.version.nearest_records(query.ranking, n), query)
 
     def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
@@ -501,15 +519,22 @@ class Searcher:
 
     @staticmethod
     def _fetch(index: LoadedIndex, query: Query, ids: list[str]) -> dict[str, Hit]:
-        """Passages found by BM25 alone, with their cosine similarity to the question."""
-        return {
-            r.id: Hit(
+        """Passages found by BM25 alone."""
+        return Searcher._hits(index.version.by_ids(ids), query)
+
+    @staticmethod
+    def _hits(records: Iterable[Record], query: Query) -> dict[str, Hit]:
+        """Passages with their similarity to the question (``Hit.dense``, ``Hit.neutral``)."""
+        hits = {}
+        for r in records:
+            neutral = float(np.asarray(r.vector) @ query.ranking)
+            hits[r.id] = Hit(
                 Document(page_content=r.text, metadata=r.metadata, id=r.id),
                 0.0,
-                dense=float(np.asarray(r.vector) @ query.vector),
+                dense=neutral + query.lift,
+                neutral=neutral,
             )
-            for r in index.version.by_ids(ids)
-        }
+        return hits
 
     def document_text(self, path: str) -> str:
         """The whole text of one indexed document (its passages joined), for checks that look
@@ -532,6 +557,55 @@ class Searcher:
             (r.metadata["chunk_id"], r.text, r.metadata, np.asarray(r.vector))
             for r in self.index.version.sentences_of(chunk_ids)
         ]
+
+
+@dataclass(frozen=True)
+class LanguageAxis:
+    """The embedding model's direction from English to Vietnamese.
+
+    A multilingual model such as e5 ranks passages in the question's language well above the
+    others whatever they say: a Vietnamese question about an English article finds Vietnamese
+    passages about something else first. Along ``direction``, a text's coordinate tells its
+    language (English below ``middle``, Vietnamese above); the rest of its vector, what it says.
+    ``balance`` takes the question's lean out of the vector that ranks passages.
+
+    ``of`` measures both on the same everyday sentences in both languages
+    (``data/parallel.tsv``; their subjects cancel out): the direction is the mean difference
+    between the two versions' vectors, the middle the mean coordinate of all of them.
+    """
+
+    direction: np.ndarray
+    middle: float
+
+    @classmethod
+    def of(cls, embeddings: Embedder, cache_dir: Path | None = None) -> LanguageAxis:
+        """Measured with ``embeddings``; the vectors are kept in ``cache_dir`` (the index)."""
+        text = (files("assistant") / "data" / "parallel.tsv").read_text("utf-8")
+        pairs = [
+            line.split("\t")
+            for line in text.splitlines()
+            if line.strip() and not line.startswith("#") and line.count("\t") == 1
+        ]
+        sentences = [t for pair in pairs for t in pair]
+        vectors = cached_queries(embeddings, sentences, cache_dir, "languages")
+        direction = (vectors[1::2] - vectors[0::2]).mean(axis=0)
+        direction = (direction / (np.linalg.norm(direction) or 1.0)).astype(np.float32)
+        return cls(direction, float((vectors @ direction).mean()))
+
+    def balance(self, query: Query, weight: float = 1.0) -> None:
+        """Rank passages for ``query`` by what they say, whatever their language.
+
+        The similarity of the question (coordinate q) and a passage (p) holds about
+        (q - middle) * (p - middle) from their languages alone: ``query.ranking`` is the
+        question's vector less ``weight`` times its lean (q - middle) along the direction,
+        which takes that term out (less a constant that ranks nothing). ``query.lift`` gives
+        the passages' similarity back the share a passage in the question's language has, so
+        that ``Hit.dense`` measures every passage as the calibrated refusal thresholds expect:
+        about the same as before for one in the question's language, more for one in the other.
+        """
+        lean = float(query.vector @ self.direction) - self.middle
+        query.ranking = query.vector - weight * lean * self.direction
+        query.lift = weight * lean * (lean + self.middle)
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

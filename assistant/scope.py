@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import json
 import logging
 import re
@@ -58,6 +57,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from .embeddings import Embedder, cached_queries
 from .question import (
     COST,
     DURATION,
@@ -783,12 +783,8 @@ class Topics:
         return self._exceptions.for_text(text).sub(" ", text)
 
 
-_OUTSIDE_CACHE: dict[str, np.ndarray] = {}
-_OUTSIDE_LOCK = threading.Lock()
-
-
 def out_of_scope_vectors(
-    embeddings: object, cache_dir: Path | None = None, restore: Callable[[str], str] | None = None
+    embeddings: Embedder, cache_dir: Path | None = None, restore: Callable[[str], str] | None = None
 ) -> np.ndarray:
     """The out-of-scope examples embedded as queries: once per model and process, and kept in
     ``cache_dir`` (the index folder) so that a one-shot ``assistant ask`` does not redo it.
@@ -806,29 +802,4 @@ def out_of_scope_vectors(
     plain = [fold(e) for e in examples if detect_language(e) == "vi"]
     restored = [restore(p) for p in plain] if restore else []
     examples = list(dict.fromkeys(examples + plain + restored))
-    name = str(getattr(embeddings, "name", ""))
-    key = hashlib.sha256("\n".join([name, *examples]).encode()).hexdigest()[:16]
-    with _OUTSIDE_LOCK:
-        if key in _OUTSIDE_CACHE:
-            return _OUTSIDE_CACHE[key]
-        cached = cache_dir / f"out-of-scope-{key}.npy" if cache_dir else None
-        try:
-            if cached is not None and cached.is_file():
-                _OUTSIDE_CACHE[key] = np.load(cached)
-                return _OUTSIDE_CACHE[key]
-        except (OSError, ValueError) as e:
-            log.warning("ignoring a broken cache %s: %s", cached, e)
-        vectors = embeddings.encode_queries(examples)  # type: ignore[attr-defined]
-        _OUTSIDE_CACHE[key] = vectors
-        if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp.npy")
-                np.save(tmp, vectors)
-                tmp.replace(cached)
-                for stale in cached.parent.glob("out-of-scope-*.npy"):
-                    if stale != cached:  # an earlier corpus's or examples' vectors
-                        stale.unlink(missing_ok=True)
-            except OSError as e:
-                log.warning("could not cache the out-of-scope examples: %s", e)
-        return vectors
+    return cached_queries(embeddings, examples, cache_dir, "out-of-scope")

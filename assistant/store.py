@@ -519,6 +519,16 @@ class IndexVersion:
             if text is not None
         ]
 
+    def nearest_records(self, vector: np.ndarray, k: int) -> list[Record]:
+        """The ``k`` chunks closest to ``vector``, closest first, with their vectors."""
+        found = self._collection("chunks").query(
+            query_embeddings=[np.asarray(vector).tolist()],
+            n_results=k,
+            include=["documents", "metadatas", "embeddings"],
+        )
+        first = {key: found[key][0] for key in ("ids", "documents", "metadatas", "embeddings")}
+        return [r for r in _records(first, True, True) if r.text is not None]
+
     def as_langchain(self, embeddings: Embeddings) -> Chroma:
         """The chunk collection as a ``langchain_chroma.Chroma`` vector store (read it only):
         for metadata filters, MMR, or ``as_retriever()``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,52 @@ def test_a_passage_giving_the_kind_of_fact_asked_ranks_first(
     bot.index()
     hits = bot.searcher.search("how many years before I am a senior planner", k=2)
     assert "three to four years" in hits[0].document.page_content, [h.document for h in hits]
+
+
+# One line a paragraph, as the article was measured with (a wrapped line embeds differently).
+AIR_TRAFFIC_CONTROLLER = "\n".join(
+    [
+        "---",
+        "title: Becoming an air traffic controller",
+        "language: en",
+        "kind: article",
+        "---",
+        "# Air traffic controller: the job and the path into it",
+        "",
+        "An air traffic controller keeps aircraft apart in the sky and on the ground. "
+        "Controllers in a tower handle take-offs and landings; controllers in a radar centre "
+        "guide planes along their routes.",
+        "",
+        "## Training",
+        "",
+        "New controllers spend about five months at the training academy, then two to three "
+        "years of on-the-job training at their first facility before they are fully certified.",
+        "",
+        "## Pay",
+        "",
+        "A trainee earns about $45,000 a year. A fully certified controller at a busy facility "
+        "earns $130,000-$180,000 a year.",
+        "",
+        "## Downsides",
+        "",
+        "- Shift work: nights, weekends and holidays.",
+        "- The stress of keeping hundreds of lives safe every hour.",
+        "- A mandatory retirement age of 56.",
+        "",
+    ]
+)
+
+
+def test_a_question_finds_the_passage_in_the_other_language(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # e5 alone ranks the Vietnamese notes about account pay and promotion first: they share
+    # the question's language, not its subject.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parents[1] / "corpus", corpus)
+    (corpus / "articles" / "air-traffic-controller.md").write_text(AIR_TRAFFIC_CONTROLLER, "utf-8")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    top = bot.search("kiểm soát viên không lưu lương bao nhiêu một năm", k=3)
+    assert top[0].path.endswith("air-traffic-controller.md"), [s.text[:60] for s in top]
+    assert "$130,000" in top[0].text

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+import numpy as np
+import pytest
+
 from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
-from assistant.retrieval import Searcher
+from assistant.retrieval import LanguageAxis, Query, Searcher
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
 
@@ -184,3 +187,38 @@ def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
     assert scope.unknown_words("what does a cashier do?") == ["cashier"]
     assert scope.unknown_words("giao dich vienn lam gi") == []
     assert scope.unknown_words("gdv lam gi") == []
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.zeros(8, dtype=np.float32)
+    vector[: len(values)] = values
+    return vector / np.linalg.norm(vector)
+
+
+def test_a_question_is_balanced_between_the_languages() -> None:
+    # Coordinate 0 tells the language (English 0, Vietnamese 0.4: middle 0.2); coordinate 1,
+    # what a text says. The question leans Vietnamese; two passages say the same thing.
+    axis = LanguageAxis(_unit(1.0), middle=0.2)
+    question = Query("q", _unit(0.4, 0.9), [], [])
+    vietnamese, english = _unit(0.4, 0.9), _unit(0.0, 0.98)
+    assert question.vector @ vietnamese > question.vector @ english + 0.05  # as the model ranks
+    axis.balance(question)
+    lean = float(question.vector @ axis.direction) - axis.middle
+    assert question.ranking @ axis.direction == pytest.approx(axis.middle)
+    assert question.lift == pytest.approx(lean * (lean + axis.middle))
+    # Ranked by what they say, the passages are about equal...
+    assert abs(question.ranking @ vietnamese - question.ranking @ english) < 0.02
+    # ... and the similarity the refusal thresholds read stays that of the question's language.
+    assert question.ranking @ vietnamese + question.lift == pytest.approx(
+        question.vector @ vietnamese, abs=0.02
+    )
+
+
+def test_the_language_axis_is_measured_once_and_kept_with_the_index(tmp_path: Path) -> None:
+    model = cast(Embedder, FakeEmbeddings(name="fake-for-the-axis"))  # not measured before
+    axis = LanguageAxis.of(model, tmp_path)
+    assert np.linalg.norm(axis.direction) == pytest.approx(1.0, abs=1e-5)
+    kept = list(tmp_path.glob("languages-*.npy"))
+    assert len(kept) == 1
+    again = LanguageAxis.of(model, tmp_path)
+    assert np.allclose(again.direction, axis.direction) and again.middle == axis.middle
