@@ -26,6 +26,8 @@ MONEY = "money"
 #: What something costs (an exam, a course): money paid, not earned. A salary table does not
 #: answer "how much does the exam cost?".
 COST = "cost"
+#: A share or a rate given as a percentage: a commission, a pass rate, a raise "bao nhiêu %".
+PERCENT = "percent"
 
 # What something costs: a word for a cost and a question for an amount, in either order ("how
 # much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
@@ -56,6 +58,10 @@ _NOT_MONEY = re.compile(
     r"(?:promotion|reputation|place|trust|respect)"
 )
 _KIND_PATTERNS = {kind: re.compile(rf"\b(?:{cues})\b") for kind, cues in _KIND_CUES.items()}
+# "%" is no word: it stands outside the word boundaries of the other cues.
+_KIND_PATTERNS[PERCENT] = re.compile(
+    r"%|\b(?:phan tram|percent|percentages?|ti le|ty le|pass rates?)\b"
+)
 
 _NUMBER = (
     r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -71,6 +77,7 @@ _FACT_PATTERNS = {
         r"thousand|/\s?(?:thang|month|year|nam)|per (?:month|year|hour))|"
         r"(?:salary|luong|thu nhap)[^.;]{0,40}\d"
     ),
+    PERCENT: re.compile(r"\d\s?%|\b(?:percent|phan tram)\b"),
 }
 # A sentence gives a cost when it gives an amount of money and names a cost, fee or price.
 _COST_GIVEN = re.compile(
@@ -183,9 +190,10 @@ _HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|bnhieu|khoang|tam|muc|range|%)|\d")
 
 
 def answer_kind(text: str) -> str | None:
-    """``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks for."""
+    """``percent``, ``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks
+    for; a question for a percentage asks for nothing else ("lương tăng bao nhiêu %")."""
     folded = _NOT_MONEY.sub(" ", fold(text))
-    for kind in (DURATION, COST, MONEY):
+    for kind in (PERCENT, DURATION, COST, MONEY):
         if _KIND_PATTERNS[kind].search(folded):
             if kind == MONEY and _RAISE.search(folded) and not _HOW_MUCH.search(folded):
                 return None
@@ -195,7 +203,7 @@ def answer_kind(text: str) -> str | None:
 
 def fact_kinds(sentence: str) -> set[str]:
     """The kinds of fact a sentence holds: a duration, an amount of money, a cost (an amount
-    of money with the word for a cost, fee or price)."""
+    of money with the word for a cost, fee or price), a percentage."""
     folded = fold(sentence)
     kinds = {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
     if MONEY in kinds and _COST_GIVEN.search(folded):

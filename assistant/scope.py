@@ -62,6 +62,7 @@ from .question import (
     COST,
     DURATION,
     MONEY,
+    PERCENT,
     Question,
     duties_asked,
     fact_kinds,
@@ -116,6 +117,7 @@ _KIND_NAMES = {
     MONEY: {"en": "pay or salaries", "vi": "lương hay thu nhập"},
     DURATION: {"en": "how long it takes", "vi": "thời gian bao lâu"},
     COST: {"en": "costs or fees", "vi": "chi phí hay lệ phí"},
+    PERCENT: {"en": "percentages or rates", "vi": "tỉ lệ phần trăm"},
 }
 _IN = {"en": "in", "vi": "ở"}
 _NO_KIND = {
@@ -323,7 +325,7 @@ class Scope:
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
                 return self._saying(_NO_TOPIC, language, about=", ".join(unknown))
         if question.kind is not None or duties:
-            passing = self.in_passing(query.standalone)
+            passing = self.in_passing(query.standalone, question.kind)
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
                 return self._saying(_IN_PASSING, language, asked=passing)
@@ -531,12 +533,13 @@ class Scope:
     def _document_words(text: str) -> frozenset[str]:
         return Scope._words(text)
 
-    def in_passing(self, text: str) -> str | None:
+    def in_passing(self, text: str, kind: str | None = None) -> str | None:
         """What ``text`` asks about that the corpus names only in passing, as the corpus
         writes it, or None: a phrase of two words or more that few passages hold, each time
         in a list beside other things and never first in its sentence, nor in a title or
         heading ("Trong chi nhánh còn có thủ quỹ, chuyên viên tín dụng và RM" does not say
-        what a thủ quỹ does or earns)."""
+        what a thủ quỹ does or earns), nor in a sentence that gives the ``kind`` of fact
+        asked ("lương cứng cộng hoa hồng, thường từ 3-5% giá trị hợp đồng")."""
         lexical = self.searcher.index.lexical
         tokens = [fold(w) for w in words(text)]
         focus = set(focus_words(text))
@@ -558,7 +561,7 @@ class Scope:
                     continue
                 if self.searcher.aliases.entities(phrase):
                     continue  # a term the corpus defines ("Account Executives")
-                mentions = self._mentions(phrase, chunks)
+                mentions = self._mentions(phrase, chunks, kind)
                 if not mentions:
                     continue
                 seen.append(phrase)
@@ -608,22 +611,25 @@ class Scope:
         ]
         return not difflib.get_close_matches(plain, near, n=1, cutoff=TYPO_SIMILARITY)
 
-    def _mentions(self, phrase: str, chunks: list[str]) -> list[tuple[str, str | None]]:
+    def _mentions(
+        self, phrase: str, chunks: list[str], kind: str | None = None
+    ) -> list[tuple[str, str | None]]:
         """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the
         phrase as written when it is named there in passing (``in_passing``) or None when the
-        sentence or its heading is about it."""
+        sentence or its heading is about it, or the sentence gives the ``kind`` of fact."""
         pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
         found: list[tuple[str, str | None]] = []
         for chunk, sentence, meta, _ in self.searcher.sentences(chunks):
             plain = unicodedata.normalize("NFC", " ".join(sentence.split()))
             folded = fold(plain)
             heading = fold(f"{meta.get('title', '')} {meta.get('section', '')}")
+            gives = kind is not None and kind in fact_kinds(plain)
             for match in pattern.finditer(folded):
                 before = folded[: match.start()]
                 after = folded[match.end() :]
                 listed = _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(after)
                 first = len(content_words(before)) < 2
-                passing = listed and not first and not pattern.search(heading)
+                passing = listed and not first and not gives and not pattern.search(heading)
                 found.append((chunk, plain[match.start() : match.end()] if passing else None))
         return found
 

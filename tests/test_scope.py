@@ -101,6 +101,7 @@ def test_a_passage_names_a_topic_in_its_own_words(topics: Topics) -> None:
         "lương AE ở Đà Nẵng bao nhiêu?",
         "how much notice do I have to give if I quit as an AM?",
         "AE nghỉ việc phải báo trước mấy ngày?",
+        "What percentage of account executives quit within their first year?",
     ],
 )
 def test_near_topic_questions_are_refused(bot: Assistant, question: str) -> None:
@@ -355,3 +356,26 @@ def test_calibration_is_fitted_from_labelled_questions_and_kept_with_the_index(
     assert Calibration.load("some-model", tmp_path) == fitted
     assert Calibration.load("another-model", tmp_path) is None
     assert Calibration.load("e5", tmp_path) is not None  # shipped for the bundled model
+
+
+SALES = """---
+title: Nhân viên kinh doanh B2B
+language: vi
+kind: article
+---
+# Nhân viên kinh doanh B2B làm gì?
+
+Nhân viên kinh doanh B2B tìm khách hàng doanh nghiệp, gửi báo giá và chốt hợp đồng.
+
+## Thu nhập
+
+Thu nhập của nghề gồm lương cứng cộng hoa hồng (commission), thường từ 3-5% giá trị hợp đồng,
+cùng thưởng theo quý.
+"""
+
+
+def test_a_percentage_named_beside_other_pay_is_answered(tmp_path: Path, e5: E5Embeddings) -> None:
+    # "hoa hồng" is listed after "lương cứng", but the sentence gives the percentage asked.
+    bot = _indexed_with(tmp_path, e5, "sales-b2b.md", SALES)
+    reply = bot.ask("hoa hong sales b2b thuong dc bao nhieu %")
+    assert not reply.abstained and "3-5%" in reply.answer, reply.answer

@@ -8,6 +8,7 @@ from assistant.question import (
     COST,
     DURATION,
     MONEY,
+    PERCENT,
     answer_kind,
     asks_definition,
     fact_kinds,
@@ -43,6 +44,11 @@ from assistant.question import (
         ("tester muon tang luong thi nen hoc them gi", None),  # advice about pay
         ("How do I negotiate my salary as a new AE?", None),
         ("does a PMP raise your salary? by how much", MONEY),
+        ("hoa hong moi gioi nha o My bn %", PERCENT),
+        ("lam gdv moi nam dc tang luong bao nhieu phan tram", PERCENT),  # not the amount
+        ("What percentage of account executives quit within a year?", PERCENT),
+        ("what's the pass rate of the licensing exam", PERCENT),
+        ("how big is the pay bump after a promotion?", MONEY),
     ],
 )
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
@@ -54,6 +60,8 @@ def test_sentences_holding_a_duration_or_an_amount() -> None:
     assert fact_kinds("Lương khởi điểm 8-12 triệu/tháng.") == {MONEY}
     assert fact_kinds("Level: Junior; Salary (USD per year): $38,000-$47,000.") >= {MONEY}
     assert fact_kinds("An AE serves the client.") == set()
+    assert fact_kinds("Commission is typically 2-3% of the sale price.") == {PERCENT}
+    assert fact_kinds("Thu nhập có thể tăng 30-50%.") == {MONEY, PERCENT}
     assert time_units("AE 1 tuần làm mấy tiếng?") == {"short"}
     assert time_units("takes 2-3 years") == {"long"}
 
