@@ -51,12 +51,26 @@ _KIND_CUES = {
     ),
     COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}",
 }
-# "lương" without diacritics is "luong", also the end of these words.
+# "lương" without diacritics is "luong", also the end of these words, unless an amount is
+# asked of it ("o da nang luong bn": "Đà Nẵng, lương bao nhiêu", not "năng lượng").
 _NOT_MONEY = re.compile(
-    r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b|"
+    r"\b(?:chat|so|khoi|dung|nang|luc|trong|uoc|dinh|hai) luong\b(?! bao nhieu)|"
     r"\bpay (?:attention|off)\b|\bpays off\b|\bearn(?:s|ed|ing)? (?:\S+ ){0,3}?"
     r"(?:promotion|reputation|place|trust|respect)"
 )
+# How chats shorten the words the cues are written with (folded): "luong bn", "kiem dc bn",
+# "how many yrs".
+_CHAT_WORDS = {"bn": "bao nhieu", "bnhieu": "bao nhieu", "dc": "duoc", "yrs": "years", "yr": "year"}
+_CHAT = re.compile(rf"\b(?:{'|'.join(_CHAT_WORDS)})\b")
+
+
+def _cue_text(text: str) -> str:
+    """``text`` as the cues for a kind of fact read it: folded, its chat shorthand spelled
+    out, without the words that only end in "luong"."""
+    spelled = _CHAT.sub(lambda m: _CHAT_WORDS[m.group(0)], fold(text))
+    return _NOT_MONEY.sub(" ", spelled)
+
+
 _KIND_PATTERNS = {kind: re.compile(rf"\b(?:{cues})\b") for kind, cues in _KIND_CUES.items()}
 # "%" is no word: it stands outside the word boundaries of the other cues.
 _KIND_PATTERNS[PERCENT] = re.compile(
@@ -192,7 +206,7 @@ _HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|bnhieu|khoang|tam|muc|range|%)|\d")
 def answer_kind(text: str) -> str | None:
     """``percent``, ``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks
     for; a question for a percentage asks for nothing else ("lương tăng bao nhiêu %")."""
-    folded = _NOT_MONEY.sub(" ", fold(text))
+    folded = _cue_text(text)
     for kind in (PERCENT, DURATION, COST, MONEY):
         if _KIND_PATTERNS[kind].search(folded):
             if kind == MONEY and _RAISE.search(folded) and not _HOW_MUCH.search(folded):
@@ -228,7 +242,7 @@ def focus_words(text: str) -> list[str]:
     """The folded content words of a question other than its cues for a kind of fact and
     its units and numbers: what the fact is asked about ("ux designer" in "How much does a UX
     designer earn per year?")."""
-    folded = _NOT_MONEY.sub(" ", fold(text))
+    folded = _cue_text(text)
     for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
         # A cue's own words go; the words it spans ("how much does a UX designer make") stay.
         folded = pattern.sub(lambda m: f" {' '.join(g for g in m.groups() if g)} ", folded)
@@ -260,14 +274,15 @@ def places(text: str) -> list[str]:
         if not capitals and lower not in _PLACE_VI:
             continue
         name: list[str] = []
-        for word in tokens[i + 1 : i + 1 + PLACE_WORDS]:
+        for j, word in enumerate(tokens[i + 1 : i + 1 + PLACE_WORDS], i + 1):
             folded = fold(word)
             if capitals and not word[0].isupper():
                 break
+            rest = _cue_text(" ".join(tokens[j : j + 3]))  # a cue may span words: "kiem dc"
             if not capitals and (
                 folded in _PLACE_END
                 or word.isdigit()
-                or any(p.match(folded) for p in _KIND_PATTERNS.values())
+                or any(p.match(rest) for p in _KIND_PATTERNS.values())
             ):
                 break
             name.append(word)

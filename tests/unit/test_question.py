@@ -49,6 +49,11 @@ from assistant.question import (
         ("What percentage of account executives quit within a year?", PERCENT),
         ("what's the pass rate of the licensing exam", PERCENT),
         ("how big is the pay bump after a promotion?", MONEY),
+        # Chat shorthand: "bn" (bao nhiêu), "dc" (được), "yrs"; "Đà Nẵng, lương bao nhiêu".
+        ("lam ke toan o da nang luong bn", MONEY),
+        ("lam seo freelance thi 1 thang kiem dc bn", MONEY),
+        ("how many yrs of experience before a designer becomes an AD?", DURATION),
+        ("lam sao nang cao chat luong cong viec", None),
     ],
 )
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
@@ -173,6 +178,7 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
         ("What does an AE do in an agency?", []),  # "in" before a common word names no place
         ("how many years in total from AE to AD?", []),
         ("luong seo bao nhieu 1 thang", []),
+        ("moi gioi bat dong san o My kiem dc bn 1 nam", ["My"]),  # a cue in chat shorthand
     ],
 )
 def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:
