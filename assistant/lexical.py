@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -105,18 +107,27 @@ class LexicalIndex:
 
         Word pairs are looked up first ("bao lau" -> "bao lâu"), then single words.
         """
-        tokens = words(text)
+        written = re.findall(r"\w+", unicodedata.normalize("NFC", text))
+        tokens = [w.lower() for w in written]
         out: list[str] = []
         i = 0
         while i < len(tokens):
             pair = f"{tokens[i]} {tokens[i + 1]}" if i + 1 < len(tokens) else None
             if pair and pair == fold(pair) and pair in self.accents:
-                out.append(self.accents[pair])
-                i += 2
-                continue
-            word = tokens[i]
-            out.append(self.accents.get(word, word) if word == fold(word) else word)
-            i += 1
+                restored = self.accents[pair].split(" ")
+                n = 2
+            else:
+                word = tokens[i]
+                restored = [self.accents.get(word, word) if word == fold(word) else word]
+                n = 1
+            # A word left as it is keeps its capitals: "AE", not "ae".
+            if len(restored) == n:
+                restored = [
+                    r if r != w.lower() else w
+                    for r, w in zip(restored, written[i : i + n], strict=True)
+                ]
+            out += restored
+            i += n
         return " ".join(out)
 
     def save(self, folder: Path) -> None:
