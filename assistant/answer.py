@@ -363,6 +363,7 @@ class ExtractiveAnswerer:
         chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
+        chosen = self._with_text_of_labels(chosen, scored, items)
         numbers: dict[str, int] = {}
         pieces: list[str] = []
         quoted: dict[str, list[str]] = {}
@@ -378,6 +379,34 @@ class ExtractiveAnswerer:
             quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(" ".join(pieces), sources, language=language)
+
+    def _with_text_of_labels(
+        self, chosen: list[Scored], scored: list[Scored], items: dict[str, dict[int, str]]
+    ) -> list[Scored]:
+        """The chosen sentences, each that only names a term ("KAM (Key Account Manager).",
+        a glossary line's label) followed by the next sentence of its passage: what it says
+        of the term. A list item is quoted whole anyway."""
+        out: list[Scored] = []
+        for item in chosen:
+            out.append(item)
+            if item.n in items.get(item.chunk_id, {}) or not self._only_names(item.text):
+                continue
+            sequel = next(
+                (s for s in scored if s.chunk_id == item.chunk_id and s.n == item.n + 1), None
+            )
+            if sequel is not None and sequel not in chosen and sequel not in out:
+                out.append(sequel)
+        return out
+
+    def _only_names(self, sentence: str) -> bool:
+        """Whether ``sentence`` says nothing but the names of terms (and their abbreviations)."""
+        spans = self.searcher.aliases.mentions(sentence, titles_only=False)
+        if not spans:
+            return False
+        rest = sentence
+        for start, end in reversed(spans):
+            rest = f"{rest[:start]} {rest[end:]}"
+        return not content_words(rest)
 
     def _with_sequel(
         self,

@@ -19,7 +19,9 @@ def _unit(similarity: float, axis: int) -> np.ndarray:
     return v
 
 
-def _searcher(sentences: dict[str, list[tuple[str, np.ndarray]]]) -> Searcher:
+def _searcher(
+    sentences: dict[str, list[tuple[str, np.ndarray]]], aliases: Aliases | None = None
+) -> Searcher:
     """A searcher whose passages (by id) hold ``sentences`` (text, vector), in English."""
 
     class Lexical:
@@ -33,7 +35,6 @@ def _searcher(sentences: dict[str, list[tuple[str, np.ndarray]]]) -> Searcher:
         lexical = Lexical()
 
     class Fake:
-        aliases = Aliases()
         index = Index()
 
         @staticmethod
@@ -44,7 +45,9 @@ def _searcher(sentences: dict[str, list[tuple[str, np.ndarray]]]) -> Searcher:
                 for n, (text, vector) in enumerate(sentences[i])
             ]
 
-    return cast(Searcher, Fake())
+    fake = Fake()
+    fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
+    return cast(Searcher, fake)
 
 
 def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
@@ -106,3 +109,17 @@ def test_a_figure_worked_out_over_two_sentences_is_quoted_whole() -> None:
     assert money.startswith("A worked example") and "$7,000" in money, money
     # Asked for no amount, the next sentence is only quoted on its own merit.
     assert "$7,000" not in answerer.answer(query, hits, "en").answer
+
+
+def test_a_sentence_that_only_names_a_term_is_quoted_with_what_follows() -> None:
+    sentences = {
+        "glossary": [
+            ("KAM (Key Account Manager).", _unit(0.97, 1)),
+            ("The person responsible for a company's most important clients.", _unit(0.70, 2)),
+        ],
+    }
+    aliases = Aliases.from_groups([["KAM", "Key Account Manager"]])
+    hits = [Hit(Document(page_content="", metadata={"path": "g.md"}, id="glossary"), 1.0)]
+    query = Query("what about KAM?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences, aliases)).answer(query, hits, "en").answer
+    assert "most important clients" in answer, answer
