@@ -312,6 +312,7 @@ class Searcher:
                 previous + " " + " ".join(self.expansions(previous))
             )
             query.history_weight = weight
+        query.ranking = query.vector  # the blended one for a follow-up
         if self.settings.retrieval == "hybrid" and LANGUAGE_AXIS_WEIGHT:
             self.language_axis.balance(query, LANGUAGE_AXIS_WEIGHT)
         return query

@@ -222,3 +222,17 @@ def test_the_language_axis_is_measured_once_and_kept_with_the_index(tmp_path: Pa
     assert len(kept) == 1
     again = LanguageAxis.of(model, tmp_path)
     assert np.allclose(again.direction, axis.direction) and again.middle == axis.middle
+
+
+def test_a_follow_up_is_ranked_with_the_vector_blended_with_the_earlier_turn(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
+    for mode in ("dense", "hybrid"):
+        searcher.settings = searcher.settings.model_copy(update={"retrieval": mode})
+        alone = searcher.prepare("and how long does that take?")
+        follow = searcher.prepare("and how long does that take?", ["What does a QA lead do?"])
+        assert not np.allclose(follow.vector, alone.vector)  # blended with the earlier turn
+        assert not np.allclose(follow.ranking, alone.ranking), mode
+        if mode == "dense":  # e5 alone: nothing taken out
+            assert np.allclose(follow.ranking, follow.vector)
