@@ -89,7 +89,9 @@ class Hit:
 
     document: Document
     score: float  # fused score, higher is better
-    dense: float = 0.0  # cosine similarity with the question
+    #: cosine similarity with the question, as if the passage were in the question's language
+    #: (``Query.lift``): what the refusal thresholds read
+    dense: float = 0.0
     #: the same with the question's vector for ranking (``Query.ranking``): what ranks it
     neutral: float = 0.0
     lexical: float = 0.0  # BM25 score (0 when no word matched)
@@ -397,7 +399,8 @@ class Searcher:
         """The ``k`` best passages for the question, best first, without near-duplicates.
 
         Each candidate (the dense and the BM25 top passages) scores its cosine similarity
-        plus ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
+        with ``Query.ranking`` (the question without its lean towards one language) plus
+        ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
         """
         query = question if isinstance(question, Query) else self.prepare(question, history)
         mode = self.settings.retrieval
