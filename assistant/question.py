@@ -33,7 +33,7 @@ PERCENT = "percent"
 # much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
 # for a name.
 _COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
-_AMOUNT = r"(?:how much|bao nhieu|bn)"
+_AMOUNT = r"(?:how much|bao nhieu)"  # "bn" is spelled out first (``_cue_text``)
 # Cues matched on folded text (lower case, no diacritics), as whole words. A group holds the
 # words a cue spans that are not its own ("how much does <a UX designer> make").
 _KIND_CUES = {
@@ -200,7 +200,7 @@ _RAISE = re.compile(
     r"\b(?:tang luong|len luong|raise|raises|pay rise|increase (?:my |your |their )?(?:pay|salary)|"
     r"negotiate|dam phan|thuong luong|deal luong)\b"
 )
-_HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|bnhieu|khoang|tam|muc|range|%)|\d")
+_HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|khoang|tam|muc|range|%)|\d")
 
 
 def answer_kind(text: str) -> str | None:

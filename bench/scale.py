@@ -388,8 +388,9 @@ def _save_lexical(ids: list[str], tokens: list[list[str]], folder: Path) -> None
 
 
 def _knn(index: LoadedIndex, query: Query) -> object:
-    """The dense half of a search: Chroma's k-NN for the candidates."""
-    return index.version.nearest(query.vector, CANDIDATES)
+    """The dense half of a search: Chroma's k-NN for the candidates, with their vectors, for
+    the question's vector that ranks (as ``Searcher.search`` makes it)."""
+    return index.version.nearest_records(query.ranking, CANDIDATES)
 
 
 def _bm25(index: LoadedIndex, query: Query) -> object:
