@@ -114,6 +114,8 @@ class Query:
     expansion_tokens: list[str]
     history_tokens: list[str] = field(default_factory=list)
     history_weight: float = 0.0
+    #: question tokens that count less in BM25 than their rarity says (``Searcher._spellings``)
+    token_weights: dict[str, float] = field(default_factory=dict)
     # The question made to stand alone when it refers to an earlier turn ("What about an AD?");
     # the question itself otherwise.
     standalone: str = ""
@@ -304,6 +306,7 @@ class Searcher:
             lexical_tokens(" ".join(expansions)),
             standalone=asked,
         )
+        query.token_weights = self._spellings(asked) if self.settings.query_expansion else {}
         # A follow-up made to stand alone needs nothing more from the conversation.
         if earlier and not standalone:
             previous = self._restore(earlier[-1])
@@ -353,6 +356,27 @@ class Searcher:
             if asked and min(lexical.held(w) for w in asked) <= lexical.rare:
                 found.append(term)
         return found
+
+    def _spellings(self, text: str) -> dict[str, float]:
+        """Weights for the question's rare spellings of a term the corpus mostly writes
+        another way: a term is as rare as its commonest spelling. An article writes
+        "Giao dịch viên (GDV, teller)" once and "giao dịch viên" everywhere else; asked about
+        a "teller" or a "GDV", every passage about tellers is about it, not only that one.
+        Rarity is log(N / passages) of the spelling's rarest word."""
+        lexical = self.index.lexical
+
+        def rarity(term: str) -> float:
+            return max((lexical.rarity(fold(w)) for w in words(term)), default=0.0)
+
+        weights: dict[str, float] = {}
+        for group, has in self.aliases.written(text):
+            common = min(rarity(t) for t in group)
+            for term in has:
+                rare = rarity(term)
+                if rare > common > 0:
+                    for token in lexical_tokens(term):
+                        weights[token] = min(weights.get(token, 1.0), common / rare)
+        return weights
 
     def _long_forms(self, text: str) -> list[str]:
         """Spelled-out forms of the abbreviations in ``text`` ("AE" -> "account executive")."""
@@ -515,6 +539,9 @@ class Searcher:
     def _lexical_scores(self, index: LoadedIndex, query: Query) -> dict[str, float]:
         lex = index.lexical
         scores = lex.scores(query.tokens)
+        for token, weight in query.token_weights.items():
+            if token in query.tokens:
+                scores = scores - (1.0 - weight) * lex.scores([token])
         if query.expansion_tokens:
             scores = scores + EXPANSION_WEIGHT * lex.scores(query.expansion_tokens)
         if query.history_tokens:

@@ -76,15 +76,26 @@ def definitions(text: str) -> list[tuple[str, str]]:
         long = _long_form_before(text, m.start(), m.group(1))
         if long:
             found.append((m.group(1), long))
-    for m in (*_BEFORE.finditer(text), *_INSIDE.finditer(text)):
+    for m in _BEFORE.finditer(text):
         long = _long_form_inside(m.group(2), m.group(1))
+        if long:
+            found.append((m.group(1), long))
+    for m in _INSIDE.finditer(text):
+        # "(L/C, Letter of Credit)", or a gloss after the abbreviation of the words before:
+        # "Giao dịch viên (GDV, teller)".
+        long = _long_form_inside(m.group(2), m.group(1)) or _long_form_before(
+            text, m.start(), m.group(1)
+        )
         if long:
             found.append((m.group(1), long))
     return found
 
 
-#: An English gloss in parentheses: "(shipping line)", "(Documentation, thường gọi là docs)".
-_EN_GLOSS = re.compile(r"\(([A-Za-z][A-Za-z'’ -]{2,50}?)\s*(?:[,;][^()\n]*)?\)")
+#: An English gloss in parentheses: "(shipping line)", "(Documentation, thường gọi là docs)",
+#: "(GDV, teller)" (after the phrase's abbreviation).
+_EN_GLOSS = re.compile(
+    rf"\((?:({_ABBR})\s*,\s*)?([A-Za-z][A-Za-z'’ -]{{2,50}}?)\s*(?:[,;][^()\n]*)?\)"
+)
 #: A Vietnamese gloss in parentheses after an English name: "Media Planner (chuyên viên ...)".
 _VI_GLOSS = re.compile(r"\b([A-Z][\w-]*(?: [A-Z][\w-]*){1,3}) \(([^()\n,;:0-9]{3,60})\)")
 #: Words that end a Vietnamese phrase glossed after it ("làm việc với [đội lập trình]").
@@ -109,7 +120,7 @@ def glosses(text: str) -> list[tuple[str, str]]:
     beside it; the pair lets an English question find the Vietnamese passage, and back."""
     found: list[tuple[str, str]] = []
     for m in _EN_GLOSS.finditer(text):
-        english = " ".join(m.group(1).split())
+        english = " ".join(m.group(2).split())
         n = len(re.findall(r"[A-Za-z]+", english))
         if (
             _is_abbreviation(english)
@@ -119,6 +130,11 @@ def glosses(text: str) -> list[tuple[str, str]]:
             or any(w.isupper() and len(w) > 1 for w in english.split())  # "(USD per year)"
             or {fold(w) for w in english.split()} & _VI_BOUNDARY_FOLDED  # "(hay Client Service)"
         ):
+            continue
+        # "Giao dịch viên (GDV, teller)": the phrase is the abbreviation's long form.
+        long = m.group(1) and _long_form_before(text, m.start(), m.group(1))
+        if long and _mostly_vietnamese(long.split()):
+            found.append((long, english))
             continue
         # The phrase glossed ends at punctuation or a line break (a heading above it).
         before = re.split(r"[^\w \t/&-]", text[max(0, m.start() - 120) : m.start()])[-1].split()

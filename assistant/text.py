@@ -252,14 +252,18 @@ class Aliases:
 
         ``keep(term, written)``, if given, decides whether a term is added beside each term of
         its group that ``text`` writes."""
-        folded = fold(text)
         found: list[str] = []
-        for group, pattern in zip(self.groups, self._patterns, strict=True):
-            if pattern.search(folded):
-                has = [t for t in group if re.search(r"\b" + re.escape(fold(t)) + r"\b", folded)]
-                found.extend(
-                    t
-                    for t in group
-                    if t not in has and (keep is None or all(keep(t, w) for w in has))
-                )
+        for group, has in self.written(text):
+            found.extend(
+                t for t in group if t not in has and (keep is None or all(keep(t, w) for w in has))
+            )
         return found
+
+    def written(self, text: str) -> list[tuple[tuple[str, ...], list[str]]]:
+        """Each group ``text`` mentions, with the terms of it that ``text`` writes."""
+        folded = fold(text)
+        return [
+            (group, [t for t in group if re.search(r"\b" + re.escape(fold(t)) + r"\b", folded)])
+            for group, pattern in zip(self.groups, self._patterns, strict=True)
+            if pattern.search(folded)
+        ]

@@ -61,6 +61,25 @@ def test_a_long_form_the_corpus_seldom_writes_is_not_added_to_its_abbreviation(
     assert "QA" in searcher.expansions("what is quality assurance?")
 
 
+def test_a_rare_spelling_of_a_term_counts_as_rare_as_its_commonest_one(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
+    # "Quality Assurance" is written only where "QA" is defined: asked with it, the question
+    # is about every QA passage, not mostly about the definition.
+    query = searcher.prepare("what does quality assurance involve?")
+    assert set(query.token_weights) == {"quality", "assurance"}
+    assert all(0 < w < 0.5 for w in query.token_weights.values())
+    index = searcher.index
+    weighted = searcher._lexical_scores(index, query)
+    query.token_weights = {}
+    plain = searcher._lexical_scores(index, query)
+    definition = max(plain, key=plain.__getitem__)  # the one passage with "quality"
+    assert weighted.get(definition, 0.0) < plain[definition]
+    # The commonest spelling keeps its weight; a term with one spelling has none.
+    assert searcher.prepare("what does a QA lead do?").token_weights == {}
+
+
 def test_the_documents_holding_a_question_s_distinctive_words_get_the_focus(
     make_corpus: Path, tmp_path: Path
 ) -> None:

@@ -39,6 +39,20 @@ def test_an_abbreviation_with_a_slash_and_one_defined_after_a_comma() -> None:
     }
 
 
+def test_an_abbreviation_of_the_words_before_with_a_gloss_after_it() -> None:
+    # "Long form (ABBR, gloss)": the abbreviation is of the words before the bracket, and
+    # what follows it is the term in the other language.
+    text = (
+        "**Giao dịch viên (GDV, teller)** là nhân viên ngồi tại quầy. Thanh toán bằng thư tín "
+        "dụng (L/C, Letter of Credit)."
+    )
+    assert set(definitions(text)) == {("GDV", "Giao dịch viên"), ("L/C", "Letter of Credit")}
+    assert glosses(text) == [
+        ("Giao dịch viên", "teller"),
+        ("thư tín dụng", "Letter of Credit"),
+    ]
+
+
 def test_terms_glossed_in_the_other_language() -> None:
     text = (
         "• Trưởng phòng xuất nhập khẩu (Import-Export Manager): quản lý cả phòng. Làm việc với "
