@@ -224,6 +224,11 @@ _META = re.compile(
 )
 
 
+#: Weight of how generic a sentence is within its document (``Searcher.generality``), taken
+#: off its score: an introduction that names the question's words is no answer to it.
+GENERIC_PENALTY = 0.5
+
+
 class Scored(NamedTuple):
     """A candidate sentence for the answer."""
 
@@ -289,6 +294,12 @@ class ExtractiveAnswerer:
             [t for g in titles for t in aliases.groups[g]] if asks_definition(question) else []
         )
         wants_list = asks_for_a_list(question)
+        # What a term is, is answered by a sentence about all of it; anything else by a fact,
+        # not by one that sums up the whole document.
+        generic: dict[tuple[str, int], float] = {}
+        if not asks_definition(question):
+            for path in {str(h.document.metadata.get("path")) for h in hits}:
+                generic.update(self.searcher.generality(path))
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
         repeated = False
@@ -314,6 +325,7 @@ class ExtractiveAnswerer:
                 score += LIST_BONUS
             if _META.search(fold(text)):
                 score -= META_PENALTY
+            score -= GENERIC_PENALTY * generic.get((chunk_id, int(meta.get("n", 0))), 0.0)
             if chunk_id in off_topic:
                 score -= OTHER_TITLE_PENALTY
             if titles:

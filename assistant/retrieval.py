@@ -81,6 +81,8 @@ MANIFEST_CHECK_SECONDS = 2.0
 USUAL_SHARE = 4
 #: Whole documents kept in memory for ``Searcher.document_text`` (cleared when full).
 DOCUMENTS_CACHED = 64
+#: Fewest sentences a document needs for some of them to be more generic than the others.
+MIN_SENTENCES_FOR_GENERALITY = 3
 
 
 @dataclass
@@ -175,6 +177,7 @@ class Searcher:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._documents: dict[tuple[str, str], str] = {}
+        self._generality: dict[tuple[str, str], dict[tuple[str, int], float]] = {}
         self._axis: LanguageAxis | None = None
 
     # --- loading --------------------------------------------------------------------------
@@ -582,6 +585,24 @@ class Searcher:
                 self._documents[key] = cached
         return cached
 
+    def generality(self, path: str) -> dict[tuple[str, int], float]:
+        """How generic each sentence of a document is, by (chunk id, position): its mean
+        similarity to the document's other passages, less the document's mean of that. An
+        introduction ("This guide explains what an agent does, how to get licensed...") is
+        close to every section; a fact (a fee, a step, a skill) only to its own. Cached per
+        index version."""
+        index = self.index
+        key = (index.manifest.version, path)
+        with self._lock:
+            cached = self._generality.get(key)
+        if cached is None:
+            cached = _generality(index.version, path)
+            with self._lock:
+                if len(self._generality) >= DOCUMENTS_CACHED:
+                    self._generality.clear()
+                self._generality[key] = cached
+        return cached
+
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""
         return [
@@ -637,6 +658,27 @@ class LanguageAxis:
         lean = float(query.vector @ self.direction) - self.middle
         query.ranking = query.vector - weight * lean * self.direction
         query.lift = weight * lean * (lean + self.middle)
+
+
+def _generality(version: IndexVersion, path: str) -> dict[tuple[str, int], float]:
+    """``Searcher.generality``, computed."""
+    ids = version.chunk_ids_of(path)
+    sentences = version.sentences_of(ids)
+    chunks = version.by_ids(ids)
+    if len(sentences) < MIN_SENTENCES_FOR_GENERALITY or len(chunks) < 2:
+        return {}
+    column = {c.id: j for j, c in enumerate(chunks)}
+    own = np.zeros((len(sentences), len(chunks)), dtype=bool)
+    own[np.arange(len(sentences)), [column[s.metadata["chunk_id"]] for s in sentences]] = True
+    similar = (
+        np.array([s.vector for s in sentences], dtype=np.float32)
+        @ np.array([c.vector for c in chunks], dtype=np.float32).T
+    )
+    others = np.where(own, 0.0, similar).sum(axis=1) / (len(chunks) - 1)
+    return {
+        (str(s.metadata["chunk_id"]), int(s.metadata.get("n", 0))): float(value)
+        for s, value in zip(sentences, others - others.mean(), strict=True)
+    }
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

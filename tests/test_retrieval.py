@@ -166,3 +166,67 @@ def test_a_question_finds_the_passage_in_the_other_language(
     top = bot.search("kiểm soát viên không lưu lương bao nhiêu một năm", k=3)
     assert top[0].path.endswith("air-traffic-controller.md"), [s.text[:60] for s in top]
     assert "$130,000" in top[0].text
+
+
+# An introduction that names every topic of the article, as many articles open.
+DENTAL_HYGIENIST = "\n".join(
+    [
+        "---",
+        "title: Dental hygienist career guide",
+        "language: en",
+        "kind: article",
+        "---",
+        "# Dental hygienist: the career guide",
+        "",
+        "Dental hygiene is a career people ask a lot about: what hygienists do, how they get "
+        "licensed, how long the training takes, what the licensing exam costs and what they "
+        "earn.",
+        "",
+        "## What the job is",
+        "",
+        "A dental hygienist cleans teeth, takes X-rays and shows patients how to care for their "
+        "gums. Most work in private dental offices, a few in hospitals and schools.",
+        "",
+        "## Training",
+        "",
+        "Most hygienists finish a two-year associate degree in dental hygiene. The program "
+        "mixes classes in anatomy and radiology with supervised work on real patients.",
+        "",
+        "## The licensing exam",
+        "",
+        "The national board exam takes about nine hours over one day and costs $565. After it, "
+        "each state adds a clinical exam on a real patient.",
+        "",
+        "## Pay",
+        "",
+        "A new hygienist earns about $35 an hour. With five years of experience, $45 an hour is "
+        "common.",
+        "",
+    ]
+)
+
+
+def test_an_introduction_that_names_every_topic_is_not_the_answer(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parents[1] / "corpus", corpus)
+    (corpus / "articles" / "dental-hygienist.md").write_text(DENTAL_HYGIENIST, "utf-8")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    # The introduction names the question's words; the facts are in the sections.
+    for question, fact in [
+        ("how long is dental hygienist training", "two-year associate degree"),
+        ("what do dental hygienists earn", "$35 an hour"),
+    ]:
+        answer = bot.ask(question).answer
+        assert fact in answer.split(" [")[0], answer  # the first sentence quoted
+    # The introduction is the document's most generic sentence.
+    path = next(h.path for h in bot.search("dental hygienist", k=5) if "dental" in h.path)
+    version = bot.searcher.index.version
+    generic = bot.searcher.generality(path)
+    texts = {
+        (r.metadata["chunk_id"], r.metadata["n"]): r.text
+        for r in version.sentences_of(version.chunk_ids_of(path))
+    }
+    assert texts[max(generic, key=generic.__getitem__)].startswith("Dental hygiene is a career")

@@ -20,9 +20,12 @@ def _unit(similarity: float, axis: int) -> np.ndarray:
 
 
 def _searcher(
-    sentences: dict[str, list[tuple[str, np.ndarray]]], aliases: Aliases | None = None
+    sentences: dict[str, list[tuple[str, np.ndarray]]],
+    aliases: Aliases | None = None,
+    generic: dict[tuple[str, int], float] | None = None,
 ) -> Searcher:
-    """A searcher whose passages (by id) hold ``sentences`` (text, vector), in English."""
+    """A searcher whose passages (by id) hold ``sentences`` (text, vector), in English;
+    ``generic``: how generic some of them are in their document (``Searcher.generality``)."""
 
     class Lexical:
         roles: frozenset[str] = frozenset()
@@ -44,6 +47,10 @@ def _searcher(
                 for i in ids
                 for n, (text, vector) in enumerate(sentences[i])
             ]
+
+        @staticmethod
+        def generality(path: str) -> dict[tuple[str, int], float]:
+            return generic or {}
 
     fake = Fake()
     fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
@@ -123,3 +130,19 @@ def test_a_sentence_that_only_names_a_term_is_quoted_with_what_follows() -> None
     query = Query("what about KAM?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences, aliases)).answer(query, hits, "en").answer
     assert "most important clients" in answer, answer
+
+
+def test_a_sentence_close_to_all_of_its_document_gives_way_to_a_fact() -> None:
+    sentences = {
+        "guide": [
+            ("New agents ask about the licence, the exam and the pay.", _unit(0.93, 1)),
+            ("The exam takes three hours and costs $60-$100.", _unit(0.91, 2)),
+        ],
+    }
+    hits = [Hit(Document(page_content="", metadata={"path": "g.md"}, id="guide"), 1.0)]
+    query = Query("how long is the exam?", _unit(1.0, 5), [], [])
+    plain = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en").answer
+    assert plain.startswith("New agents ask"), plain
+    generic = {("guide", 0): 0.05, ("guide", 1): -0.03}  # the introduction is like the rest
+    answer = ExtractiveAnswerer(_searcher(sentences, generic=generic)).answer(query, hits, "en")
+    assert answer.answer.startswith("The exam takes three hours"), answer.answer
