@@ -299,7 +299,7 @@ class ExtractiveAnswerer:
         generic: dict[tuple[str, int], float] = {}
         if not asks_definition(question):
             for path in {str(h.document.metadata.get("path")) for h in hits}:
-                generic.update(self.searcher.generality(path))
+                generic.update(self.searcher.generality(path).sentences)
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
         repeated = False

@@ -29,7 +29,7 @@ from .corpus import ALIASES_FILE
 from .embeddings import Embedder, cached_queries
 from .errors import IndexMissingError, StoreError
 from .lexical import LexicalIndex
-from .question import Question, answer_kind, fact_kinds
+from .question import Question, answer_kind, asks_definition, duties_asked, fact_kinds
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
 from .terms import roles_named, with_terms
@@ -68,6 +68,9 @@ FOCUS_MIN_DOCUMENTS = 4
 #: How much of the question's lean along the embedding model's language direction
 #: (``LanguageAxis``) is taken out before it ranks passages (0: none, 1: all of it).
 LANGUAGE_AXIS_WEIGHT = 1.0
+#: Weight of how generic a passage is in its document (``Generality``), taken off its score
+#: when a fact is asked: an introduction that names the question's words is no answer.
+GENERIC_PASSAGE_PENALTY = 0.25
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
 #: Passages (best first) an optional cross-encoder reranker orders again: it reads every
@@ -177,7 +180,7 @@ class Searcher:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._documents: dict[tuple[str, str], str] = {}
-        self._generality: dict[tuple[str, str], dict[tuple[str, int], float]] = {}
+        self._generality: dict[tuple[str, str], Generality] = {}
         self._axis: LanguageAxis | None = None
 
     # --- loading --------------------------------------------------------------------------
@@ -459,6 +462,7 @@ class Searcher:
         # Only passages in the other language gain from it: none among them, nothing to do.
         other = any(h.document.metadata.get("language") != language for h in found.values())
         focus = self._focus(query, found.values()) if mode == "hybrid" and other else {}
+        generic = self._generic(found.values(), query) if mode == "hybrid" else {}
         for doc_id, hit in found.items():
             hit.lexical = lexical.get(doc_id, 0.0)
             relative = hit.lexical / best_lexical
@@ -469,6 +473,7 @@ class Searcher:
             )
             if hit.document.metadata.get("language") != language:
                 hit.score += FOCUS_WEIGHT * focus.get(str(hit.document.metadata.get("path")), 0.0)
+            hit.score -= GENERIC_PASSAGE_PENALTY * generic.get(doc_id, 0.0)
         ranked = sorted(found.values(), key=lambda h: h.score, reverse=True)
         if mode == "hybrid" and SENTENCE_WEIGHT:
             ranked = self._by_best_sentence(ranked, query)
@@ -512,6 +517,17 @@ class Searcher:
             path: sum(w for word, w in weights.items() if word in held) / total
             for path, held in docs.items()
         }
+
+    def _generic(self, candidates: Iterable[Hit], query: Query) -> dict[str, float]:
+        """How generic each candidate is in its document (``Generality``), for a question
+        that asks for a fact: what a term means or what a role does is answered by an
+        overview, and then none is."""
+        if asks_definition(query.standalone) or duties_asked(query.standalone):
+            return {}
+        generic: dict[str, float] = {}
+        for path in {str(h.document.metadata.get("path")) for h in candidates}:
+            generic.update(self.generality(path).passages)
+        return generic
 
     def _by_best_sentence(self, ranked: list[Hit], query: Query) -> list[Hit]:
         """The top passages scored again: plus their best sentence (vectors from index time),
@@ -585,18 +601,15 @@ class Searcher:
                 self._documents[key] = cached
         return cached
 
-    def generality(self, path: str) -> dict[tuple[str, int], float]:
-        """How generic each sentence of a document is, by (chunk id, position): its mean
-        similarity to the document's other passages, less the document's mean of that. An
-        introduction ("This guide explains what an agent does, how to get licensed...") is
-        close to every section; a fact (a fee, a step, a skill) only to its own. Cached per
-        index version."""
+    def generality(self, path: str) -> Generality:
+        """How generic each passage and sentence of a document is (``Generality``); cached
+        per index version."""
         index = self.index
         key = (index.manifest.version, path)
         with self._lock:
             cached = self._generality.get(key)
         if cached is None:
-            cached = _generality(index.version, path)
+            cached = Generality.of(index.version, path)
             with self._lock:
                 if len(self._generality) >= DOCUMENTS_CACHED:
                     self._generality.clear()
@@ -660,25 +673,46 @@ class LanguageAxis:
         query.lift = weight * lean * (lean + self.middle)
 
 
-def _generality(version: IndexVersion, path: str) -> dict[tuple[str, int], float]:
-    """``Searcher.generality``, computed."""
-    ids = version.chunk_ids_of(path)
-    sentences = version.sentences_of(ids)
-    chunks = version.by_ids(ids)
-    if len(sentences) < MIN_SENTENCES_FOR_GENERALITY or len(chunks) < 2:
-        return {}
-    column = {c.id: j for j, c in enumerate(chunks)}
-    own = np.zeros((len(sentences), len(chunks)), dtype=bool)
-    own[np.arange(len(sentences)), [column[s.metadata["chunk_id"]] for s in sentences]] = True
-    similar = (
-        np.array([s.vector for s in sentences], dtype=np.float32)
-        @ np.array([c.vector for c in chunks], dtype=np.float32).T
-    )
-    others = np.where(own, 0.0, similar).sum(axis=1) / (len(chunks) - 1)
-    return {
-        (str(s.metadata["chunk_id"]), int(s.metadata.get("n", 0))): float(value)
-        for s, value in zip(sentences, others - others.mean(), strict=True)
-    }
+@dataclass(frozen=True)
+class Generality:
+    """How generic each passage and each sentence of a document is: its mean similarity to
+    the document's other passages, less the document's mean of that. An introduction ("This
+    guide explains what an agent does, how to get licensed...") is close to every section; a
+    fact (a fee, a step, a skill) only to its own.
+
+    Attributes:
+        passages: by chunk id.
+        sentences: by (chunk id, position in its chunk).
+    """
+
+    passages: dict[str, float] = field(default_factory=dict)
+    sentences: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, version: IndexVersion, path: str) -> Generality:
+        """Measured on the vectors ``version`` holds for the document at ``path``."""
+        chunks = version.by_ids(version.chunk_ids_of(path))
+        if len(chunks) < 2:
+            return cls()
+        vectors = np.array([c.vector for c in chunks], dtype=np.float32)
+        similar = vectors @ vectors.T
+        others = (similar.sum(axis=1) - np.diag(similar)) / (len(chunks) - 1)
+        passages = {c.id: float(v) for c, v in zip(chunks, others - others.mean(), strict=True)}
+        sentences = version.sentences_of([c.id for c in chunks])
+        if len(sentences) < MIN_SENTENCES_FOR_GENERALITY:
+            return cls(passages)
+        column = {c.id: j for j, c in enumerate(chunks)}
+        own = np.zeros((len(sentences), len(chunks)), dtype=bool)
+        own[np.arange(len(sentences)), [column[s.metadata["chunk_id"]] for s in sentences]] = True
+        similar = np.array([s.vector for s in sentences], dtype=np.float32) @ vectors.T
+        others = np.where(own, 0.0, similar).sum(axis=1) / (len(chunks) - 1)
+        return cls(
+            passages,
+            {
+                (str(s.metadata["chunk_id"]), int(s.metadata.get("n", 0))): float(v)
+                for s, v in zip(sentences, others - others.mean(), strict=True)
+            },
+        )
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

@@ -221,10 +221,13 @@ def test_an_introduction_that_names_every_topic_is_not_the_answer(
     ]:
         answer = bot.ask(question).answer
         assert fact in answer.split(" [")[0], answer  # the first sentence quoted
+    # Searched for, the passage that says where they work comes before the introduction.
+    top = bot.search("where do dental hygienists work", k=1)[0]
+    assert "private dental offices" in top.text, top.text
     # The introduction is the document's most generic sentence.
     path = next(h.path for h in bot.search("dental hygienist", k=5) if "dental" in h.path)
     version = bot.searcher.index.version
-    generic = bot.searcher.generality(path)
+    generic = bot.searcher.generality(path).sentences
     texts = {
         (r.metadata["chunk_id"], r.metadata["n"]): r.text
         for r in version.sentences_of(version.chunk_ids_of(path))

@@ -8,7 +8,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from assistant.answer import ExtractiveAnswerer, without_attribution
-from assistant.retrieval import Hit, Query, Searcher
+from assistant.retrieval import Generality, Hit, Query, Searcher
 from assistant.text import Aliases
 
 
@@ -49,8 +49,8 @@ def _searcher(
             ]
 
         @staticmethod
-        def generality(path: str) -> dict[tuple[str, int], float]:
-            return generic or {}
+        def generality(path: str) -> Generality:
+            return Generality(sentences=generic or {})
 
     fake = Fake()
     fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
