@@ -86,6 +86,8 @@ USUAL_SHARE = 4
 DOCUMENTS_CACHED = 64
 #: Fewest sentences a document needs for some of them to be more generic than the others.
 MIN_SENTENCES_FOR_GENERALITY = 3
+#: Most passages of a document whose generality is measured (the cost grows with their square).
+MAX_GENERALITY_PASSAGES = 300
 
 
 @dataclass
@@ -691,8 +693,11 @@ class Generality:
     @classmethod
     def of(cls, version: IndexVersion, path: str) -> Generality:
         """Measured on the vectors ``version`` holds for the document at ``path``."""
-        chunks = version.by_ids(version.chunk_ids_of(path))
-        if len(chunks) < 2:
+        ids = version.chunk_ids_of(path)
+        if not 2 <= len(ids) <= MAX_GENERALITY_PASSAGES:
+            return cls()  # a book is not read whole to rank one question's passages
+        chunks = version.by_ids(ids)
+        if len(chunks) < 2:  # a rebuild took them away meanwhile
             return cls()
         vectors = np.array([c.vector for c in chunks], dtype=np.float32)
         similar = vectors @ vectors.T
