@@ -101,7 +101,7 @@ _COST_GIVEN = re.compile(
 # Question cues that make one side of "and" / "và" a question of its own (folded text).
 _EN_QUESTION = re.compile(
     r"^(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
-    r"could|should|would|will|must)\b"
+    r"could|should|would|will|must|any)\b"
 )
 _VI_QUESTION = re.compile(
     r"\b(?:gi|nao|bao lau|bao nhieu|may|khong|ko|hok|sao|the nao|ai|"

@@ -83,6 +83,10 @@ def test_sentences_holding_a_duration_or_an_amount() -> None:
             "what does an AE do day to day, and what should I study?",
             ["what does an AE do day to day", "what should I study?"],
         ),
+        (
+            "is the teller salary gross or net? any bonus?",
+            ["is the teller salary gross or net", "any bonus?"],
+        ),
         ("AE và AM khác nhau thế nào?", ["AE và AM khác nhau thế nào?"]),  # a comparison
         ("junior vs senior designer: what changes?", ["junior vs senior designer: what changes?"]),
         ("Tôi 24 tuổi, AE là gì?", ["Tôi 24 tuổi, AE là gì?"]),  # one question
