@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -71,6 +72,8 @@ LANGUAGE_AXIS_WEIGHT = 1.0
 #: Weight of how generic a passage is in its document (``Generality``), taken off its score
 #: when a fact is asked: an introduction that names the question's words is no answer.
 GENERIC_PASSAGE_PENALTY = 0.25
+#: Documents among a question's candidates whose passages' generality is looked at, at most.
+GENERIC_DOCUMENTS = 4
 #: Passages (best first) whose sentences are compared with the question.
 SENTENCE_CANDIDATES = 20
 #: Passages (best first) an optional cross-encoder reranker orders again: it reads every
@@ -526,9 +529,13 @@ class Searcher:
         overview, and then none is."""
         if asks_definition(query.standalone) or duties_asked(query.standalone):
             return {}
+        # Only where a document has several candidates is one of them its overview: in a
+        # corpus of many small files, that spares reading each candidate's whole file.
+        held = Counter(str(h.document.metadata.get("path")) for h in candidates)
         generic: dict[str, float] = {}
-        for path in {str(h.document.metadata.get("path")) for h in candidates}:
-            generic.update(self.generality(path).passages)
+        for path, n in held.most_common(GENERIC_DOCUMENTS):
+            if n > 1:
+                generic.update(self.generality(path).passages)
         return generic
 
     def _by_best_sentence(self, ranked: list[Hit], query: Query) -> list[Hit]:
@@ -693,12 +700,9 @@ class Generality:
     @classmethod
     def of(cls, version: IndexVersion, path: str) -> Generality:
         """Measured on the vectors ``version`` holds for the document at ``path``."""
-        ids = version.chunk_ids_of(path)
-        if not 2 <= len(ids) <= MAX_GENERALITY_PASSAGES:
+        chunks = version.vectors_of(path)
+        if not 2 <= len(chunks) <= MAX_GENERALITY_PASSAGES:
             return cls()  # a book is not read whole to rank one question's passages
-        chunks = version.by_ids(ids)
-        if len(chunks) < 2:  # a rebuild took them away meanwhile
-            return cls()
         vectors = np.array([c.vector for c in chunks], dtype=np.float32)
         similar = vectors @ vectors.T
         others = (similar.sum(axis=1) - np.diag(similar)) / (len(chunks) - 1)

@@ -490,11 +490,10 @@ class IndexVersion:
         got = self._collection("chunks").get(where={"path": path}, include=["documents"])
         return [str(t) for t in got.get("documents") or []]
 
-    def chunk_ids_of(self, path: str) -> list[str]:
-        """The ids of the chunks of the document at ``path``."""
-        return [
-            str(i) for i in self._collection("chunks").get(where={"path": path}, include=[])["ids"]
-        ]
+    def vectors_of(self, path: str) -> list[Record]:
+        """The chunks of the document at ``path``, with their vectors and without their text."""
+        got = self._collection("chunks").get(where={"path": path}, include=["embeddings"])
+        return list(_records(got, False, True))
 
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[Record]:
         """The quotable sentences of these chunks, with their vectors."""

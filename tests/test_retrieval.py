@@ -230,6 +230,6 @@ def test_an_introduction_that_names_every_topic_is_not_the_answer(
     generic = bot.searcher.generality(path).sentences
     texts = {
         (r.metadata["chunk_id"], r.metadata["n"]): r.text
-        for r in version.sentences_of(version.chunk_ids_of(path))
+        for r in version.sentences_of([c.id for c in version.vectors_of(path)])
     }
     assert texts[max(generic, key=generic.__getitem__)].startswith("Dental hygiene is a career")
