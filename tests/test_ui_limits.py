@@ -72,6 +72,15 @@ def start(served: list[Any], bot: Any, **options: Any) -> str:
     return url
 
 
+def wait_until_idle(app: Any, seconds: float = 30.0) -> None:
+    """Wait until ``app``'s queue holds no event, waiting or being answered."""
+    queue = app._queue
+    deadline = time.monotonic() + seconds
+    while len(queue) or any(queue.active_jobs):
+        assert time.monotonic() < deadline, "the queue is still busy"
+        time.sleep(0.05)
+
+
 class GatedBot:
     """The real assistant, each answer held until the test opens the gate (a test double for
     answers slower than the questions coming in); counts the answers being made at once."""
@@ -80,6 +89,7 @@ class GatedBot:
         self.bot, self.settings = bot, bot.settings
         self.gate = gate or threading.Event()
         self.started = threading.Event()
+        self.warm = threading.Event()  # set once the server's warm-up is done
         self.lock = threading.Lock()
         self.running = self.most = 0
 
@@ -98,6 +108,7 @@ class GatedBot:
 
     def warm_up(self) -> None:
         self.bot.warm_up()
+        self.warm.set()
 
 
 # --- the queue --------------------------------------------------------------------------------
@@ -168,9 +179,12 @@ def test_a_busy_page_says_so_and_takes_the_question_again(
         )
         try:
             page = browser.new_page()
-            page.goto(url, wait_until="load")
+            # The page's load events (one of them queued) are done before the queue is filled.
+            with page.expect_response(lambda r: "/queue/join" in r.url):
+                page.goto(url, wait_until="load")
             page.wait_for_function("() => window.careerChat && document.title")
-            page.wait_for_timeout(500)  # the page's load events (one of them queued) are done
+            assert gated.warm.wait(60)
+            wait_until_idle(served[-1])
             with client("127.0.0.3") as http:
                 assert post(http, url, AE_QUESTION).status_code == 200
                 assert gated.started.wait(30)
