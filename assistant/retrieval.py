@@ -618,7 +618,11 @@ class Searcher:
         with self._lock:
             cached = self._generality.get(key)
         if cached is None:
-            cached = Generality.of(index.version, path)
+            try:
+                cached = Generality.of(index.version, path)
+            except Exception as e:  # a rebuild dropped the version meanwhile: rank without it
+                log.info("no generality for %s: %s", path, e)
+                return Generality()
             with self._lock:
                 if len(self._generality) >= DOCUMENTS_CACHED:
                     self._generality.clear()

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
-from assistant.retrieval import LanguageAxis, Query, Searcher
+from assistant.retrieval import Generality, LanguageAxis, Query, Searcher
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
 
@@ -255,3 +255,19 @@ def test_a_follow_up_is_ranked_with_the_vector_blended_with_the_earlier_turn(
         assert not np.allclose(follow.ranking, alone.ranking), mode
         if mode == "dense":  # e5 alone: nothing taken out
             assert np.allclose(follow.ranking, follow.vector)
+
+
+def test_a_document_whose_vectors_cannot_be_read_is_ranked_without_its_generality(
+    make_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
+    lead = next(h for h in searcher.search("who decides whether a release ships?", k=3))
+    path = str(lead.document.metadata["path"])
+    assert path.endswith("qa-lead.md")
+
+    def gone(path: str) -> None:
+        raise RuntimeError("collection not found")  # a rebuild dropped the version meanwhile
+
+    monkeypatch.setattr(type(searcher.index.version), "vectors_of", lambda self, path: gone(path))
+    assert searcher.generality(path) == Generality()
+    assert searcher.search("how do QA teams track bugs?", k=2)  # the question is still answered
