@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,8 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant import _offline
+from assistant import Assistant, Settings, _offline
 
+#: The repository's root (its ``corpus/`` is the shipped corpus).
+ROOT = Path(__file__).resolve().parent.parent
 #: The fields of a source in a JSON answer (`assistant ask --json`, `Answer.to_dict()`).
 SOURCE_FIELDS = {"path", "title", "chunk", "score", "text", "url", "kind", "language", "quotes"}
 
@@ -94,3 +97,16 @@ def serving_chat(
         yield process, url
     finally:
         stop(process, timeout=20)
+
+
+def with_article(tmp_path: Path, embeddings: Any, name: str, text: str) -> Assistant:
+    """An assistant over a copy of the shipped corpus plus one article (``articles/<name>``),
+    indexed into ``tmp_path``."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    (corpus / "articles" / name).write_text(text, "utf-8")
+    bot = Assistant(
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=embeddings
+    )
+    bot.index()
+    return bot

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
+from support import with_article
 
 from assistant import Assistant, HybridRetriever, Settings
 from assistant.embeddings import E5Embeddings
@@ -158,11 +158,7 @@ def test_a_question_finds_the_passage_in_the_other_language(
 ) -> None:
     # e5 alone ranks the Vietnamese notes about account pay and promotion first: they share
     # the question's language, not its subject.
-    corpus = tmp_path / "corpus"
-    shutil.copytree(Path(__file__).parents[1] / "corpus", corpus)
-    (corpus / "articles" / "air-traffic-controller.md").write_text(AIR_TRAFFIC_CONTROLLER, "utf-8")
-    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
-    bot.index()
+    bot = with_article(tmp_path, e5, "air-traffic-controller.md", AIR_TRAFFIC_CONTROLLER)
     top = bot.search("kiểm soát viên không lưu lương bao nhiêu một năm", k=3)
     assert top[0].path.endswith("air-traffic-controller.md"), [s.text[:60] for s in top]
     assert "$130,000" in top[0].text
@@ -209,11 +205,7 @@ DENTAL_HYGIENIST = "\n".join(
 def test_an_introduction_that_names_every_topic_is_not_the_answer(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(Path(__file__).parents[1] / "corpus", corpus)
-    (corpus / "articles" / "dental-hygienist.md").write_text(DENTAL_HYGIENIST, "utf-8")
-    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
-    bot.index()
+    bot = with_article(tmp_path, e5, "dental-hygienist.md", DENTAL_HYGIENIST)
     # The introduction names the question's words; the facts are in the sections.
     for question, fact in [
         ("how long is dental hygienist training", "two-year associate degree"),

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import with_article
 
 from assistant import Assistant, Settings
 from assistant.embeddings import E5Embeddings
@@ -211,16 +212,6 @@ def _write_article(corpus: Path, name: str, text: str) -> None:
     (corpus / "articles" / name).write_text(text, "utf-8")
 
 
-def _indexed_with(tmp_path: Path, e5: E5Embeddings, name: str, text: str) -> Assistant:
-    """An assistant over the shipped corpus plus one article, indexed."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    _write_article(corpus, name, text)
-    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
-    bot.index()
-    return bot
-
-
 MEDIA_PLANNER = """---
 title: Media planner salaries
 language: en
@@ -247,7 +238,7 @@ Art Director (AD) leads the visuals of the campaign.
 def test_pay_given_for_other_roles_is_not_taken_for_the_role_asked(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    bot = _indexed_with(tmp_path, e5, "media-planner.md", MEDIA_PLANNER)
+    bot = with_article(tmp_path, e5, "media-planner.md", MEDIA_PLANNER)
     planner = bot.ask("How much does a media planner earn?")
     assert not planner.abstained and "$40,000-$50,000" in planner.answer, planner.answer
     art = bot.ask("How much does an Art Director earn?")
@@ -301,7 +292,7 @@ who owns the goods.
 def test_a_list_item_or_table_row_gives_a_fact_only_about_what_it_names(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    bot = _indexed_with(tmp_path, e5, "logistics.md", LOGISTICS)
+    bot = with_article(tmp_path, e5, "logistics.md", LOGISTICS)
     fee = bot.ask("How much does the Freight Basics course cost?")
     assert not fee.abstained and "$600" in fee.answer, fee.answer
     pay = bot.ask("How much does a logistics coordinator earn?")
@@ -376,6 +367,6 @@ cùng thưởng theo quý.
 
 def test_a_percentage_named_beside_other_pay_is_answered(tmp_path: Path, e5: E5Embeddings) -> None:
     # "hoa hồng" is listed after "lương cứng", but the sentence gives the percentage asked.
-    bot = _indexed_with(tmp_path, e5, "sales-b2b.md", SALES)
+    bot = with_article(tmp_path, e5, "sales-b2b.md", SALES)
     reply = bot.ask("hoa hong sales b2b thuong dc bao nhieu %")
     assert not reply.abstained and "3-5%" in reply.answer, reply.answer
