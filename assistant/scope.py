@@ -80,11 +80,11 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = "calibration.json"
 #: Roles or terms named in a refusal's "what I can answer", at most.
 NAMED_IN_REFUSAL = 6
-#: Passages whose sentences are looked at for the kind of fact asked (best first): the
-#: answer's own (``top_k``, 4 by default) and one more. A fact ranked below them is about
-#: something near the question, not what it asks: a salary table for "freelance hourly rate",
-#: another course's fee. Looking at 12 answered five more near-topic questions of the tuning
-#: sets, and no more answerable ones.
+#: Passages whose sentences are looked at for the kind of fact asked (best first), beside the
+#: answer's own: with the default ``top_k`` of 4, those and one more. A fact ranked below them
+#: is about something near the question, not what it asks: a salary table for "freelance
+#: hourly rate", another course's fee. Looking at 12 answered five more near-topic questions
+#: of the tuning sets, and no more answerable ones.
 KIND_PASSAGES = 5
 #: Words a passage may put between the words of a topic's phrase and still name it.
 PHRASE_GAPS = 2
