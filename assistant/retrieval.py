@@ -134,6 +134,12 @@ class Query:
     ranking: np.ndarray = field(init=False)
     #: added to a passage's similarity with ``ranking`` to give ``Hit.dense``
     lift: float = 0.0
+    #: the candidates as ``Searcher.search`` last ranked them for this query, with what they
+    #: were ranked on (searcher, index version, candidates): a second search for more or
+    #: fewer passages (the scope's look at the next ones) takes them from there
+    ranked: tuple[tuple[int, str, int], list[Hit]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.standalone = self.standalone or self.text
@@ -438,8 +444,15 @@ class Searcher:
         ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
         """
         query = question if isinstance(question, Query) else self.prepare(question, history)
-        mode = self.settings.retrieval
         n = max(CANDIDATES, k * 3)
+        key = (id(self), self.index.manifest.version, n)
+        if query.ranked is None or query.ranked[0] != key:
+            query.ranked = (key, self._ranked(query, n))
+        return _without_near_duplicates(query.ranked[1], k)
+
+    def _ranked(self, query: Query, n: int) -> list[Hit]:
+        """The ``n`` dense and the ``n`` BM25 best candidates, scored and ranked."""
+        mode = self.settings.retrieval
         for attempt in (1, 2):
             index = self.index
             try:
@@ -493,7 +506,7 @@ class Searcher:
             )
             order = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
             ranked = [head[i] for i in order] + ranked[RERANK_DEPTH:]
-        return _without_near_duplicates(ranked, k)
+        return ranked
 
     def _focus(self, query: Query, candidates: Iterable[Hit]) -> dict[str, float]:
         """For each document among the candidates, the share of the question's distinctive

@@ -450,6 +450,7 @@ class Scope:
         what it names (``_names``)."""
         kind = question.kind
         language = question.language
+        # The query keeps its ranking from the answer's search: this only reads further down.
         top = self.searcher.search(query, k=KIND_PASSAGES)
         by_id = {str(h.document.id): h for h in [*hits, *top]}
         units = time_units(query.standalone) if kind == DURATION else set()

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
-from assistant.retrieval import Generality, LanguageAxis, Query, Searcher
+from assistant.retrieval import Generality, Hit, LanguageAxis, Query, Searcher
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
 
@@ -271,3 +271,33 @@ def test_a_document_whose_vectors_cannot_be_read_is_ranked_without_its_generalit
     monkeypatch.setattr(type(searcher.index.version), "vectors_of", lambda self, path: gone(path))
     assert searcher.generality(path) == Generality()
     assert searcher.search("how do QA teams track bugs?", k=2)  # the question is still answered
+
+
+def test_a_query_searched_again_for_more_passages_is_ranked_once(
+    make_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, model, store, _ = _indexed(
+        make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()}
+    )
+    searcher = Searcher(config, model, store)
+    calls: list[int] = []
+    rank = searcher._ranked
+
+    def ranked(query: Query, n: int) -> list[Hit]:
+        calls.append(n)
+        return rank(query, n)
+
+    monkeypatch.setattr(searcher, "_ranked", ranked)
+    query = searcher.prepare("what does a QA lead do?")
+    four = searcher.search(query, k=4)
+    five = searcher.search(query, k=5)  # the scope's look at the next passage
+    assert len(calls) == 1
+    assert [h.document.id for h in five[:4]] == [h.document.id for h in four]
+    assert len(five) == 5
+    # A fresh query, or a rebuilt index, is ranked again.
+    searcher.search(searcher.prepare("what does a QA lead do?"), k=4)
+    assert len(calls) == 2
+    (make_corpus / "qa-new.md").write_text(note("qa-new", "QA leads plan releases."), "utf-8")
+    Indexer(config, model, store).run()
+    searcher.refresh()
+    assert searcher.search(query, k=4) and len(calls) == 3
