@@ -28,7 +28,7 @@ from .question import asks_definition, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_named
 from .text import content_words as text_content_words
-from .text import detect_language, fold
+from .text import detect_language, fold, words
 
 #: What an answer says when it has no passage at all (``assistant.scope`` words the others).
 NO_PASSAGES = {
@@ -213,6 +213,8 @@ DEFINITION_BONUS = 0.03
 #: Items of a list (or rows of a table) quoted with the one chosen, at most: "What tools...?"
 #: is answered by the list, not by its first item.
 LIST_ITEMS = 6
+#: A sentence of at most this many words that starts a line is a run-in label.
+RUN_IN_LABEL_WORDS = 4
 #: Added to a list item when the question asks for several things ("which tools", "những gì").
 LIST_BONUS = 0.02
 #: Taken off a sentence about the text itself rather than its subject ("This guide walks
@@ -237,6 +239,7 @@ class Scored(NamedTuple):
     text: str
     vector: np.ndarray
     n: int  # its position among its passage's sentences
+    line: int = 0  # the line of its passage it starts on
 
 
 class ExtractiveAnswerer:
@@ -338,7 +341,9 @@ class ExtractiveAnswerer:
                 named_roles = set(roles_named(text, roles))
                 if named_roles and not named_roles & asked_roles:
                     score -= OTHER_TITLE_PENALTY
-            scored.append(Scored(score, chunk_id, text, vec, int(meta.get("n", 0))))
+            scored.append(
+                Scored(score, chunk_id, text, vec, int(meta.get("n", 0)), int(meta.get("line", 0)))
+            )
         if not scored and repeated:  # all of it said for another part of the question
             return Answer("", [], language=language)
         if not scored:  # passages with no quotable sentence: quote the best passage itself
@@ -377,7 +382,8 @@ class ExtractiveAnswerer:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_text_of_labels(chosen, scored, items)
         numbers: dict[str, int] = {}
-        pieces: list[str] = []
+        # (passage, text, its last sentence, whether it is a lead-in and what it introduces)
+        pieces: list[tuple[str, str, int, bool]] = []
         quoted: dict[str, list[str]] = {}
         listed: set[tuple[str, int]] = set()
         for item in chosen:
@@ -386,28 +392,53 @@ class ExtractiveAnswerer:
             run = _list_run(items.get(item.chunk_id, {}), item.n)
             listed.update((item.chunk_id, n) for n, _ in run)
             text = " ".join(t for _, t in run) if run else item.text
-            n = numbers.setdefault(item.chunk_id, len(numbers) + 1)
-            pieces.append(_cited(without_attribution(text), n))
+            last = run[-1][0] if run else item.n
+            numbers.setdefault(item.chunk_id, len(numbers) + 1)
             quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
+            before, said, end, leads = pieces[-1] if pieces else ("", "", -1, False)
+            if leads and before == item.chunk_id and end == item.n - 1:
+                pieces[-1] = (before, f"{said} {text}", last, True)  # one quote with its lead-in
+            else:
+                pieces.append((item.chunk_id, text, last, text.rstrip().endswith(":")))
+        answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
-        return Answer(" ".join(pieces), sources, language=language)
+        return Answer(answer, sources, language=language)
 
     def _with_text_of_labels(
         self, chosen: list[Scored], scored: list[Scored], items: dict[str, dict[int, str]]
     ) -> list[Scored]:
-        """The chosen sentences, each that only names a term ("KAM (Key Account Manager).",
-        a glossary line's label) followed by the next sentence of its passage: what it says
-        of the term. A list item is quoted whole anyway."""
+        """The chosen sentences, each that says nothing by itself followed by what it
+        introduces in its passage:
+        - a label ("KAM (Key Account Manager).", a glossary line's label, a run-in heading
+          such as "QA Engineer." before what it says of the role): the next sentence;
+        - a lead-in ("Các đầu việc của người account như sau:"): the lines after it, one
+          sentence each, up to ``LIST_ITEMS`` (a list marked as one is quoted whole anyway).
+        """
+        following = {(s.chunk_id, s.n): s for s in scored}
         out: list[Scored] = []
         for item in chosen:
             out.append(item)
-            if item.n in items.get(item.chunk_id, {}) or not self._only_names(item.text):
+            if item.n in items.get(item.chunk_id, {}):
                 continue
-            sequel = next(
-                (s for s in scored if s.chunk_id == item.chunk_id and s.n == item.n + 1), None
-            )
-            if sequel is not None and sequel not in chosen and sequel not in out:
-                out.append(sequel)
+            after = following.get((item.chunk_id, item.n + 1))
+            if after is None:
+                continue
+            sequel: list[Scored] = []
+            before = following.get((item.chunk_id, item.n - 1))
+            starts_line = before is None or before.line < item.line
+            if self._only_names(item.text) or (
+                _is_run_in_label(item.text) and starts_line and after.line == item.line
+            ):
+                sequel = [after]
+            elif item.text.rstrip().endswith(":"):
+                line = item.line
+                while after is not None and after.line > line and len(sequel) < LIST_ITEMS:
+                    sequel.append(after)
+                    if after.n in items.get(after.chunk_id, {}):
+                        break  # a marked list: quoted whole from its first item
+                    line = after.line
+                    after = following.get((after.chunk_id, after.n + 1))
+            out.extend(s for s in sequel if s not in chosen and s not in out)
         return out
 
     def _only_names(self, sentence: str) -> bool:
@@ -471,6 +502,13 @@ def without_attribution(sentence: str) -> str:
     if not text:
         return sentence
     return text[0].upper() + text[1:] if text != sentence else text
+
+
+def _is_run_in_label(sentence: str) -> bool:
+    """Whether ``sentence``, where it starts a line, is a few words that name what the rest
+    of its line is about ("QA Engineer.", "Automation Engineer / SDET." before a paragraph on
+    the role)."""
+    return len(words(sentence)) <= RUN_IN_LABEL_WORDS and not sentence.rstrip().endswith(":")
 
 
 def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:

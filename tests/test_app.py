@@ -178,6 +178,13 @@ def test_markers_stand_before_the_full_stop(bot: Assistant) -> None:
     assert not re.search(r"[.!?] \[\d+\]", reply.answer), reply.answer
 
 
+def test_a_lead_in_is_quoted_with_what_it_introduces(bot: Assistant) -> None:
+    # The article lists the kinds of work on plain lines after "... như sau:".
+    reply = bot.ask("Người làm account có những đầu việc chính nào?")
+    assert not re.search(r"\[\d+\]:", reply.answer), reply.answer  # no lead-in left hanging
+    assert re.search(r"như sau: Ra quyết định", reply.answer), reply.answer
+
+
 def test_a_comparison_of_two_roles_gets_both_sides(bot: Assistant) -> None:
     reply = bot.ask("ae khac am cho nao")
     assert len(reply.sources) >= 2, reply.answer

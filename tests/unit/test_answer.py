@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 from langchain_core.documents import Document
@@ -20,12 +21,13 @@ def _unit(similarity: float, axis: int) -> np.ndarray:
 
 
 def _searcher(
-    sentences: dict[str, list[tuple[str, np.ndarray]]],
+    sentences: Mapping[str, Sequence[tuple[Any, ...]]],
     aliases: Aliases | None = None,
     generic: dict[tuple[str, int], float] | None = None,
 ) -> Searcher:
-    """A searcher whose passages (by id) hold ``sentences`` (text, vector), in English;
-    ``generic``: how generic some of them are in their document (``Searcher.generality``)."""
+    """A searcher whose passages (by id) hold ``sentences`` (text, vector, and the line of
+    the passage it starts on if not the first), in English; ``generic``: how generic some of
+    them are in their document (``Searcher.generality``)."""
 
     class Lexical:
         roles: frozenset[str] = frozenset()
@@ -43,9 +45,9 @@ def _searcher(
         @staticmethod
         def sentences(ids: list[str]) -> list[tuple[str, str, dict[str, object], np.ndarray]]:
             return [
-                (i, text, {"n": n, "language": "en"}, vector)
+                (i, text, {"n": n, "language": "en", "line": line[0] if line else 0}, vector)
                 for i in ids
-                for n, (text, vector) in enumerate(sentences[i])
+                for n, (text, vector, *line) in enumerate(sentences[i])
             ]
 
         @staticmethod
@@ -146,3 +148,46 @@ def test_a_sentence_close_to_all_of_its_document_gives_way_to_a_fact() -> None:
     generic = {("guide", 0): 0.05, ("guide", 1): -0.03}  # the introduction is like the rest
     answer = ExtractiveAnswerer(_searcher(sentences, generic=generic)).answer(query, hits, "en")
     assert answer.answer.startswith("The exam takes three hours"), answer.answer
+
+
+def test_a_lead_in_is_quoted_with_the_lines_it_introduces() -> None:
+    sentences = {  # a list written as plain lines, not marked as one
+        "kinds": [
+            ("The kinds of account work are as follows:", _unit(0.97, 1), 0),
+            ("Deciding: advising the client on strategy.", _unit(0.60, 2), 1),
+            ("Persuading: getting the agency's ideas approved.", _unit(0.60, 3), 2),
+            ("More on each of them below.", _unit(0.60, 4), 2),
+            ("Executing: managing the project.", _unit(0.60, 1), 3),
+        ],
+    }
+    hits = [Hit(Document(page_content="", metadata={"path": "k.md"}, id="kinds"), 1.0)]
+    query = Query("what kinds of work are there?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en").answer
+    # One quote, up to the first line that is not one sentence: the list has ended there.
+    assert answer == (
+        "The kinds of account work are as follows: Deciding: advising the client on strategy. "
+        "Persuading: getting the agency's ideas approved [1]."
+    ), answer
+
+
+def test_a_run_in_label_is_quoted_with_what_its_line_says() -> None:
+    sentences = {
+        "roles": [
+            ("QA Engineer.", _unit(0.97, 1), 0),
+            ("A QA engineer owns the quality of a feature.", _unit(0.60, 2), 0),
+        ],
+        "pay": [  # a short sentence inside a line is not a label
+            ("Testers earn more each year.", _unit(0.50, 3), 0),
+            ("It pays well.", _unit(0.97, 4), 0),
+            ("Bonuses are rare.", _unit(0.60, 1), 0),
+        ],
+    }
+    query = Query("what about a QA engineer?", _unit(1.0, 5), [], [])
+    answerer = ExtractiveAnswerer(_searcher(sentences))
+
+    def answer(passage: str) -> str:
+        hit = Hit(Document(page_content="", metadata={"path": "r.md"}, id=passage), 1.0)
+        return answerer.answer(query, [hit], "en").answer
+
+    assert "owns the quality of a feature" in answer("roles"), answer("roles")
+    assert "Bonuses" not in answer("pay"), answer("pay")
