@@ -28,7 +28,7 @@ from .question import asks_definition, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_named
 from .text import content_words as text_content_words
-from .text import detect_language, fold, words
+from .text import detect_language, fold
 
 #: What an answer says when it has no passage at all (``assistant.scope`` words the others).
 NO_PASSAGES = {
@@ -213,8 +213,6 @@ DEFINITION_BONUS = 0.03
 #: Items of a list (or rows of a table) quoted with the one chosen, at most: "What tools...?"
 #: is answered by the list, not by its first item.
 LIST_ITEMS = 6
-#: A sentence of at most this many words that starts a line is a run-in label.
-RUN_IN_LABEL_WORDS = 4
 #: Added to a list item when the question asks for several things ("which tools", "những gì").
 LIST_BONUS = 0.02
 #: Taken off a sentence about the text itself rather than its subject ("This guide walks
@@ -409,8 +407,8 @@ class ExtractiveAnswerer:
     ) -> list[Scored]:
         """The chosen sentences, each that says nothing by itself followed by what it
         introduces in its passage:
-        - a label ("KAM (Key Account Manager).", a glossary line's label, a run-in heading
-          such as "QA Engineer." before what it says of the role): the next sentence;
+        - a label ("KAM (Key Account Manager).", a glossary line's label): the next
+          sentence;
         - a lead-in ("Các đầu việc của người account như sau:"): the lines after it, one
           sentence each, up to ``LIST_ITEMS`` (a list marked as one is quoted whole anyway).
         """
@@ -424,11 +422,7 @@ class ExtractiveAnswerer:
             if after is None:
                 continue
             sequel: list[Scored] = []
-            before = following.get((item.chunk_id, item.n - 1))
-            starts_line = before is None or before.line < item.line
-            if self._only_names(item.text) or (
-                _is_run_in_label(item.text) and starts_line and after.line == item.line
-            ):
+            if self._only_names(item.text):
                 sequel = [after]
             elif item.text.rstrip().endswith(":"):
                 line = item.line
@@ -502,13 +496,6 @@ def without_attribution(sentence: str) -> str:
     if not text:
         return sentence
     return text[0].upper() + text[1:] if text != sentence else text
-
-
-def _is_run_in_label(sentence: str) -> bool:
-    """Whether ``sentence``, where it starts a line, is a few words that name what the rest
-    of its line is about ("QA Engineer.", "Automation Engineer / SDET." before a paragraph on
-    the role)."""
-    return len(words(sentence)) <= RUN_IN_LABEL_WORDS and not sentence.rstrip().endswith(":")
 
 
 def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:

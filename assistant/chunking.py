@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .text import sentences as split_sentences
+from .text import words
 
 #: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
 SHORT_PARAGRAPH = 100
-#: A sentence shorter than this (characters or four words) is a fragment: it leads the next.
+#: A sentence shorter than this (characters or four words) is a fragment: it leads the next
+#: ("Brief.", "Automation Engineer / SDET." before what it says of the role).
 MIN_SENTENCE_CHARS = 20
 #: What a list item starts with in plain text.
 BULLET = "•"
@@ -251,7 +253,7 @@ def quotable_sentences(text: str) -> list[Quotable]:
             lead = ""
             continue
         sentence = f"{lead} {sentence}".strip()
-        if len(sentence) < MIN_SENTENCE_CHARS or len(sentence.split()) < 4:
+        if len(sentence) < MIN_SENTENCE_CHARS or len(words(sentence)) < 4:
             lead = sentence
             continue
         lead = ""

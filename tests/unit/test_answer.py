@@ -168,26 +168,3 @@ def test_a_lead_in_is_quoted_with_the_lines_it_introduces() -> None:
         "The kinds of account work are as follows: Deciding: advising the client on strategy. "
         "Persuading: getting the agency's ideas approved [1]."
     ), answer
-
-
-def test_a_run_in_label_is_quoted_with_what_its_line_says() -> None:
-    sentences = {
-        "roles": [
-            ("QA Engineer.", _unit(0.97, 1), 0),
-            ("A QA engineer owns the quality of a feature.", _unit(0.60, 2), 0),
-        ],
-        "pay": [  # a short sentence inside a line is not a label
-            ("Testers earn more each year.", _unit(0.50, 3), 0),
-            ("It pays well.", _unit(0.97, 4), 0),
-            ("Bonuses are rare.", _unit(0.60, 1), 0),
-        ],
-    }
-    query = Query("what about a QA engineer?", _unit(1.0, 5), [], [])
-    answerer = ExtractiveAnswerer(_searcher(sentences))
-
-    def answer(passage: str) -> str:
-        hit = Hit(Document(page_content="", metadata={"path": "r.md"}, id=passage), 1.0)
-        return answerer.answer(query, [hit], "en").answer
-
-    assert "owns the quality of a feature" in answer("roles"), answer("roles")
-    assert "Bonuses" not in answer("pay"), answer("pay")

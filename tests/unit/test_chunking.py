@@ -103,3 +103,14 @@ def test_every_sentence_of_a_list_item_belongs_to_it() -> None:
     school = next(q for q in quotes if q.text.startswith("Customer Success School"))
     assert cost.item and cost.line == first.line != school.line
     assert not quotes[-1].item
+
+
+def test_a_run_in_label_is_quoted_with_what_follows_it() -> None:
+    text = (
+        "Automation Engineer / SDET. SDET stands for Software Development Engineer in Test.\n"
+        "QA Lead. A QA lead runs a team of about three to eight testers."
+    )
+    assert [q.text for q in quotable_sentences(text)] == [
+        "Automation Engineer / SDET. SDET stands for Software Development Engineer in Test.",
+        "QA Lead. A QA lead runs a team of about three to eight testers.",
+    ]
