@@ -557,8 +557,10 @@ class Scope:
                 if gram[0] not in focus or gram[-1] not in focus or any(phrase in s for s in seen):
                     continue
                 for word in gram:
-                    if word not in postings:
-                        postings[word] = set(lexical.holding(word))
+                    if word not in postings:  # the word or its plural ("test architects")
+                        postings[word] = {
+                            chunk for form in _plurals(word) for chunk in lexical.holding(form)
+                        }
                 held = [postings[w] for w in gram]
                 chunks = sorted(set.intersection(*held)) if all(held) else []
                 # The passages that hold its words; of those, few may hold the phrase.
@@ -622,7 +624,7 @@ class Scope:
         """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the
         phrase as written when it is named there in passing (``in_passing``) or None when the
         sentence or its heading is about it, or the sentence gives the ``kind`` of fact."""
-        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?:e?s)?(?!\w)")
         found: list[tuple[str, str | None]] = []
         for chunk, sentence, meta, _ in self.searcher.sentences(chunks):
             plain = unicodedata.normalize("NFC", " ".join(sentence.split()))
@@ -722,6 +724,11 @@ class _Pattern:
     def for_text(self, text: str) -> re.Pattern[str]:
         """The pattern for lower-cased ``text``: plain if it has no diacritics, else marked."""
         return self.plain if _typed_plain(text) else self.marked
+
+
+def _plurals(word: str) -> tuple[str, ...]:
+    """``word`` and the plurals English could write it as ("architect", "architects")."""
+    return (word, f"{word}s", f"{word}es")
 
 
 def _typed_plain(text: str) -> bool:

@@ -279,7 +279,8 @@ kind: article
 
 A coordinator works every day with the warehouse keeper and the customs broker, but those
 are other careers. The carrier issues the lading bill (B/L, Bill of Lading), which proves
-who owns the goods.
+who owns the goods. Large forwarders also hire rate analysts, claims handlers and freight
+auditors.
 
 ## Courses
 
@@ -306,6 +307,10 @@ def test_a_list_item_or_table_row_gives_a_fact_only_about_what_it_names(
     keeper_does = bot.ask("What does a warehouse keeper do?")
     assert keeper_does.abstained, keeper_does.answer
     assert "warehouse keeper only in passing" in keeper_does.answer, keeper_does.answer
+    auditor = bot.ask("What does a freight auditor do?")  # named in the plural
+    assert auditor.abstained and "freight auditors only in passing" in auditor.answer, (
+        auditor.answer
+    )
     coordinator = bot.ask("What does a logistics coordinator do?")
     assert not coordinator.abstained, coordinator.answer
     # A term spelled with a slash is learned and asked about like any other.
