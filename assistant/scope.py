@@ -48,7 +48,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -327,27 +327,30 @@ class Scope:
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
-                return self._saying(_NO_TOPIC, language, about=", ".join(unknown))
+                return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
         if question.kind is not None or duties:
             passing = self.in_passing(query.standalone, question.kind)
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
-                return self._saying(_IN_PASSING, language, asked=passing)
+                return self._saying(_IN_PASSING, language, hits, asked=passing)
         named = self.unknown_names(question.text)
         if named:
             log.info("no passage has the names %s: refusing", ", ".join(named))
-            return self._saying(_NO_TOPIC, language, about=", ".join(named))
+            return self._saying(_NO_TOPIC, language, hits, about=", ".join(named))
         missing = sorted(self.topics.unsupported(query.standalone, (h.context for h in hits)))
         if missing:
             log.info("no passage names %s: refusing", ", ".join(missing))
             about = ", ".join(self.topics.label(name, language) for name in missing)
-            return self._saying(_NO_TOPIC, language, about=about)
+            return self._saying(_NO_TOPIC, language, hits, about=about)
         return None
 
-    def _saying(self, texts: dict[str, str], language: str, **fields: str) -> str:
-        """A refusal: one of ``texts`` (by language) filled in, then what it can answer."""
+    def _saying(
+        self, texts: dict[str, str], language: str, near: Sequence[Hit] = (), **fields: str
+    ) -> str:
+        """A refusal: one of ``texts`` (by language) filled in, then what it can answer
+        (``can_answer``)."""
         said = texts.get(language, texts["en"]).format(**fields)
-        return f"{said} {self.can_answer(language)}"
+        return f"{said} {self.can_answer(language, near)}"
 
     def _kind_refusal(self, question: Question, query: Query, hits: list[Hit]) -> str | None:
         """None when a passage gives the kind of fact asked, about what is asked.
@@ -383,7 +386,7 @@ class Scope:
         ]
         holders = self._holders(question, query, hits, where)
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
-        no_kind = self._saying(_NO_KIND, language, kind=name)
+        no_kind = self._saying(_NO_KIND, language, hits, kind=name)
 
         def named_asked(groups: set[int]) -> str:
             """How the refusal names what was asked about, each thing once ("Sales Manager",
@@ -398,7 +401,7 @@ class Scope:
             log.info("no passage gives %s: refusing", kind)
             wanted = named_asked(asked or things)
             if wanted:
-                return self._saying(_NO_KIND_FOR, language, kind=name, asked=wanted)
+                return self._saying(_NO_KIND_FOR, language, hits, kind=name, asked=wanted)
             return no_kind
         about: list[int] = []
         for hit in holders:
@@ -662,18 +665,26 @@ class Scope:
 
     # --- texts ----------------------------------------------------------------------------
     def not_covered(self, language: str) -> str:
-        """The plain refusal, with what the sources do cover."""
+        """The plain refusal, with what the sources do cover (``can_answer``): the question
+        is about nothing they hold, so no passage is near enough to choose what to offer."""
         return self._saying(_NOT_COVERED, language)
 
-    def can_answer(self, language: str) -> str:
-        """What the assistant can answer, named from the corpus's own terms."""
+    def can_answer(self, language: str, near: Sequence[Hit] = ()) -> str:
+        """What the assistant can answer, named from the corpus's own terms: first those the
+        passages ``near`` the question name (a question about testers is offered ISTQB, not
+        the account roles of another article), in the order the corpus has them."""
         try:
             terms = self.searcher.index.lexical.terms
         except Exception:  # no index yet: say it without names
             terms = []
-        names = list(dict.fromkeys(f"{g[1]} ({g[0]})" for g in terms if len(g) > 1))[
-            :NAMED_IN_REFUSAL
-        ]
+        contexts = [fold(h.context) for h in near]
+
+        def named_near(group: list[str]) -> int:
+            pattern = re.compile("|".join(rf"(?<!\w){re.escape(fold(t))}(?!\w)" for t in group))
+            return sum(pattern.search(c) is not None for c in contexts)
+
+        groups = sorted((g for g in terms if len(g) > 1), key=named_near, reverse=True)
+        names = list(dict.fromkeys(f"{g[1]} ({g[0]})" for g in groups))[:NAMED_IN_REFUSAL]
         about = _ABOUT.get(language, _ABOUT["en"]).format(names=", ".join(names)) if names else ""
         return _CAN_ANSWER.get(language, _CAN_ANSWER["en"]).format(about=about)
 

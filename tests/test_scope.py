@@ -330,6 +330,32 @@ def test_a_refusal_names_the_roles_of_whatever_corpus_it_has(
     assert "Media Planner (MP)" in reply.answer and "Account Executive" not in reply.answer
 
 
+TESTER = """---
+title: Software tester career
+language: en
+kind: article
+---
+# Software tester career
+
+A software tester checks that a product works before it ships. Testing and QA (quality
+assurance) are used almost interchangeably. Most testers start as manual testers and later
+take the ISTQB (International Software Testing Qualifications Board) Foundation Level exam.
+Large companies also hire performance testers, security testers and test architects.
+"""
+
+
+def test_a_refusal_offers_first_what_the_passages_near_the_question_name(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "tester.md", TESTER)
+    reply = bot.ask("What does a test architect do?")
+    assert reply.abstained, reply.answer
+    offered = reply.answer[reply.answer.index("such as") :]
+    # The tester article's terms come before the account roles of the seed article.
+    assert offered.index("(ISTQB)") < offered.index("(AE)"), reply.answer
+    assert offered.index("(QA)") < offered.index("(AE)"), reply.answer
+
+
 def test_calibration_is_fitted_from_labelled_questions_and_kept_with_the_index(
     tmp_path: Path,
 ) -> None:
