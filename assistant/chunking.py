@@ -29,8 +29,6 @@ SHORT_PARAGRAPH = 100
 #: A sentence shorter than this (characters or four words) is a fragment: it leads the next
 #: ("Brief.", "Automation Engineer / SDET." before what it says of the role).
 MIN_SENTENCE_CHARS = 20
-#: A sentence longer than this many chunks is cut (inside it); a shorter one is kept whole.
-MAX_SENTENCE_CHUNKS = 3
 #: What a list item starts with in plain text.
 BULLET = "•"
 
@@ -171,14 +169,14 @@ def _cut_between_lines(
     first: int | None = None
     last = 0
     for at, line in lines:
-        if len(line) > chunk_size:  # a line too long on its own: cut between its sentences
+        if len(line) > chunk_size:  # a line too long on its own: the splitter cuts it
             if first is not None:
                 pieces.append((offset + first, block[first:last]))
                 first = None
-            pieces.extend(
-                (offset + at + start, piece)
-                for start, piece in _cut_between_sentences(line, splitter, chunk_size)
-            )
+            for doc in splitter.create_documents([line]):
+                pieces.append(
+                    (offset + at + int(doc.metadata.get("start_index", 0)), doc.page_content)
+                )
             continue
         if first is not None and at + len(line) - first > chunk_size:
             pieces.append((offset + first, block[first:last]))
@@ -187,37 +185,6 @@ def _cut_between_lines(
         last = at + len(line)
     if first is not None:
         pieces.append((offset + first, block[first:last]))
-    return pieces
-
-
-def _cut_between_sentences(
-    line: str, splitter: RecursiveCharacterTextSplitter, chunk_size: int
-) -> list[tuple[int, str]]:
-    """A long line as pieces of whole sentences, each at most ``chunk_size`` long but for a
-    sentence longer than that, kept whole: a passage that starts inside a sentence quotes
-    its end without its start ("..., chủ động nhận những dự án nhỏ" without "Kiến thức chung
-    trong ngành, không có trong bài viết:"). Only a sentence longer than
-    ``MAX_SENTENCE_CHUNKS`` chunks is cut, by ``splitter``."""
-    pieces: list[tuple[int, str]] = []
-    first: int | None = None
-    last = at = 0
-    for sentence in split_sentences(line):
-        at = line.index(sentence, at)
-        end = at + len(sentence)
-        if first is not None and end - first > chunk_size:
-            pieces.append((first, line[first:last]))
-            first = None
-        if len(sentence) > MAX_SENTENCE_CHUNKS * chunk_size:
-            pieces.extend(
-                (at + int(doc.metadata.get("start_index", 0)), doc.page_content)
-                for doc in splitter.create_documents([sentence])
-            )
-        else:
-            first = at if first is None else first
-            last = end
-        at = end
-    if first is not None:
-        pieces.append((first, line[first:last]))
     return pieces
 
 

@@ -114,20 +114,3 @@ def test_a_run_in_label_is_quoted_with_what_follows_it() -> None:
         "Automation Engineer / SDET. SDET stands for Software Development Engineer in Test.",
         "QA Lead. A QA lead runs a team of about three to eight testers.",
     ]
-
-
-def test_a_long_line_is_cut_between_its_sentences_never_inside_one() -> None:
-    advice = (
-        "General knowledge, not from the article: an AE who wants to grow can learn the "
-        "client's business in depth, understand the strategy behind each campaign, practise "
-        "presenting and handling objections, take on the small projects an AE may decide "
-        "alone, and ask senior colleagues for regular feedback."
-    )
-    short = "Most AEs reach AM in two to three years."
-    line = f"{short} {advice} {short} {short}"
-    found = [p.text for p in passages(line, "Moving up", SPLITTER, 200)]
-    assert advice in found[1] and len(advice) > 200  # longer than a chunk, kept whole
-    assert found == [short, advice, f"{short} {short}"]
-    # A sentence longer than a few chunks is cut all the same.
-    endless = "and then " * 200
-    assert len(passages(f"{endless}.", "Endless", SPLITTER, 200)) > 1
