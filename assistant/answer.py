@@ -378,7 +378,7 @@ class ExtractiveAnswerer:
         chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
-        chosen = self._with_text_of_labels(chosen, scored, items)
+        chosen = self._with_what_they_introduce(chosen, scored, items)
         numbers: dict[str, int] = {}
         # (passage, text, its last sentence, whether it is a lead-in and what it introduces)
         pieces: list[tuple[str, str, int, bool]] = []
@@ -402,7 +402,7 @@ class ExtractiveAnswerer:
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
 
-    def _with_text_of_labels(
+    def _with_what_they_introduce(
         self, chosen: list[Scored], scored: list[Scored], items: dict[str, dict[int, str]]
     ) -> list[Scored]:
         """The chosen sentences, each that says nothing by itself followed by what it
