@@ -677,11 +677,12 @@ class Scope:
             terms = self.searcher.index.lexical.terms
         except Exception:  # no index yet: say it without names
             terms = []
-        contexts = [fold(h.context) for h in near]
+        # Each near passage's terms, as the alias table (the learned terms among them) finds them.
+        aliases = self.searcher.aliases
+        near_terms = [{fold(t) for g, _ in aliases.written(h.context) for t in g} for h in near]
 
         def named_near(group: list[str]) -> int:
-            pattern = re.compile("|".join(rf"(?<!\w){re.escape(fold(t))}(?!\w)" for t in group))
-            return sum(pattern.search(c) is not None for c in contexts)
+            return sum(fold(group[0]) in terms for terms in near_terms)
 
         groups = sorted((g for g in terms if len(g) > 1), key=named_near, reverse=True)
         names = list(dict.fromkeys(f"{g[1]} ({g[0]})" for g in groups))[:NAMED_IN_REFUSAL]
