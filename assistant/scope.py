@@ -73,7 +73,7 @@ from .question import (
 )
 from .retrieval import Hit, Query, Searcher
 from .terms import name_words, role_word, roles_named
-from .text import STOPWORDS, content_words, detect_language, fold, words
+from .text import STOPWORDS, content_words, detect_language, fold, term_pattern, words
 
 log = logging.getLogger(__name__)
 
@@ -627,7 +627,7 @@ class Scope:
         """Each sentence of the chunks that holds ``phrase`` (folded): its chunk, and the
         phrase as written when it is named there in passing (``in_passing``) or None when the
         sentence or its heading is about it, or the sentence gives the ``kind`` of fact."""
-        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?:e?s)?(?!\w)")
+        pattern = re.compile(rf"(?<!\w){term_pattern(phrase)}(?!\w)")  # or its plural
         found: list[tuple[str, str | None]] = []
         for chunk, sentence, meta, _ in self.searcher.sentences(chunks):
             plain = unicodedata.normalize("NFC", " ".join(sentence.split()))

@@ -155,7 +155,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _term_pattern(term: str) -> str:
+def term_pattern(term: str) -> str:
     """A term as a pattern on folded text; a written-out English one also in the plural
     ("account managers"), an abbreviation not ("AD" is not "ads")."""
     plural = any(c.islower() for c in term) and len(term) >= 4 and term.isascii()
@@ -186,7 +186,7 @@ class Aliases:
         clean = tuple(tuple(str(t).strip() for t in g if str(t).strip()) for g in groups)
         clean = tuple(g for g in clean if len(g) > 1)
         patterns = tuple(
-            re.compile(r"\b(?:" + "|".join(_term_pattern(t) for t in g) + r")\b") for g in clean
+            re.compile(r"\b(?:" + "|".join(term_pattern(t) for t in g) + r")\b") for g in clean
         )
         wanted = {fold(str(t)) for t in titles or []}
         named = {i for i, g in enumerate(clean) if wanted & {fold(t) for t in g}}
