@@ -397,7 +397,7 @@ class ExtractiveAnswerer:
             if leads and before == item.chunk_id and end == item.n - 1:
                 pieces[-1] = (before, f"{said} {text}", last, True)  # one quote with its lead-in
             else:
-                pieces.append((item.chunk_id, text, last, text.rstrip().endswith(":")))
+                pieces.append((item.chunk_id, text, last, _leads_in(text)))
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
@@ -424,7 +424,7 @@ class ExtractiveAnswerer:
             sequel: list[Scored] = []
             if self._only_names(item.text):
                 sequel = [after]
-            elif item.text.rstrip().endswith(":"):
+            elif _leads_in(item.text):
                 line = item.line
                 while after is not None and after.line > line and len(sequel) < LIST_ITEMS:
                     sequel.append(after)
@@ -496,6 +496,11 @@ def without_attribution(sentence: str) -> str:
     if not text:
         return sentence
     return text[0].upper() + text[1:] if text != sentence else text
+
+
+def _leads_in(sentence: str) -> bool:
+    """Whether ``sentence`` introduces what follows it ("... như sau:", "The steps are:")."""
+    return sentence.rstrip().endswith(":")
 
 
 def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
