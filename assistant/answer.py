@@ -264,9 +264,12 @@ class ExtractiveAnswerer:
         language: str | None = None,
         kind: str | None = None,
         said: Collection[str] = (),
+        sides: Sequence[Callable[[str], bool]] = (),
     ) -> Answer:
         """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked;
-        ``said``: sentences an answer to another part of the question quotes already."""
+        ``said``: sentences an answer to another part of the question quotes already;
+        ``sides``: for a comparison, whether a sentence names each thing compared; then only
+        where a passage sets them side by side is quoted (``side_by_side``)."""
         language = language or detect_language(query.text)
         if not hits:
             return Answer(
@@ -342,7 +345,9 @@ class ExtractiveAnswerer:
             scored.append(
                 Scored(score, chunk_id, text, vec, int(meta.get("n", 0)), int(meta.get("line", 0)))
             )
-        if not scored and repeated:  # all of it said for another part of the question
+        scored.sort(key=lambda s: s.score, reverse=True)
+        chosen = side_by_side(scored, sides) if sides else self._best(scored, hits)
+        if not chosen and (repeated or sides):  # all of it said elsewhere, or nothing to add
             return Answer("", [], language=language)
         if not scored:  # passages with no quotable sentence: quote the best passage itself
             best = hits[0]
@@ -351,29 +356,6 @@ class ExtractiveAnswerer:
                 [Source.from_hit(best)],
                 language=language,
             )
-        scored.sort(key=lambda s: s.score, reverse=True)
-        chosen: list[Scored] = []
-        for item in scored:
-            if len(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
-                break
-            # Skip a sentence that says what a chosen one says (often its translation).
-            if any(
-                float(item.vector @ c.vector) > REDUNDANT or item.text == c.text for c in chosen
-            ):
-                continue
-            chosen.append(item)
-        # The passage retrieval ranks first (on the whole passage, its words and its subject)
-        # is quoted too, when its best sentence is not far behind: sentences scored alone
-        # can all come from a list that names the question's words.
-        top = str(hits[0].document.id)
-        if chosen and all(c.chunk_id != top for c in chosen):
-            lead = next((x for x in scored if x.chunk_id == top), None)
-            if (
-                lead is not None
-                and lead.score >= scored[0].score - 2 * self.margin
-                and not any(float(lead.vector @ c.vector) > REDUNDANT for c in chosen)
-            ):
-                chosen = [*chosen[: self.max_sentences - 1], lead]
         by_id = {str(h.document.id): h for h in hits}
         chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
         if kind:
@@ -401,6 +383,32 @@ class ExtractiveAnswerer:
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
+
+    def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
+        """The best sentences (``scored`` best first) within the margin of the best one."""
+        chosen: list[Scored] = []
+        for item in scored:
+            if len(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
+                break
+            # Skip a sentence that says what a chosen one says (often its translation).
+            if any(
+                float(item.vector @ c.vector) > REDUNDANT or item.text == c.text for c in chosen
+            ):
+                continue
+            chosen.append(item)
+        # The passage retrieval ranks first (on the whole passage, its words and its subject)
+        # is quoted too, when its best sentence is not far behind: sentences scored alone
+        # can all come from a list that names the question's words.
+        top = str(hits[0].document.id)
+        if chosen and all(c.chunk_id != top for c in chosen):
+            lead = next((x for x in scored if x.chunk_id == top), None)
+            if (
+                lead is not None
+                and lead.score >= scored[0].score - 2 * self.margin
+                and not any(float(lead.vector @ c.vector) > REDUNDANT for c in chosen)
+            ):
+                chosen = [*chosen[: self.max_sentences - 1], lead]
+        return chosen
 
     def _with_what_they_introduce(
         self, chosen: list[Scored], scored: list[Scored], items: dict[str, dict[int, str]]
@@ -496,6 +504,30 @@ def without_attribution(sentence: str) -> str:
     if not text:
         return sentence
     return text[0].upper() + text[1:] if text != sentence else text
+
+
+def side_by_side(scored: list[Scored], sides: Sequence[Callable[[str], bool]]) -> list[Scored]:
+    """Where a passage sets the things compared side by side, best first in ``scored``: a
+    sentence that names each of them ("AE chủ yếu thực thi, còn AD chủ yếu ra quyết định"),
+    or one that names some and the next or the one before that names the rest ("SEO
+    Executive chủ yếu làm theo kế hoạch có sẵn. SEO Specialist thì tự xây dựng chiến
+    lược..."), in the passage's order; none if no passage does."""
+    named = {
+        (s.chunk_id, s.n): {i for i, names in enumerate(sides) if names(s.text)} for s in scored
+    }
+    at = {(s.chunk_id, s.n): s for s in scored}
+    every = set(range(len(sides)))
+    for item in scored:
+        own = named[(item.chunk_id, item.n)]
+        if own == every:
+            return [item]
+        if not own:
+            continue
+        for n in (item.n + 1, item.n - 1):
+            other = at.get((item.chunk_id, n))
+            if other is not None and own | named[(item.chunk_id, n)] == every:
+                return sorted([item, other], key=lambda s: s.n)
+    return []
 
 
 def _leads_in(sentence: str) -> bool:

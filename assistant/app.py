@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManager, Callbacks
@@ -25,7 +25,14 @@ from .config import Settings
 from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
-from .question import Question, asks_definition, focus_words, sides, with_subject
+from .question import (
+    Question,
+    asks_definition,
+    focus_words,
+    is_comparison,
+    sides,
+    with_subject,
+)
 from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
@@ -161,30 +168,48 @@ class Assistant:
 
         A question that joins several ("What does an AE do, and how long until AM?") is
         answered part by part, each from its own search, and the parts' answers are joined;
-        so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?").
+        so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?"),
+        after the place where a passage sets the two side by side (``answer.side_by_side``).
         """
         text, notice = self._clean(question)
         turns = _user_turns(history)
         read = Question.read(text, turns)
         parts = with_subject(read.parts, self._names_own) if len(read.parts) > 1 else read.parts
+        compared: list[Callable[[str], bool]] = []
         if len(parts) == 1:  # two roles compared, or terms to define: each searched for alone
             named = self.searcher.aliases.mentions(text, titles_only=not asks_definition(text))
             parts = sides(text, named)
-        if len(parts) > 1:
-            answers: list[Answer] = []
-            for part in parts:
-                said = {q for a in answers for s in a.sources for q in s.quotes}
-                answers.append(
-                    self._answer(Question.read(part, turns), said=said, callbacks=callbacks)
-                )
-            answer = combine(answers, read.language)
-        else:
-            query, hits, refusal = self._search(read, callbacks)
+            compared = self._compared(text, named)
+        found = None
+        if len(parts) == 1:
+            found = self._search(read, callbacks)
+            query, hits, refusal = found
             if refusal is None and self.generator is not None:
                 return self.generator.stream(
                     self._request(query, hits, read.language, notice, turns, callbacks)
                 )
-            answer = self._answer(read, (query, hits, refusal))
+        answers: list[Answer] = []
+        if compared:
+            # Where a source sets the two side by side comes first ("AE chủ yếu thực thi, còn
+            # AD chủ yếu ra quyết định"); the rest adds what it does not say.
+            query, hits, refusal = found or self._search(read, callbacks)
+            if refusal is None:
+                answers.append(
+                    ExtractiveAnswerer(self.searcher).answer(
+                        query, hits, read.language, kind=read.kind, sides=compared
+                    )
+                )
+        for part in parts:
+            said = {q for a in answers for s in a.sources for q in s.quotes}
+            answers.append(
+                self._answer(
+                    Question.read(part, turns) if len(parts) > 1 else read,
+                    None if len(parts) > 1 else found,
+                    said=said,
+                    callbacks=callbacks,
+                )
+            )
+        answer = answers[0] if len(answers) == 1 else combine(answers, read.language)
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 
@@ -275,6 +300,29 @@ class Assistant:
         return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
             query, hits, question.language, kind=question.kind, said=said
         )
+
+    def _compared(self, text: str, titles: list[tuple[int, int]]) -> list[Callable[[str], bool]]:
+        """For a comparison of two things the corpus names (two titles, else two roles), a
+        test per side of whether a sentence names it; none for any other question."""
+        if not is_comparison(text):
+            return []
+        aliases = self.searcher.aliases
+        groups = [aliases.entities(text[start:end]) for start, end in titles]
+        if len(groups) == 2 and groups[0] != groups[1]:
+
+            def titled(group: set[int]) -> Callable[[str], bool]:
+                return lambda sentence: bool(aliases.entities(sentence) & group)
+
+            return [titled(g) for g in groups]
+        roles = self.searcher.index.lexical.roles
+        named = list(dict.fromkeys(roles_named(text, roles)))
+        if len(named) == 2:
+
+            def roled(role: str) -> Callable[[str], bool]:
+                return lambda sentence: role in roles_named(sentence, roles)
+
+            return [roled(r) for r in named]
+        return []
 
     def covers(self, query: Query, hits: list[Hit]) -> bool:
         """Whether the sources cover the question (else the assistant abstains)."""

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import SOURCE_FIELDS
+from support import SOURCE_FIELDS, with_article
 
 from assistant import Answer, Assistant, QuestionError, Settings, Source
 from assistant.embeddings import E5Embeddings
@@ -190,6 +190,51 @@ def test_a_comparison_of_two_roles_gets_both_sides(bot: Assistant) -> None:
     assert len(reply.sources) >= 2, reply.answer
     assert re.search(r"\bAE\b|account executive", reply.answer, re.I), reply.answer
     assert re.search(r"\bAM\b|account manager", reply.answer, re.I), reply.answer
+
+
+def test_a_comparison_begins_where_a_source_sets_both_sides_side_by_side(
+    bot: Assistant,
+) -> None:
+    reply = bot.ask("AD va AE khac nhau the nao")
+    first = reply.answer[: reply.answer.index("]") + 1]
+    # "AE chủ yếu thực thi ..., còn AD chủ yếu ra quyết định ...": one sentence, both sides.
+    assert re.search(r"\bAE\b", first) and re.search(r"\bAD\b", first), reply.answer
+
+
+EVENT_ARTICLE = """---
+title: Event careers
+language: en
+kind: article
+---
+# Working in events
+
+Events agencies plan launches, conferences and festivals for brands.
+
+## From event executive to event manager
+
+Most people start as an event executive after a year or two of internships. An event executive
+runs the checklist on the day: booking the venue, briefing the crew and keeping the run sheet.
+An event manager sets the budget, chooses the suppliers and answers to the client for the whole
+event.
+An event manager usually has five or more years of experience.
+
+## Pay
+
+An event executive in Ho Chi Minh City earns about 8-12 million dong a month.
+"""
+
+
+def test_two_roles_compared_are_answered_with_what_each_does(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # Roles the article names without abbreviations, asked in Vietnamese without diacritics.
+    bot = with_article(tmp_path, e5, "events.md", EVENT_ARTICLE)
+    reply = bot.ask("event executive khac event manager cho nao")
+    assert reply.answer.startswith(
+        "An event executive runs the checklist on the day: booking the venue, briefing the crew "
+        "and keeping the run sheet [1]. An event manager sets the budget, chooses the suppliers "
+        "and answers to the client for the whole event [1]."
+    ), reply.answer
 
 
 QA_ARTICLE = """---

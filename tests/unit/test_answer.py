@@ -168,3 +168,39 @@ def test_a_lead_in_is_quoted_with_the_lines_it_introduces() -> None:
         "The kinds of account work are as follows: Deciding: advising the client on strategy. "
         "Persuading: getting the agency's ideas approved [1]."
     ), answer
+
+
+def test_a_comparison_is_answered_where_a_passage_sets_both_sides_side_by_side() -> None:
+    sentences = {
+        "intro": [  # the closest sentence names one side only, with nothing about the other
+            ("The writer role is where most people start.", _unit(0.95, 1)),
+            ("Agencies hire many of them.", _unit(0.60, 2)),
+        ],
+        "roles": [
+            ("Agencies also hire designers.", _unit(0.70, 3)),
+            ("The writer drafts the copy from a brief.", _unit(0.85, 4)),
+            ("The editor checks it and decides what is published.", _unit(0.80, 1)),
+        ],
+    }
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("intro", "roles")
+    ]
+    query = Query("writer vs editor?", _unit(1.0, 5), [], [])
+    answerer = ExtractiveAnswerer(_searcher(sentences))
+    sides = [lambda s: "writer" in s, lambda s: "editor" in s]
+    answer = answerer.answer(query, hits, "en", sides=sides)
+    # The two sentences in a row that name one side each, in the passage's order.
+    assert answer.answer == (
+        "The writer drafts the copy from a brief [1]. "
+        "The editor checks it and decides what is published [1]."
+    ), answer.answer
+    assert [s.path for s in answer.sources] == ["roles.md"]
+    # One sentence that names both comes alone; a passage that names one side only, nothing.
+    sentences["intro"].append(("A writer writes and an editor edits.", _unit(0.50, 3)))
+    answer = answerer.answer(query, hits, "en", sides=sides)
+    assert answer.answer.startswith("The writer drafts"), answer.answer  # better scored
+    both = answerer.answer(query, hits[:1], "en", sides=sides)
+    assert both.answer == "A writer writes and an editor edits [1].", both.answer
+    del sentences["intro"][-1]
+    assert answerer.answer(query, hits[:1], "en", sides=sides).answer == ""
