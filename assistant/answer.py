@@ -24,11 +24,11 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from .question import asks_definition, asks_for_a_list, fact_kinds
+from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_named
+from .text import Aliases, detect_language, fold
 from .text import content_words as text_content_words
-from .text import detect_language, fold
 
 #: What an answer says when it has no passage at all (``assistant.scope`` words the others).
 NO_PASSAGES = {
@@ -279,8 +279,14 @@ class ExtractiveAnswerer:
         aliases = self.searcher.aliases
         question = query.standalone
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
-        # Rare words weigh more: "SEO" tells an SEO salary row from a sales one, "executive"
-        # does not.
+        if not asks_duties(question) and not asks_definition(question):
+            # Every sentence about a role names it: what it is asked about the role is what
+            # tells them apart ("what langs do automation engineers code in": "code"). What
+            # a role is or does is asked by its name alone.
+            about = subject_words(question, aliases, self.searcher.index.lexical.roles)
+            asked = {w for w in asked if w not in about} or asked
+        # Rare words weigh more: "QBR" tells the sentence about a CSM interview from the
+        # others, "ask" does not.
         rarity = self.searcher.index.lexical.rarity
         weights = {w: rarity(w) for w in asked}
         total = sum(weights.values()) or 1.0
@@ -504,6 +510,14 @@ def without_attribution(sentence: str) -> str:
     if not text:
         return sentence
     return text[0].upper() + text[1:] if text != sentence else text
+
+
+def subject_words(question: str, aliases: Aliases, roles: frozenset[str]) -> set[str]:
+    """The folded words of the roles and terms ``question`` names (all their spellings in the
+    alias table): whom it asks about, not what."""
+    named = {t for g in aliases.entities(question) for t in aliases.groups[g]}
+    named.update(roles_named(question, roles))
+    return {w for term in named for w in fold(term).split()}
 
 
 def side_by_side(scored: list[Scored], sides: Sequence[Callable[[str], bool]]) -> list[Scored]:

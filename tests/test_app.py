@@ -218,6 +218,11 @@ An event manager sets the budget, chooses the suppliers and answers to the clien
 event.
 An event manager usually has five or more years of experience.
 
+## Getting hired
+
+An event executive is hired for stamina and calm under pressure. Interviewers often ask you to
+plan a small product launch on paper, with a budget and a run sheet.
+
 ## Pay
 
 An event executive in Ho Chi Minh City earns about 8-12 million dong a month.
@@ -235,6 +240,15 @@ def test_two_roles_compared_are_answered_with_what_each_does(
         "and keeping the run sheet [1]. An event manager sets the budget, chooses the suppliers "
         "and answers to the client for the whole event [1]."
     ), reply.answer
+
+
+def test_what_a_question_asks_of_a_role_picks_the_sentence_not_the_role_name(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "events.md", EVENT_ARTICLE)
+    # Every sentence of the article names the role; only one is about the interview.
+    reply = bot.ask("event executive interview questions?")
+    assert "plan a small product launch on paper" in reply.answer, reply.answer
 
 
 QA_ARTICLE = """---

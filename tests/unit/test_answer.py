@@ -204,3 +204,21 @@ def test_a_comparison_is_answered_where_a_passage_sets_both_sides_side_by_side()
     assert both.answer == "A writer writes and an editor edits [1].", both.answer
     del sentences["intro"][-1]
     assert answerer.answer(query, hits[:1], "en", sides=sides).answer == ""
+
+
+def test_what_is_asked_of_a_role_outweighs_its_name() -> None:
+    sentences = {
+        "role": [
+            ("An Account Executive (AE) works at an agency.", _unit(0.93, 1)),
+            ("They code in Python.", _unit(0.92, 2)),
+        ],
+    }
+    aliases = Aliases.from_groups([["AE", "Account Executive"]], ["AE"])
+    hits = [Hit(Document(page_content="", metadata={"path": "r.md"}, id="role"), 1.0)]
+    answerer = ExtractiveAnswerer(_searcher(sentences, aliases), max_sentences=1)
+    # Every sentence about the role names it; "code" is what this question asks of it.
+    query = Query("what languages does an account executive code in", _unit(1.0, 5), [], [])
+    assert answerer.answer(query, hits, "en").answer == "They code in Python [1]."
+    # What the role does is asked by its name alone.
+    query = Query("what does an account executive do", _unit(1.0, 5), [], [])
+    assert answerer.answer(query, hits, "en").answer.startswith("An Account Executive")
