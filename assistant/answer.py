@@ -278,28 +278,28 @@ class ExtractiveAnswerer:
         rank = {str(h.document.id): r for r, h in enumerate(hits)}
         aliases = self.searcher.aliases
         question = query.standalone
+        # The roles the question is about; a sentence about only other roles is off.
+        named = aliases.entities(question)
+        titles = named & aliases.titles
+        roles = self.searcher.index.lexical.roles
+        asked_roles = set(roles_named(question, roles))
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
         if not asks_duties(question) and not asks_definition(question):
             # Every sentence about a role names it: what it is asked about the role is what
             # tells them apart ("what langs do automation engineers code in": "code"). What
             # a role is or does is asked by its name alone.
-            about = subject_words(question, aliases, self.searcher.index.lexical.roles)
+            about = subject_words(aliases, named, asked_roles)
             asked = {w for w in asked if w not in about} or asked
         # Rare words weigh more: "QBR" tells the sentence about a CSM interview from the
         # others, "ask" does not.
         rarity = self.searcher.index.lexical.rarity
         weights = {w: rarity(w) for w in asked}
         total = sum(weights.values()) or 1.0
-        # The roles the question is about; a sentence about only other roles is off.
-        named = aliases.entities(question)
-        titles = named & aliases.titles
         # A passage that names none of the terms it names is about something else ("ISTQB co
         # can thiet ko" is not answered by another career's list of skills).
         off_topic = {
             str(h.document.id) for h in hits if named and not aliases.entities(h.context) & named
         }
-        roles = self.searcher.index.lexical.roles
-        asked_roles = set(roles_named(question, roles))
         defined = (
             [t for g in titles for t in aliases.groups[g]] if asks_definition(question) else []
         )
@@ -512,12 +512,11 @@ def without_attribution(sentence: str) -> str:
     return text[0].upper() + text[1:] if text != sentence else text
 
 
-def subject_words(question: str, aliases: Aliases, roles: frozenset[str]) -> set[str]:
-    """The folded words of the roles and terms ``question`` names (all their spellings in the
-    alias table): whom it asks about, not what."""
-    named = {t for g in aliases.entities(question) for t in aliases.groups[g]}
-    named.update(roles_named(question, roles))
-    return {w for term in named for w in fold(term).split()}
+def subject_words(aliases: Aliases, groups: set[int], roles: set[str]) -> set[str]:
+    """The folded words of the alias ``groups`` (all their spellings) and the ``roles`` a
+    question names: whom it asks about, not what."""
+    terms = [t for g in groups for t in aliases.groups[g]] + sorted(roles)
+    return {w for term in terms for w in fold(term).split()}
 
 
 def side_by_side(scored: list[Scored], sides: Sequence[Callable[[str], bool]]) -> list[Scored]:
