@@ -225,3 +225,64 @@ def test_an_introduction_that_names_every_topic_is_not_the_answer(
         for r in version.sentences_of([c.id for c in version.vectors_of(path)])
     }
     assert texts[max(generic, key=generic.__getitem__)].startswith("Dental hygiene is a career")
+
+
+# A role the article defines with its abbreviation and its English name, as many do.
+PHARMACIST = "\n".join(
+    [
+        "---",
+        "title: Dược sĩ nhà thuốc là gì? Công việc, kỹ năng và thu nhập",
+        "language: vi",
+        "kind: article",
+        "---",
+        "# Dược sĩ nhà thuốc là gì?",
+        "",
+        "Dược sĩ nhà thuốc (DSNT, pharmacist) là người đứng quầy tại nhà thuốc hoặc quầy thuốc "
+        "bệnh viện, trực tiếp tư vấn và bán thuốc theo đơn, hướng dẫn khách cách dùng thuốc và "
+        "quản lý kho thuốc của nhà thuốc.",
+        "",
+        "## Một ngày làm việc",
+        "",
+        "Buổi sáng, dược sĩ nhà thuốc kiểm tra hạn dùng của thuốc trên kệ và nhận hàng từ nhà "
+        "phân phối. Ca làm thường kéo dài 8 tiếng, nhiều nhà thuốc mở cửa đến 22h nên có ca tối "
+        "và làm cả cuối tuần.",
+        "",
+        "## Kỹ năng cần có",
+        "",
+        "- Kiến thức dược lý vững: nhớ tương tác thuốc và liều dùng cho trẻ em, người già.",
+        "- Kỹ năng giao tiếp: hỏi đúng triệu chứng trong vài phút và giải thích cách dùng thuốc "
+        "dễ hiểu.",
+        "- Cẩn thận: đọc sai một chữ trên đơn thuốc có thể gây hậu quả nghiêm trọng.",
+        "",
+        "## Nhược điểm",
+        "",
+        "- Đứng cả ngày, làm ca tối và ngày lễ.",
+        "- Áp lực doanh số ở các chuỗi nhà thuốc lớn.",
+        "- Thu nhập tăng chậm nếu không lên quản lý.",
+        "",
+        "## Thu nhập",
+        "",
+        "Dược sĩ mới ra trường làm ở chuỗi nhà thuốc nhận khoảng 7-10 triệu đồng mỗi tháng; dược "
+        "sĩ phụ trách chuyên môn nhận 12-18 triệu đồng.",
+        "",
+    ]
+)
+
+
+def test_the_passage_defining_a_role_does_not_answer_what_else_is_asked_of_it(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # The definition names the role in all its spellings, so it is the passage nearest every
+    # question that names the role; what the question asks of the role is elsewhere.
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
+    for question, fact in [
+        ("dược sĩ nhà thuốc cần kỹ năng gì", "Kiến thức dược lý"),
+        ("duoc si nha thuoc lam ca may h", "Ca làm thường kéo dài 8 tiếng"),
+        ("pharmacist salary?", "7-10 triệu đồng"),
+    ]:
+        top = bot.search(question, k=3)
+        assert fact in top[0].text, (question, [s.text[:50] for s in top])
+    # Asked what the role is or what it does, the definition is the answer.
+    for question in ["dsnt là gì", "What does a pharmacist do?"]:
+        first = bot.search(question, k=1)[0]
+        assert first.text.startswith("Dược sĩ nhà thuốc (DSNT, pharmacist) là"), first.text

@@ -7,10 +7,11 @@ from typing import cast
 
 import numpy as np
 import pytest
+from langchain_core.documents import Document
 
 from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
-from assistant.retrieval import Generality, Hit, LanguageAxis, Query, Searcher
+from assistant.retrieval import SUBJECT_WEIGHT, Generality, Hit, LanguageAxis, Query, Searcher
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
 
@@ -301,3 +302,41 @@ def test_a_query_searched_again_for_more_passages_is_ranked_once(
     Indexer(config, model, store).run()
     searcher.refresh()
     assert searcher.search(query, k=4) and len(calls) == 3
+
+
+def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands_out_by(
+    make_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
+    subject = np.array([1.0, 0.0], dtype=np.float32)
+    monkeypatch.setattr(searcher, "_subject_vector", lambda _: subject)
+
+    def hits(path: str, about: list[float]) -> list[Hit]:
+        # A passage's similarity to the subject alone is its first coordinate.
+        return [
+            Hit(
+                Document(page_content=f"{path} {i}", metadata={"path": path}, id=f"{path}{i}"),
+                1.0,
+                vector=np.array([a, 1.0 - a], dtype=np.float32),
+            )
+            for i, a in enumerate(about)
+        ]
+
+    def scores(question: str, top: list[Hit], roles: set[str]) -> list[float]:
+        for hit in top:
+            hit.score = 1.0
+        searcher._less_about_the_subject(top, searcher.prepare(question), set(), roles)
+        return [round(h.score, 4) for h in top]
+
+    # Of a document's passages, the one that stands out (0.9 against a median of 0.8) loses
+    # SUBJECT_WEIGHT times 0.1; the others lose nothing. Two passages of another document are
+    # too few for one of them to stand out.
+    top = hits("a.md", [0.9, 0.8, 0.8, 0.7]) + hits("b.md", [0.9, 0.5])
+    first, *others = scores("what tools does a QA lead use?", top, {"qa lead"})
+    assert first == round(1.0 - SUBJECT_WEIGHT * 0.1, 4) < 1.0
+    assert others == [1.0] * 5
+    # Asked what the subject is, what it does or how it compares, or without a subject:
+    # the passage about it is the answer.
+    for question in ["what is a QA lead?", "what does a QA lead do?", "QA lead vs QA engineer"]:
+        assert scores(question, top, {"qa lead"}) == [1.0] * 6, question
+    assert scores("what tools are used?", top, set()) == [1.0] * 6
