@@ -363,7 +363,7 @@ class ExtractiveAnswerer:
                 language=language,
             )
         by_id = {str(h.document.id): h for h in hits}
-        chosen = chosen[:1] + _reading_order(chosen[1:], by_id)
+        chosen = _in_runs(chosen[:1] + _reading_order(chosen[1:], by_id))
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
@@ -391,16 +391,21 @@ class ExtractiveAnswerer:
         return Answer(answer, sources, language=language)
 
     def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
-        """The best sentences (``scored`` best first) within the margin of the best one."""
+        """The best sentences (``scored`` best first) within the margin of the best one, from
+        at most ``max_sentences`` places: two sentences in a row of one passage are one place,
+        the second often going on with the first ("The AE is the entry level of account
+        management. It is the most basic position ...")."""
         chosen: list[Scored] = []
         for item in scored:
-            if len(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
+            if _places(chosen) == self.max_sentences or item.score < scored[0].score - self.margin:
                 break
             # Skip a sentence that says what a chosen one says (often its translation).
             if any(
                 float(item.vector @ c.vector) > REDUNDANT or item.text == c.text for c in chosen
             ):
                 continue
+            if _places([*chosen, item]) > self.max_sentences:
+                continue  # only one next to a chosen sentence fits
             chosen.append(item)
         # The passage retrieval ranks first (on the whole passage, its words and its subject)
         # is quoted too, when its best sentence is not far behind: sentences scored alone
@@ -610,6 +615,29 @@ def combine(answers: list[Answer], language: str) -> Answer:
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _places(chosen: list[Scored]) -> int:
+    """How many places of the sources ``chosen`` quotes: runs of sentences in a row of one
+    passage."""
+    at = {(c.chunk_id, c.n) for c in chosen}
+    return sum((chunk_id, n - 1) not in at for chunk_id, n in at)
+
+
+def _in_runs(chosen: list[Scored]) -> list[Scored]:
+    """``chosen`` with each sentence that goes on from another chosen one (the next in its
+    passage) right after it; the first stays first."""
+    at = {(c.chunk_id, c.n): c for c in chosen}
+    out: list[Scored] = []
+    for i, item in enumerate(chosen):
+        if i and (item.chunk_id, item.n - 1) in at:
+            continue  # placed after the sentence it goes on from
+        out.append(item)
+        n = item.n + 1
+        while (item.chunk_id, n) in at and at[(item.chunk_id, n)] is not chosen[0]:
+            out.append(at[(item.chunk_id, n)])
+            n += 1
+    return out
 
 
 def _reading_order(chosen: list[Scored], by_id: dict[str, Hit]) -> list[Scored]:

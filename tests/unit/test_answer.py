@@ -222,3 +222,25 @@ def test_what_is_asked_of_a_role_outweighs_its_name() -> None:
     # What the role does is asked by its name alone.
     query = Query("what does an account executive do", _unit(1.0, 5), [], [])
     assert answerer.answer(query, hits, "en").answer.startswith("An Account Executive")
+
+
+def test_two_sentences_in_a_row_of_a_passage_are_quoted_as_one_place() -> None:
+    sentences = {
+        "intro": [
+            ("The writer is the first step of the ladder.", _unit(0.95, 1)),
+            ("It is where most careers begin.", _unit(0.93, 2)),
+        ],
+        "other": [("Writers present their ideas to clients.", _unit(0.94, 3))],
+        "work": [("The writer drafts the copy from a brief.", _unit(0.93, 4))],
+    }
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("intro", "other", "work")
+    ]
+    query = Query("and then?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences), max_sentences=3).answer(query, hits, "en")
+    # Four sentences from three places; the one that goes on from the first comes after it.
+    assert answer.answer == (
+        "The writer is the first step of the ladder [1]. It is where most careers begin [1]. "
+        "Writers present their ideas to clients [2]. The writer drafts the copy from a brief [3]."
+    ), answer.answer
