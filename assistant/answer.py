@@ -26,7 +26,7 @@ from langchain_core.callbacks import Callbacks
 
 from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
-from .terms import roles_named
+from .terms import roles_named, subject_names
 from .text import Aliases, detect_language, fold
 from .text import content_words as text_content_words
 
@@ -519,9 +519,8 @@ def without_attribution(sentence: str) -> str:
 
 def subject_words(aliases: Aliases, groups: set[int], roles: set[str]) -> set[str]:
     """The folded words of the alias ``groups`` (all their spellings) and the ``roles`` a
-    question names: whom it asks about, not what."""
-    terms = [t for g in groups for t in aliases.groups[g]] + sorted(roles)
-    return {w for term in terms for w in fold(term).split()}
+    question names (``subject_names``): whom it asks about, not what."""
+    return {w for name in subject_names(aliases, groups, roles) for w in fold(name).split()}
 
 
 def side_by_side(scored: list[Scored], sides: Sequence[Callable[[str], bool]]) -> list[Scored]:

@@ -40,7 +40,7 @@ from .question import (
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
-from .terms import roles_named, with_terms
+from .terms import roles_named, subject_names, with_terms
 from .text import (
     Aliases,
     content_words,
@@ -611,8 +611,7 @@ class Searcher:
             asks_definition(asked) or duties_asked(asked) or is_comparison(asked)
         ):
             return
-        terms = [t for group in sorted(titles) for t in self.aliases.groups[group]]
-        subject = self._subject_vector(", ".join(dict.fromkeys([*terms, *sorted(roles)])))
+        subject = self._subject_vector(", ".join(subject_names(self.aliases, titles, roles)))
         about: dict[str, list[tuple[Hit, float]]] = {}
         for hit in top:
             if hit.vector is not None:

@@ -278,6 +278,13 @@ def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     ]
 
 
+def subject_names(aliases: Aliases, groups: Iterable[int], roles: Iterable[str]) -> list[str]:
+    """The names a question calls its subject by: every spelling of the alias ``groups`` it
+    names, then the corpus ``roles`` it names, each once."""
+    terms = [t for g in sorted(groups) for t in aliases.groups[g]]
+    return list(dict.fromkeys([*terms, *sorted(roles)]))
+
+
 def _qualifies(word: str) -> bool:
     """Whether ``word`` can make a role of the head word after it: "media" planner, not "a"
     PM or "but" PM."""
