@@ -602,18 +602,22 @@ def combine(answers: list[Answer], language: str) -> Answer:
             numbers[str(n)] = str(same + 1)
         if not answer.answer:
             continue
-        texts.append(
-            _MARKER.sub(
-                lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
-                answer.answer,
-            )
+        text = _MARKER.sub(
+            lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
+            answer.answer,
         )
+        if answer.abstained:  # two refusals say once what they share ("I can answer ...")
+            said = {s for t in texts for s in _SENTENCE_END.split(t)}
+            text = " ".join(s for s in _SENTENCE_END.split(text) if s not in said)
+        if text:
+            texts.append(text)
     return Answer(
         " ".join(texts), sources, abstained=all(a.abstained for a in answers), language=language
     )
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _places(chosen: list[Scored]) -> int:

@@ -175,6 +175,7 @@ class Assistant:
         turns = _user_turns(history)
         read = Question.read(text, turns)
         parts = with_subject(read.parts, self._names_own) if len(read.parts) > 1 else read.parts
+        leaning = {i for i, part in enumerate(parts) if part != read.parts[i]}
         compared: list[Callable[[str], bool]] = []
         if len(parts) == 1:  # two roles compared, or terms to define: each searched for alone
             named = self.searcher.aliases.mentions(text, titles_only=not asks_definition(text))
@@ -199,7 +200,11 @@ class Assistant:
                         query, hits, read.language, kind=read.kind, sides=compared
                     )
                 )
-        for part in parts:
+        for i, part in enumerate(parts):
+            if i in leaning and self._not_covered(answers[0]):
+                # "tối qua MU đá với ai, tỷ số bao nhiêu": the second part borrows the first's
+                # subject, which the sources do not cover; its refusal is the first's.
+                continue
             said = {q for a in answers for s in a.sources for q in s.quotes}
             answers.append(
                 self._answer(
@@ -231,6 +236,11 @@ class Assistant:
         return self.searcher.index.version.as_langchain(self.embeddings)
 
     # --- helpers --------------------------------------------------------------------------
+    def _not_covered(self, answer: Answer) -> bool:
+        """Whether ``answer`` is the plain refusal: the question is about nothing the sources
+        hold (not a kind of fact they lack for what it names)."""
+        return answer.abstained and answer.answer == self.scope.not_covered(answer.language)
+
     def _names_own(self, part: str) -> bool:
         """Whether a part of a question names what it asks about: a term or role the corpus
         names, or a word few passages hold ("co dc tra tien ko" names nothing: it asks about

@@ -166,6 +166,18 @@ def test_the_parts_of_a_question_do_not_repeat_each_others_quotes(bot: Assistant
     assert len(quotes) >= 2 and len(set(quotes)) == len(quotes), reply.answer
 
 
+def test_a_question_of_two_parts_the_sources_do_not_cover_is_refused_once(bot: Assistant) -> None:
+    # Both parts refused: the refusal is said once, not once per part.
+    reply = bot.ask("who won the MU match last night, what was the score")
+    assert reply.abstained and reply.sources == [], reply.answer
+    assert reply.answer.count("I can answer") == 1, reply.answer
+    # The second part names nothing of its own: it asks about the first's match, so it is
+    # refused with it, not answered with a number from the career ladder.
+    reply = bot.ask("tối qua MU đá với ai, tỷ số bao nhiêu")
+    assert reply.abstained and reply.sources == [], reply.answer
+    assert reply.answer.count("Tôi có thể trả lời") == 1, reply.answer
+
+
 def test_terms_asked_together_are_each_defined(bot: Assistant) -> None:
     reply = bot.ask("KAM voi CSD nghia la gi")
     assert "Key Account Manager" in reply.answer, reply.answer

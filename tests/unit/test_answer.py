@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.answer import ExtractiveAnswerer, without_attribution
+from assistant.answer import Answer, ExtractiveAnswerer, Source, combine, without_attribution
 from assistant.retrieval import Generality, Hit, Query, Searcher
 from assistant.text import Aliases
 
@@ -244,3 +244,18 @@ def test_two_sentences_in_a_row_of_a_passage_are_quoted_as_one_place() -> None:
         "The writer is the first step of the ladder [1]. It is where most careers begin [1]. "
         "Writers present their ideas to clients [2]. The writer drafts the copy from a brief [3]."
     ), answer.answer
+
+
+def test_refusals_of_two_parts_say_once_what_they_share() -> None:
+    tail = "I can answer questions about what my sources cover, such as Nurse (RN)."
+    answers = [
+        Answer(f"I don't know: my sources give no salary for a pilot. {tail}", abstained=True),
+        Answer(f"I don't know: my sources do not cover that question. {tail}", abstained=True),
+    ]
+    joined = combine(answers, "en")
+    assert joined.abstained and joined.answer.count(tail) == 1, joined.answer
+    assert "salary for a pilot" in joined.answer and "do not cover" in joined.answer
+    # Two answers that quote the same sentence are not cut: only refusals are.
+    source = Source("corpus/nurse.md", "Nurse", 0, 0.9, "Nurses work shifts.")
+    said = Answer("Nurses work shifts [1].", [source])
+    assert combine([said, said], "en").answer == "Nurses work shifts [1]. Nurses work shifts [1]."
