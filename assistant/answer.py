@@ -26,7 +26,7 @@ from langchain_core.callbacks import Callbacks
 
 from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
-from .terms import roles_named, subject_names
+from .terms import roles_left, roles_named, roles_reached, subject_names
 from .text import Aliases, detect_language, fold
 from .text import content_words as text_content_words
 
@@ -38,6 +38,9 @@ NO_PASSAGES = {
 SOURCES_HEADING = {"en": "Sources", "vi": "Nguồn"}
 #: Sentences this similar say the same thing (often a note and its translation): quote one.
 REDUNDANT = 0.95
+#: Taken off a sentence that moves on from a role the question asks about reaching: "bao lâu
+#: thì lên AM?" is not answered by "từ AM lên AD mất 5–6 năm".
+ONWARD_PENALTY = 0.05
 #: Taken off a sentence about another job title than the question's (the first it names), and
 #: off one from a passage that names none of the question's terms.
 OTHER_TITLE_PENALTY = 0.05
@@ -283,6 +286,7 @@ class ExtractiveAnswerer:
         titles = named & aliases.titles
         roles = self.searcher.index.lexical.roles
         asked_roles = set(roles_named(question, roles))
+        reached = roles_reached(question, aliases, roles)
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
         if not asks_duties(question) and not asks_definition(question):
             # Every sentence about a role names it: what it is asked about the role is what
@@ -338,6 +342,8 @@ class ExtractiveAnswerer:
             score -= GENERIC_PENALTY * generic.get((chunk_id, int(meta.get("n", 0))), 0.0)
             if chunk_id in off_topic:
                 score -= OTHER_TITLE_PENALTY
+            if reached and roles_left(text, aliases, roles) & reached:
+                score -= ONWARD_PENALTY
             if titles:
                 # About another title: the first one it names is not asked ("AD's work is the
                 # opposite of the AE's" is about the AD).

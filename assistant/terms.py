@@ -278,6 +278,43 @@ def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     ]
 
 
+#: Words before a role that make it where a move starts: "from AM to AD", "từ AM lên AD",
+#: "the level after AE", "cấp sau AE" (an article or "being"/"làm" may come between).
+_LEFT = re.compile(r"\b(?:from|after|tu|sau)\s+(?:(?:an?|the|being|lam|cap|vi tri)\s+){0,2}$")
+#: Words before a role that make it where a move ends: "become an AM", "to AD", "lên AM",
+#: "trở thành AD", "làm AM".
+_REACHED = re.compile(
+    r"\b(?:to|into|become|becomes|becoming|until|till|reach|reaching|len|thanh|lam)\s+"
+    r"(?:(?:an?|the|cap|vi tri|chuc)\s+){0,2}$"
+)
+
+
+def _named_after(
+    text: str, before: re.Pattern[str], aliases: Aliases, roles: frozenset[str]
+) -> set[str]:
+    """The titles (``#group``) and corpus roles ``text`` names right after words ``before``
+    matches."""
+    folded = fold(text)
+    found = {f"#{g}" for start, _, g in aliases.title_spans(text) if before.search(folded[:start])}
+    words = [(m.start(), role_word(m.group())) for m in _WORD.finditer(folded)]
+    for (start, a), (_, b) in zip(words, words[1:], strict=False):
+        if f"{a} {b}" in roles and _qualifies(a) and before.search(folded[:start]):
+            found.add(f"{a} {b}")
+    return found
+
+
+def roles_left(text: str, aliases: Aliases, roles: frozenset[str]) -> set[str]:
+    """The titles (``#group``) and corpus roles that ``text`` names as where a move starts
+    ("Moving from Account Manager (AM) to Account Director (AD) takes 5-6 years": AM)."""
+    return _named_after(text, _LEFT, aliases, roles)
+
+
+def roles_reached(text: str, aliases: Aliases, roles: frozenset[str]) -> set[str]:
+    """The titles and corpus roles that ``text`` names as where a move ends ("bao lâu thì lên
+    AM?", "how long to become an account manager?": AM), not also as where one starts."""
+    return _named_after(text, _REACHED, aliases, roles) - roles_left(text, aliases, roles)
+
+
 def subject_names(aliases: Aliases, groups: Iterable[int], roles: Iterable[str]) -> list[str]:
     """The names a question calls its subject by: every spelling of the alias ``groups`` it
     names, then the corpus ``roles`` it names, each once."""

@@ -217,6 +217,10 @@ class Aliases:
             dict.fromkeys((start, end) for start, end, _ in self._title_matches(text, titles_only))
         )
 
+    def title_spans(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, group) of each job title ``text`` names, in ``fold(text)``'s offsets."""
+        return self._title_matches(text)
+
     def first_title(self, text: str) -> int | None:
         """The group of the first job title ``text`` names: what a passage is about."""
         matches = self._title_matches(text)

@@ -178,6 +178,15 @@ def test_a_question_of_two_parts_the_sources_do_not_cover_is_refused_once(bot: A
     assert reply.answer.count("Tôi có thể trả lời") == 1, reply.answer
 
 
+def test_how_long_to_reach_a_level_is_answered_by_the_step_that_ends_there(
+    bot: Assistant,
+) -> None:
+    # "Từ AM lên AD mất 5–6 năm" names AM too, but as where the next step starts.
+    reply = bot.ask("bao lâu thì lên AM?")
+    first = re.split(r"\[\d+\]", reply.answer)[0]
+    assert re.search(r"2\s*[-–]\s*3", first) and "5–6" not in first, reply.answer
+
+
 def test_terms_asked_together_are_each_defined(bot: Assistant) -> None:
     reply = bot.ask("KAM voi CSD nghia la gi")
     assert "Key Account Manager" in reply.answer, reply.answer

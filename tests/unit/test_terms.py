@@ -162,3 +162,23 @@ def test_name_words_keep_a_hyphenated_name_whole() -> None:
     assert role_phrases(["The Import-Export Manager signs."], {"manager"}) == {
         "import-export manager"
     }
+
+
+def test_where_a_move_starts_and_where_it_ends() -> None:
+    from assistant.terms import roles_left, roles_reached
+
+    aliases = Aliases.from_groups(
+        [["PM", "Project Manager"], ["QA", "QA Engineer"]],
+        titles=["Project Manager", "QA Engineer"],
+    )
+    roles = frozenset({"senior tester", "test lead"})
+    assert roles_left("Moving from a QA Engineer to PM takes 3 years", aliases, roles) == {"#1"}
+    assert roles_left("từ senior tester lên test lead mất 2 năm", aliases, roles) == {
+        "senior tester"
+    }
+    assert roles_left("cấp sau QA, đạt được sau 2 năm", aliases, roles) == {"#1"}
+    assert roles_reached("bao lâu thì lên PM?", aliases, roles) == {"#0"}
+    assert roles_reached("how long to become a test lead", aliases, roles) == {"test lead"}
+    # From one to the other: only the second is reached. The role doing the moving is not.
+    assert roles_reached("how long from QA to PM", aliases, roles) == {"#0"}
+    assert roles_reached("how long before a QA gets promoted?", aliases, roles) == set()
