@@ -239,14 +239,25 @@ class Quotable:
     text: str
     item: bool = False
     line: int = 0
+    #: For a list item, what it is an item of: the line that leads the list ("Nhược điểm:"),
+    #: else the heading it stands under. "Áp lực chỉ tiêu bán chéo" alone is not known to be
+    #: a downside of the job. Table rows name their columns and have none.
+    context: str = ""
 
 
-def quotable_sentences(text: str) -> list[Quotable]:
+def quotable_sentences(text: str, heading: str = "") -> list[Quotable]:
     """The sentences of a passage that can be quoted: no headings or questions; a short
-    fragment ("Brief.", "Typical duties include:") is quoted with the sentence it leads."""
+    fragment ("Brief.", "Typical duties include:") is quoted with the sentence it leads.
+    ``heading``: the one the passage stands under (for its list items' ``context``)."""
     out: list[Quotable] = []
     lead = ""
+    lines = text.split("\n")
+    led = ""  # the last line outside a list, when it leads one ("Nhược điểm:")
     for n, (sentence, item, line) in enumerate(_with_items(text)):
+        if not item:
+            led = lines[line].strip()
+            led = led[:-1] if led.endswith(":") else ""
+        context = (led or heading) if item and not _ROW.match(lines[line].strip()) else ""
         sentence = sentence.lstrip("-*• ").strip()
         # Headings and questions make poor answers; a fragment is quoted with what follows.
         if sentence.startswith("#") or sentence.endswith("?"):
@@ -257,7 +268,7 @@ def quotable_sentences(text: str) -> list[Quotable]:
             lead = sentence
             continue
         lead = ""
-        out.append(Quotable(n, sentence, item, line))
+        out.append(Quotable(n, sentence, item, line, context))
     # A line that ends with ":" right before a list leads it ("A typical day looks like
     # this:"): it is quoted with its items.
     for i in range(len(out) - 1):

@@ -170,6 +170,7 @@ class Sentence:
     text: str
     key: str
     metadata: dict[str, Any]
+    embed_text: str = ""  # what is embedded, if not ``text`` alone
 
 
 def _hash(*parts: object) -> str:
@@ -220,8 +221,11 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
     """The quotable sentences of each chunk (no headings or fragments)."""
     out: list[Sentence] = []
     for chunk in chunks:
-        for quotable in quotable_sentences(chunk.text):
-            key = _hash(model, "sentence", quotable.text)
+        heading = str(chunk.metadata.get("section") or "").split(" > ")[-1]
+        for quotable in quotable_sentences(chunk.text, heading):
+            # A list item is embedded with what it is an item of (``Quotable.context``).
+            embed_text = f"{quotable.context}: {quotable.text}" if quotable.context else ""
+            key = _hash(model, "sentence", embed_text or quotable.text)
             out.append(
                 Sentence(
                     f"{chunk.id}:{quotable.n}",
@@ -235,6 +239,7 @@ def chunk_sentences(chunks: Iterable[Chunk], model: str) -> list[Sentence]:
                         "line": quotable.line,
                         "language": chunk.metadata["language"],
                     },
+                    embed_text,
                 )
             )
     return out
@@ -739,7 +744,7 @@ class Indexer:
     ) -> None:
         """Embed the batch's missing sentences, then write its sentences and chunks."""
         own = [s for c in batch for s in by_chunk.get(c.id, [])]
-        self._embed_missing(((s.key, s.text) for s in own), sentence_cache)
+        self._embed_missing(((s.key, s.embed_text or s.text) for s in own), sentence_cache)
         # Sentences first: a crash between the two writes then costs a chunk, not sentences.
         version.add(
             "sentences", [Record(s.id, s.text, s.metadata, sentence_cache[s.key]) for s in own]

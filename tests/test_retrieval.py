@@ -286,3 +286,14 @@ def test_the_passage_defining_a_role_does_not_answer_what_else_is_asked_of_it(
     for question in ["dsnt là gì", "What does a pharmacist do?"]:
         first = bot.search(question, k=1)[0]
         assert first.text.startswith("Dược sĩ nhà thuốc (DSNT, pharmacist) là"), first.text
+
+
+def test_a_list_item_is_found_by_what_its_list_is_about(tmp_path: Path, e5: E5Embeddings) -> None:
+    # "Đứng cả ngày, làm ca tối" says nothing of downsides: its heading, "Nhược điểm", does.
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
+    for question in [
+        "What are the downsides of being a pharmacist?",
+        "nhuoc diem cua nghe duoc si nha thuoc",
+    ]:
+        reply = bot.ask(question)
+        assert reply.answer.startswith("Đứng cả ngày, làm ca tối và ngày lễ."), reply.answer

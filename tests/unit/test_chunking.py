@@ -114,3 +114,23 @@ def test_a_run_in_label_is_quoted_with_what_follows_it() -> None:
         "Automation Engineer / SDET. SDET stands for Software Development Engineer in Test.",
         "QA Lead. A QA lead runs a team of about three to eight testers.",
     ]
+
+
+def test_a_list_item_knows_what_it_is_an_item_of() -> None:
+    text = "\n".join(
+        [
+            "The job has its costs.",
+            "What makes the job hard:",
+            f"{BULLET} Long shifts on weekends.",
+            f"{BULLET} Sales targets in large chains.",
+            "Level: Junior; Pay: $30,000.",
+            "Level: Senior; Pay: $50,000.",
+        ]
+    )
+    quotes = {q.text: q.context for q in quotable_sentences(text, "Working as a pharmacist")}
+    assert quotes["Long shifts on weekends."] == "What makes the job hard"  # its lead line
+    assert quotes["The job has its costs."] == ""  # not an item
+    assert quotes["Level: Junior; Pay: $30,000."] == ""  # a table row names its columns
+    # Without a line that leads it, a list is about the heading it stands under.
+    plain = quotable_sentences(f"{BULLET} Long shifts on weekends.", "Downsides")
+    assert [q.context for q in plain] == ["Downsides"]
