@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
+from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds, places
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_left, roles_named, roles_reached, subject_names
 from .text import Aliases, detect_language, fold
@@ -304,6 +304,11 @@ class ExtractiveAnswerer:
         off_topic = {
             str(h.document.id) for h in hits if named and not aliases.entities(h.context) & named
         }
+        # Nor one from a document that never names the place asked about ("per month in
+        # Vietnam" is not answered by a table of US salaries), while another document does.
+        elsewhere = self.searcher.elsewhere(hits, places(question))
+        if len(elsewhere) == len(hits):
+            elsewhere = set()
         defined = (
             [t for g in titles for t in aliases.groups[g]] if asks_definition(question) else []
         )
@@ -320,6 +325,8 @@ class ExtractiveAnswerer:
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             if meta.get("item"):
                 items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
+            if chunk_id in elsewhere:
+                continue
             if text in said or (said and chunk_id in off_topic):
                 # Each part of a question adds what the others did not say, about its subject.
                 repeated = True

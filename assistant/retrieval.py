@@ -37,6 +37,7 @@ from .question import (
     duties_asked,
     fact_kinds,
     is_comparison,
+    mentions_place,
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
@@ -671,6 +672,18 @@ class Searcher:
                 vector=np.asarray(r.vector),
             )
         return hits
+
+    def elsewhere(self, hits: Iterable[Hit], where: list[str]) -> set[str]:
+        """The ids of the ``hits`` whose documents do not name every place of ``where`` (a
+        document in Vietnamese is about Vietnam unless it says otherwise)."""
+        out: set[str] = set()
+        for hit in hits if where else ():
+            meta = hit.document.metadata
+            text = self.document_text(str(meta.get("path", "")))
+            language = str(meta.get("language", ""))
+            if not all(mentions_place(text, place, language) for place in where):
+                out.add(str(hit.document.id))
+        return out
 
     def document_text(self, path: str) -> str:
         """The whole text of one indexed document (its passages joined), for checks that look

@@ -67,7 +67,6 @@ from .question import (
     duties_asked,
     fact_kinds,
     focus_words,
-    mentions_place,
     places,
     time_units,
 )
@@ -404,22 +403,15 @@ class Scope:
                 return self._saying(_NO_KIND_FOR, language, hits, kind=name, asked=wanted)
             return no_kind
         about: list[int] = []
+        elsewhere = self.searcher.elsewhere(holders, where)
         for hit in holders:
-            meta = hit.document.metadata
             context = hit.context
             entities = aliases.entities(context)
             named = entities & aliases.titles
             if (
                 not unknown
                 and (not things or entities & things)
-                and all(
-                    mentions_place(
-                        self.searcher.document_text(meta.get("path", "")),
-                        place,
-                        str(meta.get("language", "")),
-                    )
-                    for place in where
-                )
+                and str(hit.document.id) not in elsewhere
                 and (not asked or named & asked)
                 and (not roles or set(roles) & self._roles_in(context))
             ):

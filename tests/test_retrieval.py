@@ -297,3 +297,32 @@ def test_a_list_item_is_found_by_what_its_list_is_about(tmp_path: Path, e5: E5Em
     ]:
         reply = bot.ask(question)
         assert reply.answer.startswith("Đứng cả ngày, làm ca tối và ngày lễ."), reply.answer
+
+
+US_PHARMACIST = "\n".join(
+    [
+        "---",
+        "title: Pharmacist salary in the United States",
+        "language: en",
+        "kind: article",
+        "---",
+        "# Pharmacist salary in the United States",
+        "",
+        "A retail pharmacist in the United States earns about $120,000-$140,000 a year, and "
+        "a hospital pharmacist earns a little more. New graduates start at about $110,000.",
+        "",
+    ]
+)
+
+
+def test_pay_asked_for_a_place_is_quoted_from_the_article_about_that_place(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
+    (tmp_path / "corpus" / "articles" / "us-pharmacist.md").write_text(US_PHARMACIST, "utf-8")
+    bot.index()
+    reply = bot.ask("How much does a pharmacist earn per month in Vietnam?")
+    assert "7-10 triệu đồng" in reply.answer and "$" not in reply.answer, reply.answer
+    # Asked of the other place, the other article answers.
+    reply = bot.ask("How much does a pharmacist earn in the United States?")
+    assert "$120,000-$140,000" in reply.answer, reply.answer

@@ -54,6 +54,15 @@ def _searcher(
         def generality(path: str) -> Generality:
             return Generality(sentences=generic or {})
 
+        @staticmethod
+        def document_text(path: str) -> str:
+            return " ".join(
+                t for i, held in sentences.items() if f"{i}.md" == path for t, *_ in held
+            )
+
+        def elsewhere(self, hits: list[Hit], where: list[str]) -> set[str]:
+            return Searcher.elsewhere(cast(Searcher, self), hits, where)
+
     fake = Fake()
     fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
     return cast(Searcher, fake)
@@ -259,3 +268,22 @@ def test_refusals_of_two_parts_say_once_what_they_share() -> None:
     source = Source("corpus/nurse.md", "Nurse", 0, 0.9, "Nurses work shifts.")
     said = Answer("Nurses work shifts [1].", [source])
     assert combine([said, said], "en").answer == "Nurses work shifts [1]. Nurses work shifts [1]."
+
+
+def test_a_place_asked_about_is_answered_from_a_document_that_names_it() -> None:
+    sentences = {
+        "us": [("A nurse earns $60,000-$80,000 a year in the US.", _unit(0.95, 1))],
+        "vn": [("A nurse in Vietnam earns 8-12 million dong a month.", _unit(0.90, 2))],
+    }
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("us", "vn")
+    ]
+    query = Query("How much does a nurse earn in Vietnam?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
+    assert answer.answer.startswith("A nurse in Vietnam earns"), answer.answer
+    assert "$60,000" not in answer.answer, answer.answer
+    # Asked with no place, the nearer sentence leads.
+    query = Query("How much does a nurse earn?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
+    assert answer.answer.startswith("A nurse earns $60,000"), answer.answer
