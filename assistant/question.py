@@ -256,8 +256,13 @@ _PLACE_BEFORE_CAPITAL = frozenset({"in", "at", "tai"})
 #: Words that end a Vietnamese place name typed in lower case ("o da nang luong bn").
 _PLACE_END = frozenset(
     "voi va hay hoac thi la co khong ko bao bn khoang tam nhu the nao lam duoc dc moi cung "
-    "vay a nhe nha ma de cho".split()
+    "vay a nhe nha ma de cho thuong gom dau".split()
 )
+#: Words after "ở" that make it no place: "ở lại muộn" (stay late), "ở điểm nào" (in what
+#: way); and words that end a name by asking which place it is ("ở những đâu", "ở những loại
+#: công ty nào"): a question about places, not one asked of a place.
+_NO_PLACE_START = frozenset({"lai", "diem"})
+_ASKS_WHICH = frozenset({"nao", "dau"})
 #: Words of a place name, at most.
 PLACE_WORDS = 4
 
@@ -286,6 +291,13 @@ def places(text: str) -> list[str]:
             ):
                 break
             name.append(word)
+        after = tokens[i + 1 + len(name)] if i + 1 + len(name) < len(tokens) else ""
+        if (
+            not capitals
+            and name
+            and (fold(name[0]) in _NO_PLACE_START or fold(after) in _ASKS_WHICH)
+        ):
+            continue
         # One lower-case common word ("o my": ở Mỹ, or "my") is too ambiguous to hold to.
         if name and not (len(name) == 1 and name[0].islower() and fold(name[0]) in STOPWORDS):
             found.append(" ".join(name))

@@ -183,6 +183,12 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
         ("how many years in total from AE to AD?", []),
         ("luong seo bao nhieu 1 thang", []),
         ("moi gioi bat dong san o My kiem dc bn 1 nam", ["My"]),  # a cue in chat shorthand
+        # "ở" that names no place: staying late, "in what way", asking which places.
+        ("gdv may h dc ve, co phai o lai muon ko", []),
+        ("account manager khac account director o diem nao", []),
+        ("ke toan co the lam viec o nhung dau", []),
+        ("Vị trí này thường có ở những loại công ty nào?", []),
+        ("AM o agency thuong lam tu may h den may h", ["agency"]),
     ],
 )
 def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:
