@@ -99,8 +99,8 @@ _COST_GIVEN = re.compile(
 )
 
 # Question cues that make one side of "and" / "và" a question of its own (folded text).
-_EN_QUESTION = re.compile(
-    r"^(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
+_EN_QUESTION = re.compile(  # at the start, or after what it is asked of ("X - what ...?")
+    r"(?:^|\s[-–:]\s*|:\s*)(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
     r"could|should|would|will|must|any)\b"
 )
 _VI_QUESTION = re.compile(

@@ -159,6 +159,12 @@ def test_a_question_of_two_parts_gets_both_answered_with_their_own_sources(bot: 
     assert markers == set(range(1, len(reply.sources) + 1))
 
 
+def test_a_question_that_names_its_subject_first_gets_each_part_answered(bot: Assistant) -> None:
+    reply = bot.ask("account executive - what do they do, and how long until AM?")
+    assert re.search(r"2\s*[-–]\s*3", reply.answer), reply.answer  # the timeline
+    assert re.search(r"serv\w* the client|execution|project", reply.answer, re.I), reply.answer
+
+
 def test_the_parts_of_a_question_do_not_repeat_each_others_quotes(bot: Assistant) -> None:
     # Two parts that ask nearly the same: the second adds what the first did not say.
     reply = bot.ask("What does an AE do, and what does an account executive do all day?")

@@ -87,6 +87,14 @@ def test_sentences_holding_a_duration_or_an_amount() -> None:
             "is the teller salary gross or net? any bonus?",
             ["is the teller salary gross or net", "any bonus?"],
         ),
+        (  # what it is asked of first, then the questions
+            "real estate assistant - what do they do and what's the pay?",
+            ["real estate assistant - what do they do", "what's the pay?"],
+        ),
+        (
+            "bank teller: what do they do, and how much do they earn?",
+            ["bank teller: what do they do", "how much do they earn?"],
+        ),
         ("AE và AM khác nhau thế nào?", ["AE và AM khác nhau thế nào?"]),  # a comparison
         ("junior vs senior designer: what changes?", ["junior vs senior designer: what changes?"]),
         ("Tôi 24 tuổi, AE là gì?", ["Tôi 24 tuổi, AE là gì?"]),  # one question
