@@ -306,7 +306,15 @@ class ExtractiveAnswerer:
         }
         # Nor one from a document that never names the place asked about ("per month in
         # Vietnam" is not answered by a table of US salaries), while another document does.
-        elsewhere = self.searcher.elsewhere(hits, places(question))
+        # Nor, for a question that names a role or term, one from a document that never
+        # names it ("can I be a bank teller without a degree?" is not answered from the real
+        # estate agent's article), while another document does.
+        elsewhere = self.searcher.elsewhere(hits, places(question)) | {
+            str(h.document.id)
+            for h in hits
+            if (named or asked_roles)
+            and not self._names(str(h.document.metadata.get("path", "")), named, asked_roles)
+        }
         if len(elsewhere) == len(hits):
             elsewhere = set()
         defined = (
@@ -402,6 +410,11 @@ class ExtractiveAnswerer:
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
+
+    def _names(self, path: str, groups: set[int], roles: set[str]) -> bool:
+        """Whether the document ``path`` names one of the alias ``groups`` or corpus ``roles``."""
+        titles, named = self.searcher.document_names(path)
+        return bool(titles & groups or named & roles)
 
     def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
         """The best sentences (``scored`` best first) within the margin of the best one, from

@@ -214,6 +214,7 @@ class Searcher:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._documents: dict[tuple[str, str], str] = {}
+        self._names: dict[tuple[str, str], tuple[frozenset[int], frozenset[str]]] = {}
         self._generality: dict[tuple[str, str], Generality] = {}
         self._axis: LanguageAxis | None = None
         self._subjects: dict[str, np.ndarray] = {}
@@ -698,6 +699,22 @@ class Searcher:
                 if len(self._documents) >= DOCUMENTS_CACHED:
                     self._documents.clear()
                 self._documents[key] = cached
+        return cached
+
+    def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
+        """The job titles (alias groups) and the corpus's roles one document names anywhere;
+        cached per index version."""
+        key = (self.index.manifest.version, path)
+        with self._lock:
+            cached = self._names.get(key)
+        if cached is None:
+            text = self.document_text(path)
+            roles = self.index.lexical.roles
+            cached = (frozenset(self.aliases.entities(text)), frozenset(roles_named(text, roles)))
+            with self._lock:
+                if len(self._names) >= DOCUMENTS_CACHED:
+                    self._names.clear()
+                self._names[key] = cached
         return cached
 
     def generality(self, path: str) -> Generality:

@@ -326,3 +326,34 @@ def test_pay_asked_for_a_place_is_quoted_from_the_article_about_that_place(
     # Asked of the other place, the other article answers.
     reply = bot.ask("How much does a pharmacist earn in the United States?")
     assert "$120,000-$140,000" in reply.answer, reply.answer
+
+
+NURSING_ASSISTANT = "\n".join(
+    [
+        "---",
+        "title: How to become a nursing assistant",
+        "language: en",
+        "kind: article",
+        "---",
+        "# How to become a nursing assistant",
+        "",
+        "A Certified Nursing Assistant (CNA) helps patients bathe, dress and eat. You can "
+        "become one without a college degree: most training programs take four to twelve "
+        "weeks.",
+        "",
+    ]
+)
+
+
+def test_a_question_about_one_role_is_not_answered_from_another_role_s_article(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
+    (tmp_path / "corpus" / "articles" / "cna.md").write_text(NURSING_ASSISTANT, "utf-8")
+    bot.index()
+    reply = bot.ask("can I be a pharmacist without a college degree?")
+    assert "nursing" not in reply.answer.lower() and "weeks" not in reply.answer, reply.answer
+    assert all(s.path.endswith("pharmacist.md") for s in reply.sources), reply.sources
+    # The other article still answers what is asked of its own role.
+    reply = bot.ask("can I be a nursing assistant without a college degree?")
+    assert "four to twelve weeks" in reply.answer, reply.answer

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 
 from assistant.answer import Answer, ExtractiveAnswerer, Source, combine, without_attribution
 from assistant.retrieval import Generality, Hit, Query, Searcher
+from assistant.terms import roles_named
 from assistant.text import Aliases
 
 
@@ -62,6 +63,11 @@ def _searcher(
 
         def elsewhere(self, hits: list[Hit], where: list[str]) -> set[str]:
             return Searcher.elsewhere(cast(Searcher, self), hits, where)
+
+        def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
+            text = self.document_text(path)
+            named = roles_named(text, self.index.lexical.roles)
+            return frozenset(self.aliases.entities(text)), frozenset(named)  # type: ignore[attr-defined]
 
     fake = Fake()
     fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
@@ -287,3 +293,22 @@ def test_a_place_asked_about_is_answered_from_a_document_that_names_it() -> None
     query = Query("How much does a nurse earn?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
     assert answer.answer.startswith("A nurse earns $60,000"), answer.answer
+
+
+def test_a_question_about_a_role_is_answered_from_documents_that_name_it() -> None:
+    aliases = Aliases.from_groups(
+        [["RN", "Registered Nurse"], ["PT", "Physical Therapist"]],
+        titles=["Registered Nurse", "Physical Therapist"],
+    )
+    sentences = {
+        "pt": [("You can start without a degree in a few months.", _unit(0.95, 1))],
+        "rn": [("A Registered Nurse (RN) needs a nursing degree.", _unit(0.90, 2))],
+    }
+    hits = [
+        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
+        for i in ("pt", "rn")
+    ]
+    query = Query("can I be an RN without a degree?", _unit(1.0, 5), [], [])
+    answer = ExtractiveAnswerer(_searcher(sentences, aliases)).answer(query, hits, "en")
+    assert answer.answer.startswith("A Registered Nurse (RN) needs"), answer.answer
+    assert "few months" not in answer.answer, answer.answer
