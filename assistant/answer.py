@@ -305,16 +305,10 @@ class ExtractiveAnswerer:
             str(h.document.id) for h in hits if named and not aliases.entities(h.context) & named
         }
         # Nor one from a document that never names the place asked about ("per month in
-        # Vietnam" is not answered by a table of US salaries), while another document does.
-        # Nor, for a question that names a role or term, one from a document that never
-        # names it ("can I be a bank teller without a degree?" is not answered from the real
-        # estate agent's article), while another document does.
-        elsewhere = self.searcher.elsewhere(hits, places(question)) | {
-            str(h.document.id)
-            for h in hits
-            if (named or asked_roles)
-            and not self._names(str(h.document.metadata.get("path", "")), named, asked_roles)
-        }
+        # Vietnam" is not answered by a table of US salaries), or never names the role or
+        # term asked about ("can I be a bank teller without a degree?" is not answered from
+        # the real estate agent's article), while another document does.
+        elsewhere = self.searcher.elsewhere(hits, places(question), named, asked_roles)
         if len(elsewhere) == len(hits):
             elsewhere = set()
         defined = (
@@ -410,11 +404,6 @@ class ExtractiveAnswerer:
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
-
-    def _names(self, path: str, groups: set[int], roles: set[str]) -> bool:
-        """Whether the document ``path`` names one of the alias ``groups`` or corpus ``roles``."""
-        titles, named = self.searcher.document_names(path)
-        return bool(titles & groups or named & roles)
 
     def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
         """The best sentences (``scored`` best first) within the margin of the best one, from

@@ -12,11 +12,11 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -53,6 +53,8 @@ from .text import (
 )
 
 log = logging.getLogger(__name__)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 #: Weight of the BM25 score (relative to the best one) added to the cosine similarity.
 LEXICAL_WEIGHT = 0.04
@@ -629,14 +631,21 @@ class Searcher:
 
     def _subject_vector(self, subject: str) -> np.ndarray:
         """The query vector of a subject's names alone (cached: a corpus has few subjects)."""
-        vector = self._subjects.get(subject)
-        if vector is None:
-            vector = self.embeddings.encode_query(subject)
+        return self._remember(
+            self._subjects, subject, lambda: self.embeddings.encode_query(subject), SUBJECTS_CACHED
+        )
+
+    def _remember(self, cache: dict[K, V], key: K, make: Callable[[], V], limit: int) -> V:
+        """``cache[key]``, made by ``make`` the first time; a full cache is emptied first."""
+        with self._lock:
+            found = cache.get(key)
+        if found is None:
+            found = make()
             with self._lock:
-                if len(self._subjects) >= SUBJECTS_CACHED:
-                    self._subjects.clear()
-                self._subjects[subject] = vector
-        return vector
+                if len(cache) >= limit:
+                    cache.clear()
+                cache[key] = found
+        return found
 
     def _dense(self, index: LoadedIndex, query: Query, n: int) -> dict[str, Hit]:
         n = min(n, max(1, index.manifest.chunks))
@@ -674,67 +683,70 @@ class Searcher:
             )
         return hits
 
-    def elsewhere(self, hits: Iterable[Hit], where: list[str]) -> set[str]:
+    def elsewhere(
+        self,
+        hits: Iterable[Hit],
+        where: Iterable[str] = (),
+        groups: Iterable[int] = (),
+        roles: Iterable[str] = (),
+    ) -> set[str]:
         """The ids of the ``hits`` whose documents do not name every place of ``where`` (a
-        document in Vietnamese is about Vietnam unless it says otherwise)."""
+        document in Vietnamese is about Vietnam unless it says otherwise), or name none of
+        the alias ``groups`` and corpus ``roles`` given."""
+        where, groups, roles = list(where), set(groups), set(roles)
         out: set[str] = set()
-        for hit in hits if where else ():
+        for hit in hits if where or groups or roles else ():
             meta = hit.document.metadata
-            text = self.document_text(str(meta.get("path", "")))
+            path = str(meta.get("path", ""))
             language = str(meta.get("language", ""))
-            if not all(mentions_place(text, place, language) for place in where):
+            if where and not all(
+                mentions_place(self.document_text(path), place, language) for place in where
+            ):
                 out.add(str(hit.document.id))
+            elif groups or roles:
+                titles, named = self.document_names(path)
+                if not (titles & groups or named & roles):
+                    out.add(str(hit.document.id))
         return out
 
     def document_text(self, path: str) -> str:
         """The whole text of one indexed document (its passages joined), for checks that look
         beyond one passage; cached per index version."""
         index = self.index
-        key = (index.manifest.version, path)
-        with self._lock:
-            cached = self._documents.get(key)
-        if cached is None:
-            cached = "\n".join(index.version.passages_of(path))
-            with self._lock:
-                if len(self._documents) >= DOCUMENTS_CACHED:
-                    self._documents.clear()
-                self._documents[key] = cached
-        return cached
+        return self._remember(
+            self._documents,
+            (index.manifest.version, path),
+            lambda: "\n".join(index.version.passages_of(path)),
+            DOCUMENTS_CACHED,
+        )
 
     def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
         """The job titles (alias groups) and the corpus's roles one document names anywhere;
         cached per index version."""
-        key = (self.index.manifest.version, path)
-        with self._lock:
-            cached = self._names.get(key)
-        if cached is None:
+
+        def names() -> tuple[frozenset[int], frozenset[str]]:
             text = self.document_text(path)
             roles = self.index.lexical.roles
-            cached = (frozenset(self.aliases.entities(text)), frozenset(roles_named(text, roles)))
-            with self._lock:
-                if len(self._names) >= DOCUMENTS_CACHED:
-                    self._names.clear()
-                self._names[key] = cached
-        return cached
+            return frozenset(self.aliases.entities(text)), frozenset(roles_named(text, roles))
+
+        return self._remember(
+            self._names, (self.index.manifest.version, path), names, DOCUMENTS_CACHED
+        )
 
     def generality(self, path: str) -> Generality:
         """How generic each passage and sentence of a document is (``Generality``); cached
         per index version."""
         index = self.index
-        key = (index.manifest.version, path)
-        with self._lock:
-            cached = self._generality.get(key)
-        if cached is None:
-            try:
-                cached = Generality.of(index.version, path)
-            except Exception as e:  # a rebuild dropped the version meanwhile: rank without it
-                log.info("no generality for %s: %s", path, e)
-                return Generality()
-            with self._lock:
-                if len(self._generality) >= DOCUMENTS_CACHED:
-                    self._generality.clear()
-                self._generality[key] = cached
-        return cached
+        try:
+            return self._remember(
+                self._generality,
+                (index.manifest.version, path),
+                lambda: Generality.of(index.version, path),
+                DOCUMENTS_CACHED,
+            )
+        except Exception as e:  # a rebuild dropped the version meanwhile: rank without it
+            log.info("no generality for %s: %s", path, e)
+            return Generality()
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(chunk id, sentence, metadata, vector) for every quotable sentence of the chunks."""

@@ -99,12 +99,13 @@ def serving_chat(
         stop(process, timeout=20)
 
 
-def with_article(tmp_path: Path, embeddings: Any, name: str, text: str) -> Assistant:
-    """An assistant over a copy of the shipped corpus plus one article (``articles/<name>``),
-    indexed into ``tmp_path``."""
+def with_article(tmp_path: Path, embeddings: Any, name: str, text: str, **others: str) -> Assistant:
+    """An assistant over a copy of the shipped corpus plus one article (``articles/<name>``)
+    and any ``others`` (file name without ``.md``: text), indexed into ``tmp_path``."""
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
-    (corpus / "articles" / name).write_text(text, "utf-8")
+    for file, article in {name: text, **{f"{n}.md": t for n, t in others.items()}}.items():
+        (corpus / "articles" / file).write_text(article, "utf-8")
     bot = Assistant(
         Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=embeddings
     )

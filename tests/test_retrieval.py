@@ -318,9 +318,7 @@ US_PHARMACIST = "\n".join(
 def test_pay_asked_for_a_place_is_quoted_from_the_article_about_that_place(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
-    (tmp_path / "corpus" / "articles" / "us-pharmacist.md").write_text(US_PHARMACIST, "utf-8")
-    bot.index()
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST, us_pharmacist=US_PHARMACIST)
     reply = bot.ask("How much does a pharmacist earn per month in Vietnam?")
     assert "7-10 triệu đồng" in reply.answer and "$" not in reply.answer, reply.answer
     # Asked of the other place, the other article answers.
@@ -348,9 +346,7 @@ NURSING_ASSISTANT = "\n".join(
 def test_a_question_about_one_role_is_not_answered_from_another_role_s_article(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST)
-    (tmp_path / "corpus" / "articles" / "cna.md").write_text(NURSING_ASSISTANT, "utf-8")
-    bot.index()
+    bot = with_article(tmp_path, e5, "pharmacist.md", PHARMACIST, cna=NURSING_ASSISTANT)
     reply = bot.ask("can I be a pharmacist without a college degree?")
     assert "nursing" not in reply.answer.lower() and "weeks" not in reply.answer, reply.answer
     assert all(s.path.endswith("pharmacist.md") for s in reply.sources), reply.sources

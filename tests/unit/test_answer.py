@@ -61,8 +61,8 @@ def _searcher(
                 t for i, held in sentences.items() if f"{i}.md" == path for t, *_ in held
             )
 
-        def elsewhere(self, hits: list[Hit], where: list[str]) -> set[str]:
-            return Searcher.elsewhere(cast(Searcher, self), hits, where)
+        def elsewhere(self, hits: list[Hit], *subjects: Any) -> set[str]:
+            return Searcher.elsewhere(cast(Searcher, self), hits, *subjects)
 
         def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
             text = self.document_text(path)
@@ -72,6 +72,11 @@ def _searcher(
     fake = Fake()
     fake.aliases = aliases or Aliases()  # type: ignore[attr-defined]
     return cast(Searcher, fake)
+
+
+def _hits(*ids: str) -> list[Hit]:
+    """Hits on the passages ``ids``, each the only passage of its document ``<id>.md``."""
+    return [Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0) for i in ids]
 
 
 def test_quotes_leave_out_the_attribution_their_citation_gives() -> None:
@@ -102,10 +107,7 @@ def test_the_passage_ranked_first_is_quoted_when_its_best_sentence_is_close() ->
         "list": [(f"List item {n} about the question.", _unit(0.96, n)) for n in (1, 2, 3)],
         "top": [("The answer itself, in the passage retrieval put first.", _unit(0.91, 4))],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("top", "list")
-    ]
+    hits = _hits("top", "list")
     query = Query("what is it?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
     assert "The answer itself" in answer.answer, answer.answer
@@ -123,10 +125,7 @@ def test_a_figure_worked_out_over_two_sentences_is_quoted_whole() -> None:
         ],
         "other": [("Agents find buyers through referrals and open houses.", _unit(0.93, 3))],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("example", "other")
-    ]
+    hits = _hits("example", "other")
     query = Query("how much do I take home?", _unit(1.0, 5), [], [])
     answerer = ExtractiveAnswerer(_searcher(sentences))
     money = answerer.answer(query, hits, "en", kind="money").answer
@@ -197,10 +196,7 @@ def test_a_comparison_is_answered_where_a_passage_sets_both_sides_side_by_side()
             ("The editor checks it and decides what is published.", _unit(0.80, 1)),
         ],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("intro", "roles")
-    ]
+    hits = _hits("intro", "roles")
     query = Query("writer vs editor?", _unit(1.0, 5), [], [])
     answerer = ExtractiveAnswerer(_searcher(sentences))
     sides = [lambda s: "writer" in s, lambda s: "editor" in s]
@@ -248,10 +244,7 @@ def test_two_sentences_in_a_row_of_a_passage_are_quoted_as_one_place() -> None:
         "other": [("Writers present their ideas to clients.", _unit(0.94, 3))],
         "work": [("The writer drafts the copy from a brief.", _unit(0.93, 4))],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("intro", "other", "work")
-    ]
+    hits = _hits("intro", "other", "work")
     query = Query("and then?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences), max_sentences=3).answer(query, hits, "en")
     # Four sentences from three places; the one that goes on from the first comes after it.
@@ -281,10 +274,7 @@ def test_a_place_asked_about_is_answered_from_a_document_that_names_it() -> None
         "us": [("A nurse earns $60,000-$80,000 a year in the US.", _unit(0.95, 1))],
         "vn": [("A nurse in Vietnam earns 8-12 million dong a month.", _unit(0.90, 2))],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("us", "vn")
-    ]
+    hits = _hits("us", "vn")
     query = Query("How much does a nurse earn in Vietnam?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences)).answer(query, hits, "en")
     assert answer.answer.startswith("A nurse in Vietnam earns"), answer.answer
@@ -304,10 +294,7 @@ def test_a_question_about_a_role_is_answered_from_documents_that_name_it() -> No
         "pt": [("You can start without a degree in a few months.", _unit(0.95, 1))],
         "rn": [("A Registered Nurse (RN) needs a nursing degree.", _unit(0.90, 2))],
     }
-    hits = [
-        Hit(Document(page_content="", metadata={"path": f"{i}.md"}, id=i), 1.0)
-        for i in ("pt", "rn")
-    ]
+    hits = _hits("pt", "rn")
     query = Query("can I be an RN without a degree?", _unit(1.0, 5), [], [])
     answer = ExtractiveAnswerer(_searcher(sentences, aliases)).answer(query, hits, "en")
     assert answer.answer.startswith("A Registered Nurse (RN) needs"), answer.answer
