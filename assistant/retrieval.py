@@ -79,6 +79,12 @@ SUBJECT_SIBLINGS = 3
 #: to stand out: a role's definition stands out by 0.06-0.07 with e5, the other passages of
 #: an article about the role by less than 0.03.
 SUBJECT_STANDS_OUT = 0.04
+#: Weight of how much nearer a passage is to what the question asks of its subject (the
+#: question without the subject's names: "How do I become a ?" of "How do I become a QA
+#: tester?") than its document's other candidates (their median), added to its score. Every
+#: passage of an article about a role is near the role's names; what is asked of the role
+#: tells them apart.
+ASKED_WEIGHT = 0.75
 #: Subjects whose vectors are kept (cleared when full).
 SUBJECTS_CACHED = 256
 #: Added, times the share of the question's distinctive words its document holds, to a
@@ -599,6 +605,7 @@ class Searcher:
             elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):
                 hit.score -= OTHER_SUBJECT_PENALTY  # "SEO executive" asked, "sales executive" here
         self._less_about_the_subject(top, query, titles, asked_roles)
+        self._by_what_is_asked(top, query, titles, asked_roles)
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
     def _less_about_the_subject(
@@ -628,6 +635,29 @@ class Searcher:
             for hit, similarity in passages:
                 if similarity - usual > SUBJECT_STANDS_OUT:
                     hit.score -= SUBJECT_WEIGHT * (similarity - usual)
+
+    def _by_what_is_asked(
+        self, top: list[Hit], query: Query, titles: set[int], roles: set[str]
+    ) -> None:
+        """For a question that names its subject (a role or term), add ``ASKED_WEIGHT``
+        times how much nearer each passage is to what is asked of it (``asked_of_subject``)
+        than the median of its document's candidates (at least ``SUBJECT_SIBLINGS``)."""
+        names = subject_names(self.aliases, titles, roles)
+        asked = asked_of_subject(query.standalone, names) if names else None
+        if not asked:
+            return
+        vector = self.embeddings.encode_query(asked)
+        of_document: dict[str, list[Hit]] = {}
+        for hit in top:
+            if hit.vector is not None:
+                of_document.setdefault(str(hit.document.metadata.get("path")), []).append(hit)
+        for hits in of_document.values():
+            if len(hits) < SUBJECT_SIBLINGS:
+                continue
+            near = [float(h.vector @ vector) for h in hits]
+            usual = float(np.median(near))
+            for hit, similarity in zip(hits, near, strict=True):
+                hit.score += ASKED_WEIGHT * (similarity - usual)
 
     def _subject_vector(self, subject: str) -> np.ndarray:
         """The query vector of a subject's names alone (cached: a corpus has few subjects)."""
@@ -845,6 +875,18 @@ class Generality:
                 for s, v in zip(sentences, others - others.mean(), strict=True)
             },
         )
+
+
+def asked_of_subject(question: str, names: Iterable[str]) -> str:
+    """What ``question`` asks of its subject: the question without the words of the
+    subject's ``names`` ("How do I become a ?" of "How do I become a QA tester?" with the
+    names "QA", "QA tester"), or "" when it holds none of them or nothing else."""
+    named = {fold(w) for name in names for w in words(name)}
+    tokens = re.findall(r"\w+|\?", question)
+    rest = [t for t in tokens if fold(t) not in named]
+    if len(rest) == len(tokens) or all(t == "?" for t in rest):
+        return ""
+    return " ".join(rest)
 
 
 def _without_near_duplicates(ranked: list[Hit], k: int) -> list[Hit]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
-from support import with_article
+from support import ROOT, with_article
 
 from assistant import Assistant, HybridRetriever, Settings
 from assistant.embeddings import E5Embeddings
@@ -286,6 +286,22 @@ def test_the_passage_defining_a_role_does_not_answer_what_else_is_asked_of_it(
     for question in ["dsnt là gì", "What does a pharmacist do?"]:
         first = bot.search(question, k=1)[0]
         assert first.text.startswith("Dược sĩ nhà thuốc (DSNT, pharmacist) là"), first.text
+
+
+def test_passages_of_an_article_are_told_apart_by_what_is_asked_of_its_subject(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # Every passage of an article about project managers is near "project manager": what is
+    # asked of the PM (the tools) tells the passage on tools from the PM's definition.
+    name = "software-project-manager.md"
+    article = (ROOT / "tests" / "eval" / "tune" / "articles" / name).read_text("utf-8")
+    bot = with_article(tmp_path, e5, name, article)
+    for question in [
+        "tools a software PM uses daily?",
+        "Which tools does a project manager use every day?",
+    ]:
+        first = bot.search(question, k=1)[0]
+        assert first.text.startswith("Common tools include Jira"), (question, first.text[:80])
 
 
 def test_a_list_item_is_found_by_what_its_list_is_about(tmp_path: Path, e5: E5Embeddings) -> None:

@@ -11,7 +11,16 @@ from langchain_core.documents import Document
 
 from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
-from assistant.retrieval import SUBJECT_WEIGHT, Generality, Hit, LanguageAxis, Query, Searcher
+from assistant.retrieval import (
+    ASKED_WEIGHT,
+    SUBJECT_WEIGHT,
+    Generality,
+    Hit,
+    LanguageAxis,
+    Query,
+    Searcher,
+    asked_of_subject,
+)
 from assistant.store import Store
 from assistant.testing import FakeEmbeddings
 
@@ -340,3 +349,60 @@ def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands
     for question in ["what is a QA lead?", "what does a QA lead do?", "QA lead vs QA engineer"]:
         assert scores(question, top, {"qa lead"}) == [1.0] * 6, question
     assert scores("what tools are used?", top, set()) == [1.0] * 6
+
+
+def test_what_is_asked_of_a_subject_is_the_question_without_its_names() -> None:
+    assert asked_of_subject("How do I become a QA tester?", ["QA", "qa tester"]) == (
+        "How do I become a ?"
+    )
+    assert asked_of_subject("lam sao de tro thanh giao dich vien", ["Giao dịch viên"]) == (
+        "lam sao de tro thanh"
+    )
+    # Nothing named, or nothing but the names: nothing is asked of a subject.
+    assert asked_of_subject("how long does it take?", ["QA"]) == ""
+    assert asked_of_subject("QA tester?", ["QA", "qa tester"]) == ""
+
+
+def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
+    make_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
+    tools = searcher.prepare("what tools does a QA lead use?")
+    unnamed = searcher.prepare("what tools are used?")
+    asked: list[str] = []
+
+    def encode(text: str) -> np.ndarray:
+        asked.append(text)
+        return np.array([1.0, 0.0], dtype=np.float32)
+
+    monkeypatch.setattr(searcher.embeddings, "encode_query", encode)
+
+    def hits(path: str, near: list[float]) -> list[Hit]:
+        # A passage's similarity to what is asked is its first coordinate.
+        return [
+            Hit(
+                Document(page_content=f"{path} {i}", metadata={"path": path}, id=f"{path}{i}"),
+                1.0,
+                vector=np.array([a, 1.0 - a], dtype=np.float32),
+            )
+            for i, a in enumerate(near)
+        ]
+
+    top = hits("a.md", [0.9, 0.8, 0.8, 0.6]) + hits("b.md", [0.9, 0.5])
+    for hit in top:
+        hit.score = 1.0
+    searcher._by_what_is_asked(top, tools, set(), {"qa lead"})
+    assert asked == ["what tools does a use ?"]
+    # Against the median of its document's candidates (0.8); two of another document are too
+    # few to compare.
+    assert [round(h.score, 4) for h in top] == [
+        round(1.0 + ASKED_WEIGHT * 0.1, 4),
+        1.0,
+        1.0,
+        round(1.0 - ASKED_WEIGHT * 0.2, 4),
+        1.0,
+        1.0,
+    ]
+    # A question that names no subject asks nothing of one.
+    searcher._by_what_is_asked(top, unnamed, set(), set())
+    assert asked == ["what tools does a use ?"]
