@@ -641,9 +641,12 @@ class Searcher:
     ) -> None:
         """For a question that names its subject (a role or term), add ``ASKED_WEIGHT``
         times how much nearer each passage is to what is asked of it (``asked_of_subject``)
-        than the median of its document's candidates (at least ``SUBJECT_SIBLINGS``)."""
+        than the median of its document's candidates (at least ``SUBJECT_SIBLINGS``). Asked
+        what the subject is ("NRR là gì"), nothing else is asked of it."""
         names = subject_names(self.aliases, titles, roles)
-        asked = asked_of_subject(query.standalone, names) if names else None
+        if not names or asks_definition(query.standalone):
+            return
+        asked = asked_of_subject(query.standalone, names)
         if not asked:
             return
         vector = self.embeddings.encode_query(asked)

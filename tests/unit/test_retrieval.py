@@ -369,6 +369,7 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
     searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
     tools = searcher.prepare("what tools does a QA lead use?")
     unnamed = searcher.prepare("what tools are used?")
+    defined = searcher.prepare("what is a QA lead?")
     asked: list[str] = []
 
     def encode(text: str) -> np.ndarray:
@@ -403,6 +404,7 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
         1.0,
         1.0,
     ]
-    # A question that names no subject asks nothing of one.
+    # A question that names no subject asks nothing of one, nor does one asking what it is.
     searcher._by_what_is_asked(top, unnamed, set(), set())
+    searcher._by_what_is_asked(top, defined, set(), {"qa lead"})
     assert asked == ["what tools does a use ?"]
