@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -623,18 +623,9 @@ class Searcher:
         ):
             return
         subject = self._subject_vector(", ".join(subject_names(self.aliases, titles, roles)))
-        about: dict[str, list[tuple[Hit, float]]] = {}
-        for hit in top:
-            if hit.vector is not None:
-                path = str(hit.document.metadata.get("path"))
-                about.setdefault(path, []).append((hit, float(hit.vector @ subject)))
-        for passages in about.values():
-            if len(passages) < SUBJECT_SIBLINGS:
-                continue
-            usual = float(np.median([s for _, s in passages]))
-            for hit, similarity in passages:
-                if similarity - usual > SUBJECT_STANDS_OUT:
-                    hit.score -= SUBJECT_WEIGHT * (similarity - usual)
+        for hit, excess in _beside_siblings(top, subject):
+            if excess > SUBJECT_STANDS_OUT:
+                hit.score -= SUBJECT_WEIGHT * excess
 
     def _by_what_is_asked(
         self, top: list[Hit], query: Query, titles: set[int], roles: set[str]
@@ -649,18 +640,8 @@ class Searcher:
         asked = asked_of_subject(query.standalone, names)
         if not asked:
             return
-        vector = self.embeddings.encode_query(asked)
-        of_document: dict[str, list[Hit]] = {}
-        for hit in top:
-            if hit.vector is not None:
-                of_document.setdefault(str(hit.document.metadata.get("path")), []).append(hit)
-        for hits in of_document.values():
-            if len(hits) < SUBJECT_SIBLINGS:
-                continue
-            near = [float(h.vector @ vector) for h in hits]
-            usual = float(np.median(near))
-            for hit, similarity in zip(hits, near, strict=True):
-                hit.score += ASKED_WEIGHT * (similarity - usual)
+        for hit, excess in _beside_siblings(top, self.embeddings.encode_query(asked)):
+            hit.score += ASKED_WEIGHT * excess
 
     def _subject_vector(self, subject: str) -> np.ndarray:
         """The query vector of a subject's names alone (cached: a corpus has few subjects)."""
@@ -878,6 +859,21 @@ class Generality:
                 for s, v in zip(sentences, others - others.mean(), strict=True)
             },
         )
+
+
+def _beside_siblings(top: list[Hit], vector: np.ndarray) -> Iterator[tuple[Hit, float]]:
+    """Each passage's similarity to ``vector`` less the median of its document's candidates
+    in ``top``, for the documents with at least ``SUBJECT_SIBLINGS`` of them."""
+    of_document: dict[str, list[Hit]] = {}
+    for hit in top:
+        if hit.vector is not None:
+            of_document.setdefault(str(hit.document.metadata.get("path")), []).append(hit)
+    for hits in of_document.values():
+        if len(hits) < SUBJECT_SIBLINGS:
+            continue
+        near = [float(h.vector @ vector) for h in hits if h.vector is not None]
+        usual = float(np.median(near))
+        yield from zip(hits, (n - usual for n in near), strict=True)
 
 
 def asked_of_subject(question: str, names: Iterable[str]) -> str:
