@@ -313,23 +313,25 @@ def test_a_query_searched_again_for_more_passages_is_ranked_once(
     assert searcher.search(query, k=4) and len(calls) == 3
 
 
+def _passages(path: str, first: list[float]) -> list[Hit]:
+    """Passages of ``path`` whose 2-d vectors have these first coordinates (a similarity to
+    the unit vector [1, 0])."""
+    return [
+        Hit(
+            Document(page_content=f"{path} {i}", metadata={"path": path}, id=f"{path}{i}"),
+            1.0,
+            vector=np.array([a, 1.0 - a], dtype=np.float32),
+        )
+        for i, a in enumerate(first)
+    ]
+
+
 def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands_out_by(
     make_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     searcher = _searcher(make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()})
     subject = np.array([1.0, 0.0], dtype=np.float32)
     monkeypatch.setattr(searcher, "_subject_vector", lambda _: subject)
-
-    def hits(path: str, about: list[float]) -> list[Hit]:
-        # A passage's similarity to the subject alone is its first coordinate.
-        return [
-            Hit(
-                Document(page_content=f"{path} {i}", metadata={"path": path}, id=f"{path}{i}"),
-                1.0,
-                vector=np.array([a, 1.0 - a], dtype=np.float32),
-            )
-            for i, a in enumerate(about)
-        ]
 
     def scores(question: str, top: list[Hit], roles: set[str]) -> list[float]:
         for hit in top:
@@ -340,7 +342,8 @@ def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands
     # Of a document's passages, the one that stands out (0.9 against a median of 0.8) loses
     # SUBJECT_WEIGHT times 0.1; the others lose nothing. Two passages of another document are
     # too few for one of them to stand out.
-    top = hits("a.md", [0.9, 0.8, 0.8, 0.7]) + hits("b.md", [0.9, 0.5])
+    # A passage's similarity to the subject alone is its first coordinate.
+    top = _passages("a.md", [0.9, 0.8, 0.8, 0.7]) + _passages("b.md", [0.9, 0.5])
     first, *others = scores("what tools does a QA lead use?", top, {"qa lead"})
     assert first == round(1.0 - SUBJECT_WEIGHT * 0.1, 4) < 1.0
     assert others == [1.0] * 5
@@ -378,18 +381,8 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
 
     monkeypatch.setattr(searcher.embeddings, "encode_query", encode)
 
-    def hits(path: str, near: list[float]) -> list[Hit]:
-        # A passage's similarity to what is asked is its first coordinate.
-        return [
-            Hit(
-                Document(page_content=f"{path} {i}", metadata={"path": path}, id=f"{path}{i}"),
-                1.0,
-                vector=np.array([a, 1.0 - a], dtype=np.float32),
-            )
-            for i, a in enumerate(near)
-        ]
-
-    top = hits("a.md", [0.9, 0.8, 0.8, 0.6]) + hits("b.md", [0.9, 0.5])
+    # A passage's similarity to what is asked is its first coordinate.
+    top = _passages("a.md", [0.9, 0.8, 0.8, 0.6]) + _passages("b.md", [0.9, 0.5])
     for hit in top:
         hit.score = 1.0
     searcher._by_what_is_asked(top, tools, set(), {"qa lead"})
