@@ -63,8 +63,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Bumped when the layout of a version changes; part of the no-op fingerprint.
-FORMAT = 4
+#: Bumped when the layout of a version, or what is learned into it from the corpus (terms,
+#: roles, glosses), changes; part of the no-op fingerprint, so that the next build makes a
+#: new version (reusing every vector).
+FORMAT = 5
 #: Records read from Chroma per request.
 PAGE = 1000
 #: Most records written per request, whatever more the server allows: bounds one request's

@@ -31,6 +31,9 @@ _INSIDE = re.compile(rf"\(\s*({_ABBR})s?\s*[,;:]\s*([^()\n]{{3,80}})\)")  # "(LF
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 #: Most words a long form has.
 LONGEST = 6
+#: Most words after the abbreviated ones of a Vietnamese name ("du lịch" of "Hướng dẫn viên du
+#: lịch (HDV)", "ngân hàng" of "Giao dịch viên ngân hàng (GDV)").
+UNABBREVIATED = 2
 
 
 def _initials(words: list[str]) -> str:
@@ -44,7 +47,9 @@ def _initials(words: list[str]) -> str:
 
 
 def _long_form_before(text: str, end: int, abbr: str) -> str | None:
-    """The words just before ``end`` whose initials spell ``abbr``, if any."""
+    """The words just before ``end`` whose initials spell ``abbr``, if any; in Vietnamese,
+    also the first words of the name before ``end`` when only they are abbreviated ("Hướng
+    dẫn viên" of "Hướng dẫn viên du lịch (HDV, tour guide)")."""
     words = list(_WORD.finditer(text[max(0, end - 120) : end]))[-(LONGEST + 3) :]
     letters = re.sub(r"[^A-Z]", "", abbr.upper())
     for n in range(1, len(words) + 1):
@@ -52,9 +57,19 @@ def _long_form_before(text: str, end: int, abbr: str) -> str | None:
         if chosen[0].lower() in _MINOR:
             continue
         got = _initials(chosen)
-        if got == letters and chosen[0][0].isupper():
-            return " ".join(chosen)
-        if len(got) > len(letters):
+        if chosen[0][0].isupper():
+            if got == letters:
+                return " ".join(chosen)
+            for unabbreviated in range(1, UNABBREVIATED + 1):
+                named = chosen[:-unabbreviated]
+                if (
+                    named
+                    and named[-1].lower() not in _MINOR
+                    and _initials(named) == letters
+                    and _mostly_vietnamese(chosen)
+                ):
+                    return " ".join(named)
+        if len(got) > len(letters) + UNABBREVIATED:
             break
     return None
 

@@ -419,3 +419,37 @@ def test_a_fact_ranked_below_the_answer_s_passages_does_not_answer(
     assert not salary.abstained and "triệu" in salary.answer, salary.answer
     fee = bot.ask("khoa nghiep vu xnk hoc phi bao nhieu")
     assert not fee.abstained and "4-6 triệu" in fee.answer, fee.answer
+
+
+# A Vietnamese article whose abbreviation spells only the first words of the role's name
+# ("HDV": "Hướng dẫn viên", not "du lịch"), with the English name beside it.
+TOUR_GUIDE = "\n".join(
+    [
+        "---",
+        "title: Hướng dẫn viên du lịch, công việc và thu nhập",
+        "language: vi",
+        "kind: article",
+        "---",
+        "# Hướng dẫn viên du lịch là gì?",
+        "",
+        "Hướng dẫn viên du lịch (HDV, tour guide) là người dẫn đoàn khách theo lịch trình của "
+        "công ty lữ hành và thuyết minh về điểm đến.",
+        "",
+        "## Thu nhập",
+        "",
+        "HDV nội địa nhận khoảng 10-15 triệu đồng mỗi tháng, HDV quốc tế 18-30 triệu đồng, "
+        "chưa kể tiền tip của khách.",
+        "",
+    ]
+)
+
+
+def test_a_role_named_in_english_beside_its_vietnamese_name_is_not_named_in_passing(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # "(HDV, tour guide)" names the role of the sentence, not one of a list.
+    bot = with_article(tmp_path, e5, "tour-guide.md", TOUR_GUIDE)
+    reply = bot.ask("What does a tour guide do?")
+    assert reply.answer.startswith("Hướng dẫn viên du lịch (HDV, tour guide) là"), reply.answer
+    reply = bot.ask("how much does a tour guide earn?")
+    assert "10-15 triệu đồng" in reply.answer, reply.answer

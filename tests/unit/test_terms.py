@@ -53,6 +53,17 @@ def test_an_abbreviation_of_the_words_before_with_a_gloss_after_it() -> None:
     ]
 
 
+def test_a_vietnamese_name_abbreviated_in_its_first_words() -> None:
+    # "HDV" spells "Hướng dẫn viên", not the "du lịch" after it: the abbreviation, and the
+    # English gloss beside it, name the abbreviated words.
+    text = (
+        "Hướng dẫn viên du lịch (HDV, tour guide) dẫn đoàn khách. Giao dịch viên ngân hàng "
+        "(GDV) ngồi tại quầy. Search Engine Optimization tools (SEO) are many."
+    )
+    assert set(definitions(text)) == {("HDV", "Hướng dẫn viên"), ("GDV", "Giao dịch viên")}
+    assert glosses(text) == [("Hướng dẫn viên", "tour guide")]
+
+
 def test_terms_glossed_in_the_other_language() -> None:
     text = (
         "• Trưởng phòng xuất nhập khẩu (Import-Export Manager): quản lý cả phòng. Làm việc với "
