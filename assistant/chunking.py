@@ -27,7 +27,8 @@ from .text import words
 #: A paragraph shorter than this (a heading, a lead-in line) is joined to the next one.
 SHORT_PARAGRAPH = 100
 #: A sentence shorter than this (characters or four words) is a fragment: it leads the next
-#: ("Brief.", "Automation Engineer / SDET." before what it says of the role).
+#: ("Brief.", "Automation Engineer / SDET." before what it says of the role). One of four
+#: words or more with a number in it gives a fact however short ("Thẻ có hạn 5 năm.").
 MIN_SENTENCE_CHARS = 20
 #: What a list item starts with in plain text.
 BULLET = "•"
@@ -264,7 +265,9 @@ def quotable_sentences(text: str, heading: str = "") -> list[Quotable]:
             lead = ""
             continue
         sentence = f"{lead} {sentence}".strip()
-        if len(sentence) < MIN_SENTENCE_CHARS or len(words(sentence)) < 4:
+        if len(words(sentence)) < 4 or (
+            len(sentence) < MIN_SENTENCE_CHARS and not any(c.isdigit() for c in sentence)
+        ):
             lead = sentence
             continue
         lead = ""

@@ -435,6 +435,10 @@ TOUR_GUIDE = "\n".join(
         "Hướng dẫn viên du lịch (HDV, tour guide) là người dẫn đoàn khách theo lịch trình của "
         "công ty lữ hành và thuyết minh về điểm đến.",
         "",
+        "## Thẻ hành nghề",
+        "",
+        "Muốn dẫn đoàn, HDV phải có thẻ hành nghề do Sở Du lịch cấp. Thẻ có hạn 5 năm.",
+        "",
         "## Thu nhập",
         "",
         "HDV nội địa nhận khoảng 10-15 triệu đồng mỗi tháng, HDV quốc tế 18-30 triệu đồng, "
@@ -444,12 +448,17 @@ TOUR_GUIDE = "\n".join(
 )
 
 
-def test_a_role_named_in_english_beside_its_vietnamese_name_is_not_named_in_passing(
+def test_a_vietnamese_article_answers_english_questions_and_short_facts(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
-    # "(HDV, tour guide)" names the role of the sentence, not one of a list.
+    # "(HDV, tour guide)" names the role of the sentence, not one of a list: English
+    # questions about it are answered.
     bot = with_article(tmp_path, e5, "tour-guide.md", TOUR_GUIDE)
     reply = bot.ask("What does a tour guide do?")
     assert reply.answer.startswith("Hướng dẫn viên du lịch (HDV, tour guide) là"), reply.answer
     reply = bot.ask("how much does a tour guide earn?")
     assert "10-15 triệu đồng" in reply.answer, reply.answer
+    # Vietnamese says a fact in few letters: "Thẻ có hạn 5 năm." is quoted, not dropped as a
+    # fragment.
+    reply = bot.ask("the hdv co thoi han bao lau")
+    assert reply.answer.startswith("Thẻ có hạn 5 năm"), reply.answer

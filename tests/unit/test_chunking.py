@@ -116,6 +116,17 @@ def test_a_run_in_label_is_quoted_with_what_follows_it() -> None:
     ]
 
 
+def test_a_short_sentence_with_a_number_is_a_fact_not_a_fragment() -> None:
+    # Vietnamese says a fact in few letters; a short sentence without a number still leads
+    # the next one.
+    text = "Thẻ hành nghề do Sở Du lịch cấp. Thẻ có hạn 5 năm.\nBrief. It lasts a whole day."
+    assert [q.text for q in quotable_sentences(text)] == [
+        "Thẻ hành nghề do Sở Du lịch cấp.",
+        "Thẻ có hạn 5 năm.",
+        "Brief. It lasts a whole day.",
+    ]
+
+
 def test_a_list_item_knows_what_it_is_an_item_of() -> None:
     text = "\n".join(
         [
