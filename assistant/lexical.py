@@ -72,12 +72,13 @@ class LexicalIndex:
         """BM25 over ``texts`` (one per id), with the accent table of their words."""
         if not ids:
             return cls([], None)
+        terms = learn_terms(texts)
         return cls.from_tokens(
             ids,
             [lexical_tokens(t) for t in texts],
             _accent_table(texts),
-            learn_terms(texts),
-            sorted(role_phrases(texts, role_heads(texts))),
+            terms,
+            sorted(role_phrases(texts, role_heads(texts, terms))),
             learn_glosses(texts),
         )
 

@@ -97,6 +97,8 @@ MIN_NAME = 3
 #: Shortest word of a question asked about a role taken as one the corpus may lack: shorter
 #: ones are mostly abbreviations and chat spellings ("bds", "gdv", "kieu").
 MIN_UNKNOWN_WORD = 5
+#: Shortest start of a word taken as that word shortened ("grad" for "graduate").
+MIN_SHORTENED = 4
 #: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
 TYPO_SIMILARITY = 0.8
 #: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
@@ -142,9 +144,12 @@ _IN_PASSING = {
     "không nói gì thêm.",
 }
 _KIND_ELSEWHERE = {
-    "en": "I don't know: my sources give {kind} for {given}, but not for {asked}.",
-    "vi": "Tôi không biết: các nguồn của tôi có {kind} cho {given}, nhưng không có cho {asked}.",
+    "en": "I don't know: my sources give {kind} for {given}, but not {asked}.",
+    "vi": "Tôi không biết: các nguồn của tôi có {kind} cho {given}, nhưng không có {asked}.",
 }
+#: How ``_KIND_ELSEWHERE`` names what it lacks: for a role or term ("for Art Director", "for
+#: Art Director in Texas"), or a place alone ("in Texas").
+_FOR = {"en": "for", "vi": "cho"}
 
 
 @dataclass(frozen=True)
@@ -363,13 +368,14 @@ class Scope:
         language = question.language
         aliases = self.searcher.aliases
         lexical = self.searcher.index.lexical
-        # The roles asked about: learned terms whose long form ends with a role's head word
-        # (an Art Director, not a PMP certificate).
-        asked = {
-            g
-            for g in aliases.entities(query.standalone) & aliases.titles
-            if role_word(_name(aliases.groups[g]).split()[-1]) in lexical.heads
-        }
+
+        def role(group: int) -> bool:
+            """A learned term one of whose names ends with a role's head word (an Art
+            Director, a PT; not a PMP certificate nor a degree)."""
+            return any(role_word(n.split()[-1]) in lexical.heads for n in aliases.groups[group])
+
+        # The roles asked about.
+        asked = {g for g in aliases.entities(query.standalone) & aliases.titles if role(g)}
         # Other terms the corpus defines (a certificate, an exam): one of them must be named
         # where the fact is given ("how long does the CMA take" is not answered by the ACCA).
         things = aliases.entities(query.standalone) - aliases.titles
@@ -416,11 +422,15 @@ class Scope:
                 and (not roles or set(roles) & self._roles_in(context))
             ):
                 return None
-            about.extend(g for g in named if g not in about)
+            # What it is given for, of the sort asked about: roles for a role (not the
+            # degree or exam the passage names beside them), terms for a term.
+            about.extend(g for g in named if g not in about and role(g) != bool(things))
         given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
         # A role the corpus never names ("UX designer" where it names only graphic designers)
         # is what the refusal is about, not the defined roles beside it.
         wanted = named_asked(set() if unknown else (asked or things))
+        if wanted:
+            wanted = f"{_FOR.get(language, _FOR['en'])} {wanted}"
         if where:
             at = f"{_IN.get(language, _IN['en'])} {', '.join(where)}"
             wanted = f"{wanted} {at}" if wanted else at
@@ -651,9 +661,17 @@ class Scope:
                 and not before.isdigit()
                 and f"{before} {folded[i]}" not in lexical.roles
                 and max(lexical.held(w) for w in words(before)) <= lexical.rare
+                and not self._shortened(before, folded[i])
             ):
                 found.append(f"{tokens[i - 1]} {tokens[i]}")
         return found
+
+    def _shortened(self, word: str, head: str) -> bool:
+        """Whether ``word`` shortens a word the corpus writes before ``head`` ("grad" in "new
+        grad PT" where the corpus writes "New graduate PT")."""
+        return len(word) >= MIN_SHORTENED and any(
+            r.startswith(word) and r.endswith(f" {head}") for r in self.searcher.index.lexical.roles
+        )
 
     # --- texts ----------------------------------------------------------------------------
     def not_covered(self, language: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .text import STOPWORDS, Aliases, fold
 
@@ -57,9 +57,11 @@ def _long_form_before(text: str, end: int, abbr: str) -> str | None:
         if chosen[0].lower() in _MINOR:
             continue
         got = _initials(chosen)
+        if got == letters and (chosen[0][0].isupper() or n > 1):
+            # "Key Account Manager (KAM)", and a role English writes in lower case: "a
+            # physical therapist (PT)"; one lower-case word is too likely a chance match.
+            return " ".join(chosen)
         if chosen[0][0].isupper():
-            if got == letters:
-                return " ".join(chosen)
             for unabbreviated in range(1, UNABBREVIATED + 1):
                 named = chosen[:-unabbreviated]
                 if (
@@ -254,10 +256,14 @@ def name_words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def role_heads(texts: Iterable[str]) -> set[str]:
+def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set[str]:
     """The words that end several capitalised names in the texts ("Designer" in "Junior
     Designer", "Senior Designer", "Graphic Designer"): the heads of the corpus's role names,
-    folded. A word that ends a place's name ("Việt Nam" after "ở", "tại", "in") is none."""
+    folded. A word that ends a place's name ("Việt Nam" after "ở", "tại", "in") is none.
+
+    With the corpus's ``terms`` (``learn_terms``): also the last word of a term's long form
+    whose abbreviation is a head, a role English writes in lower case ("therapist" of "a
+    physical therapist (PT)" beside "Staff PT" and "New graduate PT")."""
     names: dict[str, set[str]] = {}
     places: set[str] = set()
     for text in texts:
@@ -268,7 +274,12 @@ def role_heads(texts: Iterable[str]) -> set[str]:
             preceding = name_words(text[max(0, match.start() - 12) : match.start()])
             if preceding and preceding[-1].lower() in PLACE_CUES:
                 places.add(head)
-    return {head for head, before in names.items() if len(before) >= HEAD_NAMES} - places
+    heads = {head for head, before in names.items() if len(before) >= HEAD_NAMES} - places
+    return heads | {
+        role_word(long.split()[-1])
+        for abbr, long in terms
+        if role_word(abbr) in heads and len(long.split()) > 1
+    }
 
 
 def role_phrases(texts: Iterable[str], heads: set[str]) -> set[str]:

@@ -462,3 +462,57 @@ def test_a_vietnamese_article_answers_english_questions_and_short_facts(
     # fragment.
     reply = bot.ask("the hdv co thoi han bao lau")
     assert reply.answer.startswith("Thẻ có hạn 5 năm"), reply.answer
+
+
+# An English article that writes its role in lower case, as English does, and names its
+# levels after the abbreviation ("Staff PT"), beside a degree it also abbreviates.
+PHYSICAL_THERAPIST = "\n".join(
+    [
+        "---",
+        "title: Physical therapist career guide",
+        "language: en",
+        "kind: article",
+        "---",
+        "# Physical therapist career guide",
+        "",
+        "A physical therapist (PT) helps patients recover movement after an injury or an "
+        "operation. Every PT needs a Doctor of Physical Therapy (DPT) degree, which takes "
+        "three years after college.",
+        "",
+        "## Salary",
+        "",
+        "| Level | Years of experience | Salary (USD per year) |",
+        "|---|---|---|",
+        "| New graduate PT | 0-2 | $75,000-$85,000 |",
+        "| Staff PT | 3-7 | $90,000-$105,000 |",
+        "| Senior PT | 8+ | $105,000-$125,000 |",
+        "",
+        "Travel PTs, who take 13-week contracts in different cities, often earn 20-30% more.",
+        "",
+    ]
+)
+
+
+def test_a_role_written_in_lower_case_is_learned_from_its_abbreviation(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "physical-therapist.md", PHYSICAL_THERAPIST)
+    # "grad" shortens the corpus's "graduate"; travel PTs are a role it names.
+    for question, fact in [
+        ("how much does a new grad PT make", "$75,000-$85,000"),
+        ("do travel PTs earn more?", "20-30% more"),
+    ]:
+        reply = bot.ask(question)
+        assert fact in reply.answer, (question, reply.answer)
+    # "therapist" heads the corpus's role names, so an occupational therapist is a role it
+    # does not describe, not a physical therapist.
+    reply = bot.ask("how much does an occupational therapist earn")
+    assert reply.answer == (
+        "I don't know: my sources give pay or salaries for physical therapist, but not for "
+        "occupational therapist."
+    )
+    # Asked for a place alone, the refusal names the place (and not the degree as a role).
+    reply = bot.ask("how much do PTs earn in Vietnam")
+    assert reply.answer == (
+        "I don't know: my sources give pay or salaries for physical therapist, but not in Vietnam."
+    )

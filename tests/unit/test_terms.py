@@ -26,6 +26,15 @@ def test_definitions_in_both_directions_and_only_when_the_initials_agree() -> No
     }
 
 
+def test_a_role_written_in_lower_case_is_defined_by_its_abbreviation() -> None:
+    # English writes roles in lower case; one lower-case word is too likely a chance match.
+    text = (
+        "A physical therapist (PT) helps patients move again. Ask human resources (HR) "
+        "first. Every guest gets a check-in (CI) card."
+    )
+    assert set(definitions(text)) == {("PT", "physical therapist"), ("HR", "human resources")}
+
+
 def test_an_abbreviation_with_a_slash_and_one_defined_after_a_comma() -> None:
     text = (
         "Giấy tờ quan trọng nhất là vận đơn (B/L, Bill of Lading). Thanh toán bằng thư tín "
@@ -158,6 +167,21 @@ def test_a_word_that_ends_a_place_s_name_is_no_role_head() -> None:
     heads = role_heads(texts)
     assert "manager" in heads
     assert "nam" not in heads  # "Việt Nam", "Miền Nam", "Hà Nam" follow "ở" or "tại"
+
+
+def test_a_role_written_in_lower_case_heads_roles_through_its_abbreviation() -> None:
+    from assistant.terms import role_heads
+
+    texts = [
+        "A physical therapist (PT) needs a Doctor of Physical Therapy (DPT) degree.",
+        "Staff PT and Senior PT earn more than a New graduate PT.",
+    ]
+    terms = learn_terms(texts)
+    assert "therapist" not in role_heads(texts)
+    # "PT" heads capitalised names, so its long form's last word heads roles too; "DPT"
+    # heads none, so "Therapy" stays no role's head.
+    assert role_heads(texts, terms) == role_heads(texts) | {"therapist"}
+    assert "pt" in role_heads(texts)
 
 
 def test_name_words_keep_a_hyphenated_name_whole() -> None:
