@@ -38,6 +38,8 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LIST_MARK = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+#: A line that is one bold span and nothing else ("**Mức lương**", "__Pay:__").
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_\n]{2,80}?)\1\s*:?\s*$")
 _QUOTE_MARK = re.compile(r"^\s*>\s?")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -82,6 +84,7 @@ def plain_markdown(text: str) -> str:
     """
     lines = text.split("\n")
     out: list[str] = []
+    level = 1  # of the last heading
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -95,8 +98,14 @@ def plain_markdown(text: str) -> str:
             out.extend(_table_sentences(rows))
             continue
         heading = _HEADING.match(line)
+        bold = _BOLD_LINE.match(line)
         if heading:
+            level = len(heading.group(1))
             out.append(f"{heading.group(1)} {inline_plain(heading.group(2))}")
+        elif bold and _stands_alone(lines, i) and not bold.group("text").rstrip().endswith("."):
+            # A bold line on its own heads what follows, as many articles write headings.
+            title = inline_plain(bold.group("text")).strip().rstrip(":")
+            out.append(f"{'#' * min(6, level + 1)} {title}")
         else:
             line = _QUOTE_MARK.sub("", line)
             line = _LIST_MARK.sub(rf"\1{BULLET} ", line)
@@ -107,6 +116,13 @@ def plain_markdown(text: str) -> str:
                 out.append(plain)
         i += 1
     return "\n".join(out)
+
+
+def _stands_alone(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is a paragraph of its own, or one that leads a list."""
+    before = i == 0 or not lines[i - 1].strip()
+    after = i + 1 == len(lines) or not lines[i + 1].strip() or _LIST_MARK.match(lines[i + 1])
+    return before and bool(after)
 
 
 def _continues(before: str, line: str) -> bool:

@@ -43,6 +43,32 @@ def test_emphasis_links_and_code_marks_go_and_list_items_stay_items() -> None:
     assert "**" not in plain and "](" not in plain and "`" not in plain
 
 
+def test_a_bold_line_on_its_own_is_a_heading() -> None:
+    # Many articles write their headings in bold; bold inside a sentence, or a bold sentence,
+    # stays text.
+    text = (
+        "# Guide\n\nIntro.\n\n**Mức lương**\n\nKhoảng 6-8 triệu đồng.\n\n**Duties:**\n"
+        "- Draw blood.\n\nSome **bold** words.\n\n**A bold sentence that ends.**\n"
+    )
+    assert plain_markdown(text).split("\n") == [
+        "# Guide",
+        "",
+        "Intro.",
+        "",
+        "## Mức lương",
+        "",
+        "Khoảng 6-8 triệu đồng.",
+        "",
+        "## Duties",
+        f"{BULLET} Draw blood.",
+        "",
+        "Some bold words.",
+        "",
+        "A bold sentence that ends.",
+        "",
+    ]
+
+
 def test_plain_text_comes_back_unchanged() -> None:
     text = "tài khoản Executive\nĐây là cấp bậc cơ bản nhất.\n\nRa quyết định: không nhiều."
     assert plain_markdown(text) == text
