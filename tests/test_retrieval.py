@@ -369,3 +369,30 @@ def test_a_question_about_one_role_is_not_answered_from_another_role_s_article(
     # The other article still answers what is asked of its own role.
     reply = bot.ask("can I be a nursing assistant without a college degree?")
     assert "four to twelve weeks" in reply.answer, reply.answer
+
+
+def test_bold_lines_standing_alone_head_their_sections(tmp_path: Path, e5: E5Embeddings) -> None:
+    # Many articles write their headings in bold: the heading is no part of what is quoted.
+    article = "\n".join(
+        [
+            "---",
+            "title: Kỹ thuật viên xét nghiệm",
+            "language: vi",
+            "---",
+            "Kỹ thuật viên xét nghiệm (medical laboratory technician) lấy mẫu máu và chạy máy "
+            "phân tích trong bệnh viện.",
+            "",
+            "**Mức lương**",
+            "",
+            "Kỹ thuật viên mới ra trường nhận khoảng 6-8 triệu đồng/tháng ở bệnh viện công.",
+            "",
+            "**Khó khăn của nghề**",
+            "",
+            "Phải trực đêm và tiếp xúc với mẫu bệnh phẩm có nguy cơ lây nhiễm.",
+            "",
+        ]
+    )
+    bot = with_article(tmp_path, e5, "lab-technician.md", article)
+    reply = bot.ask("how much does a lab technician earn?")
+    assert reply.answer.startswith("Kỹ thuật viên mới ra trường nhận khoảng 6-8"), reply.answer
+    assert reply.sources[0].text.startswith("Kỹ thuật viên mới ra trường"), reply.sources[0]
