@@ -392,7 +392,7 @@ class ExtractiveAnswerer:
                 continue  # already quoted as part of its list
             run = _list_run(items.get(item.chunk_id, {}), item.n)
             listed.update((item.chunk_id, n) for n, _ in run)
-            text = " ".join(t for _, t in run) if run else item.text
+            text = " ".join(_stopped(t) for _, t in run) if run else _stopped(item.text)
             last = run[-1][0] if run else item.n
             numbers.setdefault(item.chunk_id, len(numbers) + 1)
             quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
@@ -581,6 +581,14 @@ def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
         run.append((at, items[at]))
         at += 1
     return run
+
+
+def _stopped(sentence: str) -> str:
+    """The sentence with a full stop when it has none: list items are often written without,
+    and quoted one after another they would run together."""
+    body = sentence.rstrip()
+    core = body.rstrip("\"'”’)]")  # a stop may stand inside a closing quote
+    return body if not core or core[-1] in ".!?…:;" else f"{body}."
 
 
 def _cited(text: str, n: int) -> str:

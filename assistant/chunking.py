@@ -30,6 +30,8 @@ SHORT_PARAGRAPH = 100
 #: ("Brief.", "Automation Engineer / SDET." before what it says of the role). One of four
 #: words or more with a number in it gives a fact however short ("Thẻ có hạn 5 năm.").
 MIN_SENTENCE_CHARS = 20
+#: Longest line of plain text taken as a heading (``_plain_heading``).
+PLAIN_HEADING_CHARS = 80
 #: What a list item starts with in plain text.
 BULLET = "•"
 
@@ -106,6 +108,11 @@ def plain_markdown(text: str) -> str:
             # A bold line on its own heads what follows, as many articles write headings.
             title = inline_plain(bold.group("text")).strip().rstrip(":")
             out.append(f"{'#' * min(6, level + 1)} {title}")
+        elif _plain_heading(lines, i):
+            # Plain text (a .txt file, a PDF's text) heads its sections with short lines; the
+            # first line is its title.
+            first = not any(x.strip() for x in out)
+            out.append(f"{'#' if first else '#' * min(6, level + 1)} {line.strip()}")
         else:
             line = _QUOTE_MARK.sub("", line)
             line = _LIST_MARK.sub(rf"\1{BULLET} ", line)
@@ -116,6 +123,25 @@ def plain_markdown(text: str) -> str:
                 out.append(plain)
         i += 1
     return "\n".join(out)
+
+
+def _plain_heading(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is a plain-text heading: a short line after a blank one, capitalised
+    and without a stop (or a question: "Lương barista bao nhiêu?"), with more text after it
+    ("Con đường thăng tiến", then its list)."""
+    line = lines[i].strip()
+    rest = [x for x in lines[i + 1 : i + 3] if x.strip()]
+    return bool(
+        line
+        and (i == 0 or not lines[i - 1].strip())
+        and rest
+        and not _HEADING.match(rest[0])
+        and len(line) <= PLAIN_HEADING_CHARS
+        and line[0].isupper()
+        and line[-1] not in '.!:;,…"”)'
+        and not _LIST_MARK.match(lines[i])
+        and not _TABLE_ROW.match(line)
+    )
 
 
 def _stands_alone(lines: list[str], i: int) -> bool:

@@ -396,3 +396,29 @@ def test_bold_lines_standing_alone_head_their_sections(tmp_path: Path, e5: E5Emb
     reply = bot.ask("how much does a lab technician earn?")
     assert reply.answer.startswith("Kỹ thuật viên mới ra trường nhận khoảng 6-8"), reply.answer
     assert reply.sources[0].text.startswith("Kỹ thuật viên mới ra trường"), reply.sources[0]
+
+
+def test_a_plain_text_article_is_quoted_without_its_headings(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # A .txt file heads its sections with short lines and writes list items without stops:
+    # the headings are not quoted, and the items do not run together.
+    article = "\n".join(
+        [
+            "Nghề pha chế (barista): làm gì, lương bao nhiêu?",
+            "",
+            "Barista là người pha chế đồ uống từ cà phê tại quán cà phê.",
+            "",
+            "Con đường thăng tiến",
+            "- Barista (nhân viên pha chế)",
+            "- Head barista (trưởng quầy): sau khoảng 1-2 năm",
+            "- Quản lý cửa hàng (store manager): sau 3-5 năm",
+            "",
+        ]
+    )
+    bot = with_article(tmp_path, e5, "barista.txt", article)
+    reply = bot.ask("bao lau thi len truong quay")
+    assert "Head barista (trưởng quầy): sau khoảng 1-2 năm. Quản lý cửa hàng" in reply.answer, (
+        reply.answer
+    )
+    assert "Con đường thăng tiến" not in reply.answer, reply.answer

@@ -110,8 +110,31 @@ def test_a_paragraph_written_over_several_lines_is_one_line() -> None:
         f"{BULLET} an item that wraps onto the next line",
         f"{BULLET} a second item",
         "",
-        "Lương và thu nhập",  # a title line stays apart from the capitalised line under it
+        "## Lương và thu nhập",  # a title line heads the line under it, not joined to it
         "Người mới vào nghề được trả 8-12 triệu.",
+    ]
+
+
+def test_plain_text_heads_its_sections_with_short_lines() -> None:
+    # A .txt file (or a PDF's text) has no Markdown: a short capitalised line after a blank
+    # one, without a stop or as a question, heads the text under it; the first is the title.
+    text = (
+        "Nghề pha chế: làm gì, lương bao nhiêu?\n\nBarista pha chế đồ uống.\n\n"
+        "Lương barista bao nhiêu?\nBarista mới nhận 5-7 triệu đồng.\n\n"
+        "Con đường thăng tiến\n- Head barista: sau 1-2 năm\n\nChúc bạn thành công"
+    )
+    assert plain_markdown(text).split("\n") == [
+        "# Nghề pha chế: làm gì, lương bao nhiêu?",
+        "",
+        "Barista pha chế đồ uống.",
+        "",
+        "## Lương barista bao nhiêu?",
+        "Barista mới nhận 5-7 triệu đồng.",
+        "",
+        "## Con đường thăng tiến",
+        f"{BULLET} Head barista: sau 1-2 năm",
+        "",
+        "Chúc bạn thành công",  # nothing under it: a closing line
     ]
 
 
