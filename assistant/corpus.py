@@ -161,7 +161,7 @@ class FileCache:
     """
 
     #: Bumped when reading the same bytes gives another Document: older caches are ignored.
-    FORMAT = 1
+    FORMAT = 2
     #: Files modified this close to (or after) a scan's start are read again next time.
     RACY_NS = 2_000_000_000
 
@@ -453,8 +453,25 @@ _BLOCK_TAGS = [
     "hr",
     "address",
 ]
+#: Longest cell of an HTML table read as data (longer: a table that lays out the page).
+TABLE_CELL_CHARS = 200
 # Private-use characters mark paragraph and line breaks while whitespace is collapsed.
 _PARA, _LINE = "\ue000", "\ue001"
+
+
+def _table_rows(table: Any) -> list[list[str]]:
+    """The cells of a data table, row by row (the first row names the columns), or [] for a
+    table that lays out a page (one holding a table, or long text in a cell)."""
+    if table.find("table") is not None:
+        return []
+    rows = [
+        [" ".join(c.get_text(" ", strip=True).replace("|", "/").split()) for c in tr(["th", "td"])]
+        for tr in table.find_all("tr")
+    ]
+    rows = [r for r in rows if any(r)]
+    if len(rows) < 2 or any(len(c) > TABLE_CELL_CHARS for r in rows for c in r):
+        return []
+    return rows
 
 
 def _html_text(html: str) -> tuple[str, dict[str, object]]:
@@ -489,6 +506,14 @@ def _html_text(html: str) -> tuple[str, dict[str, object]]:
         or soup.body
         or soup
     )
+    for table in main.find_all("table"):
+        rows = _table_rows(table)
+        if rows:
+            # As a Markdown table: its rows are then quoted with their column names.
+            width = max(len(r) for r in rows)
+            lines = [f"| {' | '.join(r + [''] * (width - len(r)))} |" for r in rows]
+            lines.insert(1, "|" + "---|" * width)
+            table.replace_with(_PARA + _LINE.join(lines) + _PARA)
     for level in range(1, 7):
         for tag in main.find_all(f"h{level}"):
             tag.insert_before(_PARA + "#" * level + " ")

@@ -75,6 +75,27 @@ def reasons(corpus: Path) -> dict[str, str]:
     return {s.path: s.reason for s in skipped}
 
 
+def test_an_html_table_is_read_as_a_table_and_a_layout_table_as_text(make_corpus: Path) -> None:
+    (make_corpus / "pay.html").write_text(
+        "<html><body><main><h2>Salary</h2><table>"
+        "<tr><th>Level</th><th>Salary (USD per year)</th></tr>"
+        "<tr><td>Junior UX writer</td><td>$65,000-$80,000</td></tr>"
+        "<tr><td>Senior UX writer</td><td>$120,000-$150,000</td></tr>"
+        "</table><table><tr><td><table><tr><td>Inner</td></tr></table></td>"
+        "<td>Laid out beside it.</td></tr><tr><td>Row</td></tr></table></main></body></html>",
+        "utf-8",
+    )
+    files, skipped = read_corpus(make_corpus)
+    assert skipped == []
+    text = files[0].document.page_content
+    # Rows keep their columns, so that each is quoted with the columns' names.
+    assert (
+        "| Level | Salary (USD per year) |\n|---|---|\n| Junior UX writer | $65,000-$80,000 |\n"
+        "| Senior UX writer | $120,000-$150,000 |"
+    ) in text
+    assert "Laid out beside it." in text and "| Inner" not in text
+
+
 def test_good_markdown_html_and_plain_text_are_read(make_corpus: Path) -> None:
     (make_corpus / "ae.md").write_text(GOOD, "utf-8")
     (make_corpus / "am.html").write_text(HTML, "utf-8")
