@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 from langchain_core.documents import Document
 
-from .documents import DOCUMENT_EXTENSIONS, Unreadable, read_document
+from .documents import DOCUMENT_EXTENSIONS, Unreadable, read_document, table_lines
 from .errors import CorpusError
 from .text import detect_language, normalize
 
@@ -464,11 +464,7 @@ def _table_rows(table: Any) -> list[list[str]]:
     table that lays out a page (one holding a table, or long text in a cell)."""
     if table.find("table") is not None:
         return []
-    rows = [
-        [" ".join(c.get_text(" ", strip=True).replace("|", "/").split()) for c in tr(["th", "td"])]
-        for tr in table.find_all("tr")
-    ]
-    rows = [r for r in rows if any(r)]
+    rows = [[c.get_text(" ", strip=True) for c in tr(["th", "td"])] for tr in table("tr")]
     if len(rows) < 2 or any(len(c) > TABLE_CELL_CHARS for r in rows for c in r):
         return []
     return rows
@@ -509,11 +505,8 @@ def _html_text(html: str) -> tuple[str, dict[str, object]]:
     for table in main.find_all("table"):
         rows = _table_rows(table)
         if rows:
-            # As a Markdown table: its rows are then quoted with their column names.
-            width = max(len(r) for r in rows)
-            lines = [f"| {' | '.join(r + [''] * (width - len(r)))} |" for r in rows]
-            lines.insert(1, "|" + "---|" * width)
-            table.replace_with(_PARA + _LINE.join(lines) + _PARA)
+            # One line per row naming its columns, as a PDF's or a Word file's tables.
+            table.replace_with(_PARA + _LINE.join(table_lines(rows)) + _PARA)
     for level in range(1, 7):
         for tag in main.find_all(f"h{level}"):
             tag.insert_before(_PARA + "#" * level + " ")

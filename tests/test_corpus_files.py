@@ -90,10 +90,10 @@ def test_an_html_table_is_read_as_a_table_and_a_layout_table_as_text(make_corpus
     text = files[0].document.page_content
     # Rows keep their columns, so that each is quoted with the columns' names.
     assert (
-        "| Level | Salary (USD per year) |\n|---|---|\n| Junior UX writer | $65,000-$80,000 |\n"
-        "| Senior UX writer | $120,000-$150,000 |"
+        "Level: Junior UX writer; Salary (USD per year): $65,000-$80,000\n"
+        "Level: Senior UX writer; Salary (USD per year): $120,000-$150,000"
     ) in text
-    assert "Laid out beside it." in text and "| Inner" not in text
+    assert "Laid out beside it." in text and "Inner;" not in text
 
 
 def test_good_markdown_html_and_plain_text_are_read(make_corpus: Path) -> None:
