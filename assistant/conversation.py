@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import roles_named
+from .terms import role_word, roles_named
 from .text import Aliases, detect_language, fold, words
 
 # Words that make a question lean on the one before it.
@@ -27,6 +27,14 @@ _WHAT_ABOUT = re.compile(
     r"^(?:(?:and|so|ok|okay|then),? )?(?:what|how) about (?:the |an? )?(?P<x>.+?)[\s?.!]*$|"
     r"^(?:(?:the|vay|ok|roi),? )?(?:con )?(?P<y>.+?) thi (?:sao|the nao)(?: a| nhi| vay)?[\s?.!]*$"
 )
+# "And a senior one?", "and for seniors?": the previous question, asked of what follows "and"
+# (a few words, not a question of its own).
+_AND_X = re.compile(r"^(?:and|or) (?:for |the |an? )*(?P<x>(?:[\w-]+ ){0,3}[\w-]+)[\s?.!]*$")
+_ASKS = frozenset(
+    "what how when who whom why where which is are do does did can could should would will".split()
+)
+# "One" standing for the title it qualifies ("a senior one").
+_ONE = re.compile(r"\bones?\b", re.IGNORECASE)
 # Words that stand for the job title of an earlier turn.
 _REFERENCES = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
@@ -61,14 +69,21 @@ def standalone_question(
         return None
     previous = earlier[-1]
     folded = fold(question).strip()
-    match = _WHAT_ABOUT.match(folded) if len(folded) == len(question.strip()) else None
+    same_length = len(folded) == len(question.strip())
+    match = _WHAT_ABOUT.match(folded) if same_length else None
+    if match is None and same_length:
+        match = _AND_X.match(folded)
+        if match and match.group("x").split()[0] in _ASKS:
+            match = None  # "and how long does that take?" asks a question of its own
     if match:
-        name = "x" if match.group("x") is not None else "y"
+        name = next(n for n in ("x", "y") if match.groupdict().get(n) is not None)
         subject = question.strip()[match.start(name) : match.end(name)]
         spans = aliases.mentions(previous, titles_only=False)
         if not spans:
             return None
         start, end = spans[-1]
+        # "a senior one": the previous question's title, qualified.
+        subject = _ONE.sub(lambda _: previous[start:end], subject, 1)
         return f"{previous[:start]}{subject}{previous[end:]}"
     if aliases.mentions(question) or roles_named(question, roles):
         return None
@@ -93,6 +108,10 @@ def standalone_question(
         )
     )
     things = _THING_REFERENCES + (_THING_VI_PLAIN if detect_language(question) == "vi" else ())
+    if thing is not None and _names_thing_last(previous, aliases, roles):
+        # "What's the NPTE?" then "how much does it cost?": "it" is the exam. After a role
+        # ("what does an AE do?"), "how long does it take?" asks of nobody.
+        things = (*things, _IT)
     for references, meant in ((_REFERENCES, title), (things, thing)):
         if meant is None:
             continue
@@ -114,8 +133,55 @@ _THING_REFERENCES = tuple(
         r"(?<!\w)nó(?!\w)",
     )
 )
+_IT = (re.compile(r"\bit\b", re.IGNORECASE), "{}")
+
+
+def _names_thing_last(turn: str, aliases: Aliases, roles: frozenset[str]) -> bool:
+    """Whether the last term ``turn`` names is a thing (an exam, a degree, a tool), not a
+    role: none of its names ends with a word that ends the corpus's role names."""
+    spans = aliases.mentions(turn, titles_only=False)
+    if not spans:
+        return False
+    start, end = spans[-1]
+    heads = {role.split()[-1] for role in roles}
+    return not any(
+        role_word(name.split()[-1]) in heads
+        for group, _ in aliases.written(turn[start:end])
+        for name in group
+    )
+
+
 # "nó" typed without its mark is "no": only in a question that reads as Vietnamese.
 _THING_VI_PLAIN = ((re.compile(r"(?<!\w)no(?!\w)", re.IGNORECASE), "{}"),)
+
+
+def resolved_turns(
+    earlier: list[str], aliases: Aliases, roles: frozenset[str] = frozenset()
+) -> list[str]:
+    """The earlier turns (the last ``RESOLVED_TURNS``), each made to stand alone on the ones
+    before it: "how much do they make?" after a question about physical therapists becomes
+    "how much do physical therapist make?", which a later follow-up can lean on."""
+    out: list[str] = []
+    for turn in earlier[-RESOLVED_TURNS:]:
+        out.append(standalone_question(turn, out, aliases, roles) or turn)
+    return out
+
+
+def context_turn(turns: list[str], aliases: Aliases, roles: frozenset[str] = frozenset()) -> str:
+    """The turn a follow-up leans on: the last one that names a term or role ("and a senior
+    one?" names none: the question before it does), else the last one."""
+    return next(
+        (
+            turn
+            for turn in reversed(turns)
+            if aliases.mentions(turn, titles_only=False) or roles_named(turn, roles)
+        ),
+        turns[-1],
+    )
+
+
+#: Earlier turns made to stand alone for a follow-up (``resolved_turns``).
+RESOLVED_TURNS = 6
 
 
 def looks_like_follow_up(text: str) -> bool:

@@ -25,7 +25,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .config import Settings
-from .conversation import looks_like_follow_up, standalone_question
+from .conversation import context_turn, looks_like_follow_up, resolved_turns, standalone_question
 from .corpus import ALIASES_FILE
 from .embeddings import Embedder, cached_queries
 from .errors import IndexMissingError, StoreError
@@ -340,8 +340,11 @@ class Searcher:
             for h in (history or [])
             if h and h.strip()
         ]
+        roles = self.index.lexical.roles
+        if earlier and self.settings.query_expansion:
+            earlier = resolved_turns(earlier, self.aliases, roles)
         standalone = (
-            standalone_question(text, earlier, self.aliases, self.index.lexical.roles)
+            standalone_question(text, earlier, self.aliases, roles)
             if self.settings.query_expansion
             else None
         )
@@ -359,8 +362,11 @@ class Searcher:
         query.token_weights = self._spellings(asked) if self.settings.query_expansion else {}
         # A follow-up made to stand alone needs nothing more from the conversation.
         if earlier and not standalone:
-            previous = self._restore(earlier[-1])
-            weight = 0.6 if looks_like_follow_up(text) else 0.25
+            previous = self._restore(context_turn(earlier, self.aliases, roles))
+            # A question that names nothing the corpus defines or names leans on the
+            # conversation as one that points back does ("how long does the degree take?").
+            names_own = self.aliases.mentions(text, titles_only=False) or roles_named(text, roles)
+            weight = 0.6 if looks_like_follow_up(text) or not names_own else 0.25
             blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
             query.vector = blended / (np.linalg.norm(blended) or 1.0)
             query.history_tokens = lexical_tokens(

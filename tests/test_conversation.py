@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversation import looks_like_follow_up, standalone_question
+from assistant.conversation import (
+    context_turn,
+    looks_like_follow_up,
+    resolved_turns,
+    standalone_question,
+)
 from assistant.terms import learn_terms, with_terms
 from assistant.text import Aliases
 
@@ -96,6 +101,50 @@ def test_a_pronoun_stands_for_a_role_the_corpus_names_without_defining_it() -> N
     )
 
 
+@pytest.mark.parametrize(
+    ("question", "earlier", "standalone"),
+    [
+        # "And X?" asks the previous question of X; "one" is the title X qualifies.
+        ("and a senior one?", ["how much does an AM earn?"], "how much does an senior AM earn?"),
+        ("and AD?", ["how much does an AE earn?"], "how much does an AD earn?"),
+        (
+            "what about a senior one",
+            ["how much does an AM earn"],
+            "how much does an senior AM earn",
+        ),
+    ],
+)
+def test_and_x_asks_the_previous_question_of_x(
+    question: str, earlier: list[str], standalone: str
+) -> None:
+    assert standalone_question(question, earlier, ALIASES) == standalone
+
+
+def test_and_a_question_of_its_own_is_no_and_x() -> None:
+    roles = frozenset({"account executive"})
+    assert (
+        standalone_question("and how long does it take?", ["what does an AE do?"], ALIASES, roles)
+        is None
+    )
+
+
+def test_earlier_turns_stand_alone_for_the_follow_ups_after_them() -> None:
+    turns = resolved_turns(
+        ["what does an account manager do?", "how much do they make?", "and a senior one?"],
+        ALIASES,
+    )
+    assert turns == [
+        "what does an account manager do?",
+        "how much do account manager make?",
+        "how much do senior account manager make?",
+    ]
+    # A follow-up leans on the last turn that names something.
+    assert context_turn(["how much does an AE earn?", "is that good?"], ALIASES) == (
+        "how much does an AE earn?"
+    )
+    assert context_turn(["is that good?"], ALIASES) == "is that good?"
+
+
 def test_that_exam_or_no_stands_for_the_term_an_earlier_turn_named() -> None:
     aliases = with_terms(
         ALIASES,
@@ -112,7 +161,17 @@ def test_that_exam_or_no_stands_for_the_term_an_earlier_turn_named() -> None:
     assert standalone_question("how long is that exam", ["what is the ISTQB?"], aliases) == (
         "how long is ISTQB"
     )
-    # "no" in English is no pronoun; "it" is as often nobody ("how long does it take").
-    assert standalone_question("no, how hard is it?", ["what is the ISTQB?"], aliases) is None
+    # "no" in English is no pronoun; "it" is the exam the turn before named...
+    assert standalone_question("no, how hard is it?", ["what is the ISTQB?"], aliases) == (
+        "no, how hard is ISTQB?"
+    )
+    assert standalone_question("how much does it cost", ["what's the CMA"], aliases) == (
+        "how much does CMA cost"
+    )
+    # ... but after a role, "it" is as often nobody ("how long does it take").
+    roles = frozenset({"account executive"})
+    assert standalone_question(
+        "how long does it take?", ["what does an AE do"], aliases, roles
+    ) is (None)
     # A question that names its own term needs nothing from the conversation.
     assert standalone_question("is the CMA exam long?", ["what is the ISTQB?"], aliases) is None

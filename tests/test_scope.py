@@ -516,3 +516,19 @@ def test_a_role_written_in_lower_case_is_learned_from_its_abbreviation(
     assert reply.answer == (
         "I don't know: my sources give pay or salaries for physical therapist, but not in Vietnam."
     )
+
+
+def test_follow_ups_lean_on_the_turns_before_them(tmp_path: Path, e5: E5Embeddings) -> None:
+    bot = with_article(tmp_path, e5, "physical-therapist.md", PHYSICAL_THERAPIST)
+    turns = ["what does a physical therapist do?", "how much do they make?"]
+    # "And a senior one?": the question before, asked of a senior physical therapist.
+    reply = bot.ask("and a senior one?", history=turns)
+    assert "$105,000-$125,000" in reply.answer, reply.answer
+    # A question that names nothing leans on the last turn that names something.
+    reply = bot.ask("how long does the degree take?", history=[*turns, "and a senior one?"])
+    assert reply.answer.startswith("Every PT needs a Doctor of Physical Therapy (DPT)"), (
+        reply.answer
+    )
+    # After a degree or an exam, "it" is that degree or exam.
+    reply = bot.ask("how long does it take?", history=["what is a DPT?"])
+    assert "three years" in reply.answer, reply.answer
