@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import role_word, roles_named
+from .terms import names_a_role, roles_named
 from .text import Aliases, detect_language, fold, words
 
 # Words that make a question lean on the one before it.
@@ -144,11 +144,7 @@ def _names_thing_last(turn: str, aliases: Aliases, roles: frozenset[str]) -> boo
         return False
     start, end = spans[-1]
     heads = {role.split()[-1] for role in roles}
-    return not any(
-        role_word(name.split()[-1]) in heads
-        for group, _ in aliases.written(turn[start:end])
-        for name in group
-    )
+    return not any(names_a_role(group, heads) for group, _ in aliases.written(turn[start:end]))
 
 
 # "nó" typed without its mark is "no": only in a question that reads as Vietnamese.

@@ -71,7 +71,7 @@ from .question import (
     time_units,
 )
 from .retrieval import Hit, Query, Searcher
-from .terms import name_words, role_word, roles_named
+from .terms import name_words, names_a_role, role_word, roles_named
 from .text import STOPWORDS, content_words, detect_language, fold, term_pattern, words
 
 log = logging.getLogger(__name__)
@@ -370,9 +370,7 @@ class Scope:
         lexical = self.searcher.index.lexical
 
         def role(group: int) -> bool:
-            """A learned term one of whose names ends with a role's head word (an Art
-            Director, a PT; not a PMP certificate nor a degree)."""
-            return any(role_word(n.split()[-1]) in lexical.heads for n in aliases.groups[group])
+            return names_a_role(aliases.groups[group], lexical.heads)
 
         # The roles asked about.
         asked = {g for g in aliases.entities(query.standalone) & aliases.titles if role(g)}

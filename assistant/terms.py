@@ -251,6 +251,13 @@ def role_word(word: str) -> str:
     return re.sub(r"s$", "", fold(word))
 
 
+def names_a_role(names: Iterable[str], heads: Iterable[str]) -> bool:
+    """Whether a term is a role: one of its ``names`` ends with a role's head word (an Art
+    Director, a PT where "Staff PT" makes "PT" a head), not a certificate, exam or degree."""
+    heads = set(heads)
+    return any(role_word(name.split()[-1]) in heads for name in names if name.split())
+
+
 def name_words(text: str) -> list[str]:
     """The words of ``text`` as names are written, case kept: "import-export" is one word."""
     return _WORD.findall(text)

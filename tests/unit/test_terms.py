@@ -184,6 +184,15 @@ def test_a_role_written_in_lower_case_heads_roles_through_its_abbreviation() -> 
     assert "pt" in role_heads(texts)
 
 
+def test_a_term_is_a_role_when_one_of_its_names_ends_with_a_role_head() -> None:
+    from assistant.terms import names_a_role
+
+    heads = {"pt", "manager"}
+    assert names_a_role(("PT", "physical therapist"), heads)
+    assert names_a_role(("KAM", "Key Account Managers"), heads)  # a plural's "s" dropped
+    assert not names_a_role(("DPT", "Doctor of Physical Therapy"), heads)
+
+
 def test_name_words_keep_a_hyphenated_name_whole() -> None:
     from assistant.terms import name_words, role_phrases
 
