@@ -40,6 +40,8 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LIST_MARK = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+#: A label and a figure: "Lương: 6-7 triệu/tháng".
+_LABELLED_FIGURE = re.compile(r"^[^:]{1,40}:\s.*\d")
 #: A line that is one bold span and nothing else ("**Mức lương**", "__Pay:__").
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_\n]{2,80}?)\1\s*:?\s*$")
 _QUOTE_MARK = re.compile(r"^\s*>\s?")
@@ -141,6 +143,8 @@ def _plain_heading(lines: list[str], i: int) -> bool:
         and line[-1] not in '.!:;,…"”)'
         and not _LIST_MARK.match(lines[i])
         and not _TABLE_ROW.match(line)
+        and ";" not in line  # a table's row ("Level: Junior; Salary: $65,000")
+        and not _LABELLED_FIGURE.match(line)  # a fact ("Lương: 6-7 triệu/tháng")
     )
 
 

@@ -121,7 +121,9 @@ def test_plain_text_heads_its_sections_with_short_lines() -> None:
     text = (
         "Nghề pha chế: làm gì, lương bao nhiêu?\n\nBarista pha chế đồ uống.\n\n"
         "Lương barista bao nhiêu?\nBarista mới nhận 5-7 triệu đồng.\n\n"
-        "Con đường thăng tiến\n- Head barista: sau 1-2 năm\n\nChúc bạn thành công"
+        "Con đường thăng tiến\n- Head barista: sau 1-2 năm\n\n"
+        "Level: Junior; Salary: $65,000\nLevel: Senior; Salary: $120,000\n\n"
+        "Lương: 6-7 triệu/tháng\nThưởng theo quý.\n\nChúc bạn thành công"
     )
     assert plain_markdown(text).split("\n") == [
         "# Nghề pha chế: làm gì, lương bao nhiêu?",
@@ -133,6 +135,12 @@ def test_plain_text_heads_its_sections_with_short_lines() -> None:
         "",
         "## Con đường thăng tiến",
         f"{BULLET} Head barista: sau 1-2 năm",
+        "",
+        "Level: Junior; Salary: $65,000",  # a table's rows and a labelled figure are facts
+        "Level: Senior; Salary: $120,000",
+        "",
+        "Lương: 6-7 triệu/tháng",
+        "Thưởng theo quý.",
         "",
         "Chúc bạn thành công",  # nothing under it: a closing line
     ]
