@@ -89,6 +89,8 @@ def plain_markdown(text: str) -> str:
     lines = text.split("\n")
     out: list[str] = []
     level = 1  # of the last heading
+    # Text that marks no heading of its own (a .txt file, a PDF's text) has plain ones.
+    unmarked = not any(_HEADING.match(line) for line in lines)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -110,7 +112,7 @@ def plain_markdown(text: str) -> str:
             # A bold line on its own heads what follows, as many articles write headings.
             title = inline_plain(bold.group("text")).strip().rstrip(":")
             out.append(f"{'#' * min(6, level + 1)} {title}")
-        elif _plain_heading(lines, i):
+        elif unmarked and _plain_heading(lines, i):
             # Plain text (a .txt file, a PDF's text) heads its sections with short lines; the
             # first line is its title.
             first = not any(x.strip() for x in out)

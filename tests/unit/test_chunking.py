@@ -146,6 +146,20 @@ def test_plain_text_heads_its_sections_with_short_lines() -> None:
     ]
 
 
+def test_text_that_marks_its_headings_has_no_plain_ones() -> None:
+    # A Markdown file heads its sections with "#": a short line in it is text (a line cut
+    # short, a caption), whatever follows it.
+    text = "# Guide\n\nIntro.\n\nSome words cut short\nOne sentence added."
+    assert plain_markdown(text).split("\n") == [
+        "# Guide",
+        "",
+        "Intro.",
+        "",
+        "Some words cut short",
+        "One sentence added.",
+    ]
+
+
 def test_every_sentence_of_a_list_item_belongs_to_it() -> None:
     text = plain_markdown(
         "Courses a new CSM can take:\n\n"
