@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import names_a_role, roles_named
+from .terms import names_a_role, role_heads_of, roles_named
 from .text import Aliases, detect_language, fold, words
 
 # Words that make a question lean on the one before it.
@@ -143,7 +143,7 @@ def _names_thing_last(turn: str, aliases: Aliases, roles: frozenset[str]) -> boo
     if not spans:
         return False
     start, end = spans[-1]
-    heads = {role.split()[-1] for role in roles}
+    heads = role_heads_of(roles)
     return not any(names_a_role(group, heads) for group, _ in aliases.written(turn[start:end]))
 
 
@@ -163,16 +163,16 @@ def resolved_turns(
     return out
 
 
+def names_something(text: str, aliases: Aliases, roles: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` names a term the corpus defines or a role it names."""
+    return bool(aliases.mentions(text, titles_only=False) or roles_named(text, roles))
+
+
 def context_turn(turns: list[str], aliases: Aliases, roles: frozenset[str] = frozenset()) -> str:
     """The turn a follow-up leans on: the last one that names a term or role ("and a senior
     one?" names none: the question before it does), else the last one."""
     return next(
-        (
-            turn
-            for turn in reversed(turns)
-            if aliases.mentions(turn, titles_only=False) or roles_named(turn, roles)
-        ),
-        turns[-1],
+        (turn for turn in reversed(turns) if names_something(turn, aliases, roles)), turns[-1]
     )
 
 

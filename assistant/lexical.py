@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .terms import learn_glosses, learn_terms, role_heads, role_phrases
+from .terms import learn_glosses, learn_terms, role_heads, role_heads_of, role_phrases
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class LexicalIndex:
         #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
         self.roles = frozenset(roles or [])
         #: the head words of those roles ("planner"), for telling a role in a question
-        self.heads = frozenset(r.split()[1] for r in self.roles)
+        self.heads = role_heads_of(self.roles)
         #: folded word or word pair -> its most frequent written form in the corpus
         self.accents = accents or {}
         vocab = getattr(bm25, "vocab_dict", None) or {}

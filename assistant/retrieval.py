@@ -25,7 +25,13 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .config import Settings
-from .conversation import context_turn, looks_like_follow_up, resolved_turns, standalone_question
+from .conversation import (
+    context_turn,
+    looks_like_follow_up,
+    names_something,
+    resolved_turns,
+    standalone_question,
+)
 from .corpus import ALIASES_FILE
 from .embeddings import Embedder, cached_queries
 from .errors import IndexMissingError, StoreError
@@ -365,8 +371,8 @@ class Searcher:
             previous = self._restore(context_turn(earlier, self.aliases, roles))
             # A question that names nothing the corpus defines or names leans on the
             # conversation as one that points back does ("how long does the degree take?").
-            names_own = self.aliases.mentions(text, titles_only=False) or roles_named(text, roles)
-            weight = 0.6 if looks_like_follow_up(text) or not names_own else 0.25
+            leans = looks_like_follow_up(text) or not names_something(text, self.aliases, roles)
+            weight = 0.6 if leans else 0.25
             blended = vector + weight * self.embeddings.encode_query(self._dense_text(previous))
             query.vector = blended / (np.linalg.norm(blended) or 1.0)
             query.history_tokens = lexical_tokens(

@@ -251,6 +251,11 @@ def role_word(word: str) -> str:
     return re.sub(r"s$", "", fold(word))
 
 
+def role_heads_of(roles: Iterable[str]) -> frozenset[str]:
+    """The head words of the corpus's role names (``role_phrases``: "media planner")."""
+    return frozenset(role.split()[-1] for role in roles)
+
+
 def names_a_role(names: Iterable[str], heads: Iterable[str]) -> bool:
     """Whether a term is a role: one of its ``names`` ends with a role's head word (an Art
     Director, a PT where "Staff PT" makes "PT" a head), not a certificate, exam or degree."""
