@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds, places
+from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_left, roles_named, roles_reached, subject_names
 from .text import Aliases, detect_language, fold
@@ -308,7 +308,9 @@ class ExtractiveAnswerer:
         # Vietnam" is not answered by a table of US salaries), or never names the role or
         # term asked about ("can I be a bank teller without a degree?" is not answered from
         # the real estate agent's article), while another document does.
-        elsewhere = self.searcher.elsewhere(hits, places(question), named, asked_roles)
+        elsewhere = self.searcher.elsewhere(
+            hits, self.searcher.places(question), named, asked_roles
+        )
         if len(elsewhere) == len(hits):
             elsewhere = set()
         defined = (

@@ -37,7 +37,7 @@ from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
 from .terms import roles_named
-from .text import normalize
+from .text import normalize, uncommon
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class Assistant:
         """Load the model and the index now rather than at the first question."""
         self.searcher.index  # noqa: B018 - loads the index
         self.scope.out_of_scope_similarity(self.searcher.prepare("warm up"))
+        uncommon("warm")  # loads the word frequencies
 
     # --- the three uses -------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:

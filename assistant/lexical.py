@@ -27,7 +27,7 @@ RARE_PASSAGES = 2
 RARE_SHARE = 0.02
 #: What is learned from the passages (terms, roles, glosses) changes with this; a saved
 #: lexical index of another version is built again from the stored passages.
-LEARNED = 3
+LEARNED = 4
 
 
 class LexicalIndex:

@@ -15,6 +15,7 @@ duration or an amount of money, and how they join two questions into one. What a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -252,7 +253,7 @@ def focus_words(text: str) -> list[str]:
 #: Words a place can follow: "ở Hà Nội", "o da nang", "tại TP.HCM", "in Vietnam", "at Google"
 #: (English, and "tai", which is also "tài khoản": only before a capitalised word).
 _PLACE_VI = frozenset({"ở", "o", "tại"})
-_PLACE_BEFORE_CAPITAL = frozenset({"in", "at", "tai"})
+_PLACE_BEFORE_CAPITAL = frozenset({"in", "at", "tai", "sang"})
 #: Words that end a Vietnamese place name typed in lower case ("o da nang luong bn").
 _PLACE_END = frozenset(
     "voi va hay hoac thi la co khong ko bao bn khoang tam nhu the nao lam duoc dc moi cung "
@@ -318,7 +319,13 @@ def mentions_place(text: str, place: str, language: str = "") -> bool:
     if not letters:
         return True
     spaced = r"[\s.-]{0,2}".join(letters)
-    return re.search(rf"(?<!\w){spaced}(?!\w)", fold(text)) is not None
+    matches = list(re.finditer(rf"(?<!\w){spaced}(?!\w)", fold(text)))
+    written = unicodedata.normalize("NFC", text)
+    if not place[:1].isupper() or len(written) != len(fold(text)):
+        return bool(matches)
+    # A name asked with a capital is written with one: "Nhat" (Nhật) is not the "nhật" of
+    # "cập nhật".
+    return any(written[m.start()].isupper() for m in matches)
 
 
 def with_subject(parts: list[str], names_own: Callable[[str], bool] | None = None) -> list[str]:

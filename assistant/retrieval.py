@@ -44,6 +44,7 @@ from .question import (
     fact_kinds,
     is_comparison,
     mentions_place,
+    places,
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
@@ -708,6 +709,14 @@ class Searcher:
                 vector=np.asarray(r.vector),
             )
         return hits
+
+    def places(self, text: str) -> list[str]:
+        """The places ``text`` asks about (``question.places``), less the corpus's terms and
+        roles: "chuyển sang Account Manager" moves to a role, "sang Nhật" to a country."""
+        roles = self.index.lexical.roles
+        return [
+            p for p in places(text) if not self.aliases.entities(p) and not roles_named(p, roles)
+        ]
 
     def elsewhere(
         self,

@@ -67,12 +67,19 @@ from .question import (
     duties_asked,
     fact_kinds,
     focus_words,
-    places,
     time_units,
 )
 from .retrieval import Hit, Query, Searcher
 from .terms import name_words, names_a_role, role_word, roles_named
-from .text import STOPWORDS, content_words, detect_language, fold, term_pattern, words
+from .text import (
+    STOPWORDS,
+    content_words,
+    detect_language,
+    fold,
+    term_pattern,
+    uncommon,
+    words,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +106,8 @@ MIN_NAME = 3
 MIN_UNKNOWN_WORD = 5
 #: Shortest start of a word taken as that word shortened ("grad" for "graduate").
 MIN_SHORTENED = 4
+#: Shortest part of a word typed as one that a passage writes as two ("pre" of "prelicensing").
+MIN_PART = 3
 #: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
 TYPO_SIMILARITY = 0.8
 #: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
@@ -146,6 +155,12 @@ _IN_PASSING = {
 _KIND_ELSEWHERE = {
     "en": "I don't know: my sources give {kind} for {given}, but not {asked}.",
     "vi": "Tôi không biết: các nguồn của tôi có {kind} cho {given}, nhưng không có {asked}.",
+}
+#: The same when what the facts are given for has no name the corpus defines (a UX writer's
+#: pay, asked "in London").
+_KIND_NOT_ASKED = {
+    "en": "I don't know: my sources give {kind}, but not {asked}.",
+    "vi": "Tôi không biết: các nguồn của tôi có {kind}, nhưng không có {asked}.",
 }
 #: How ``_KIND_ELSEWHERE`` names what it lacks: for a role or term ("for Art Director", "for
 #: Art Director in Texas"), or a place alone ("in Texas").
@@ -377,9 +392,11 @@ class Scope:
         # Other terms the corpus defines (a certificate, an exam): one of them must be named
         # where the fact is given ("how long does the CMA take" is not answered by the ACCA).
         things = aliases.entities(query.standalone) - aliases.titles
-        unknown = self.unknown_roles(query.standalone)
+        unknown = self.unknown_roles(query.standalone) or self._uncommon_unknown(
+            query.standalone, language, hits
+        )
         # A place asked about ("in Hanoi", "ở Việt Nam") must be named where the fact is given.
-        where = places(query.standalone)
+        where = self.searcher.places(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
         # named where the fact is given.
         roles = [
@@ -417,7 +434,7 @@ class Scope:
                 and (not things or entities & things)
                 and str(hit.document.id) not in elsewhere
                 and (not asked or named & asked)
-                and (not roles or set(roles) & self._roles_in(context))
+                and (not roles or any(self._names_role(context, r) for r in roles))
             ):
                 return None
             # What it is given for, of the sort asked about: roles for a role (not the
@@ -433,8 +450,10 @@ class Scope:
             at = f"{_IN.get(language, _IN['en'])} {', '.join(where)}"
             wanted = f"{wanted} {at}" if wanted else at
         log.info("%s is given only for other things than %s: refusing", kind, wanted)
-        if not given or not wanted:
+        if not wanted:
             return no_kind
+        if not given:
+            return self._saying(_KIND_NOT_ASKED, language, hits, kind=name, asked=wanted)
         return _KIND_ELSEWHERE.get(language, _KIND_ELSEWHERE["en"]).format(
             kind=name, given=", ".join(given), asked=wanted
         )
@@ -444,6 +463,14 @@ class Scope:
         xuất nhập khẩu" names the "import-export manager" it is glossed as)."""
         said = f"{text} {' '.join(self.searcher.aliases.expansions(text))}"
         return set(roles_named(said, self.searcher.index.lexical.roles))
+
+    def _names_role(self, text: str, role: str) -> bool:
+        """Whether ``text`` names the corpus role ``role`` (folded), or each of its words: "a
+        senior title" under a heading that names DevOps gives what a senior DevOps earns."""
+        if role in self._roles_in(text):
+            return True
+        said = {role_word(w) for w in name_words(text)}
+        return all(w in said for w in role.split())
 
     def _holders(
         self, question: Question, query: Query, hits: list[Hit], where: list[str]
@@ -587,12 +614,33 @@ class Scope:
         """The words of what ``text`` asks about (``focus_words``, not a place) that no passage
         holds, nor a word spelled nearly the same: "planner" in "media planner lam nhung viec
         gi" where the corpus has no planner."""
-        place_words = {fold(w) for place in places(text) for w in words(place)}
+        place_words = {fold(w) for place in self.searcher.places(text) for w in words(place)}
         return [
             word
             for word in focus_words(text)
             if len(word) >= MIN_UNKNOWN_WORD and word not in place_words and self._unwritten(word)
         ]
+
+    def _uncommon_unknown(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
+        """The words of what ``text`` asks about that no passage holds and that are uncommon
+        in everyday language (``uncommon``): "bartender" asked of a corpus about baristas,
+        "appraiser" of one about agents. Only when the best passage is in the question's
+        language: an English question about a Vietnamese article names its roles in words
+        the article need not write."""
+        if not hits or hits[0].document.metadata.get("language") != language:
+            return []
+        asked = focus_words(text)
+        folded = fold(text)
+        found = []
+        for word in self.unknown_words(text):
+            if not uncommon(word):
+                continue
+            # With the word before it when an English question writes them together: "flight
+            # attendant", not "attendant" (Vietnamese puts the head first).
+            i = asked.index(word)
+            pair = f"{asked[i - 1]} {word}" if i and language == "en" else ""
+            found.append(pair if pair and re.search(rf"\b{re.escape(pair)}\b", folded) else word)
+        return found
 
     def unknown_names(self, text: str) -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE
@@ -611,11 +659,15 @@ class Scope:
     def _unwritten(self, word: str) -> bool:
         """Whether the corpus never writes ``word``: not as written nor folded, not as an
         accented pair typed as one word ("Vietnam" for "Việt Nam"), and not spelled nearly
-        the same (a typo: "Markting")."""
+        the same (a typo: "Markting"), nor as two words a passage holds ("prelicensing" for
+        "pre-licensing")."""
         lexical = self.searcher.index.lexical
         plain = fold(word)
         if lexical.knows(plain) or lexical.knows(word) or plain in lexical.joined:
             return False
+        for i in range(MIN_PART, len(plain) - MIN_PART + 1):
+            if set(lexical.holding(plain[:i])) & set(lexical.holding(plain[i:])):
+                return False
         near = [
             v for v in lexical.spellings if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
         ]

@@ -109,10 +109,13 @@ def definitions(text: str) -> list[tuple[str, str]]:
 
 
 #: An English gloss in parentheses: "(shipping line)", "(Documentation, thường gọi là docs)",
-#: "(GDV, teller)" (after the phrase's abbreviation).
+#: "(GDV, teller)" (after the phrase's abbreviation), "(Head Chef / Executive Chef)" (two
+#: names of one thing).
 _EN_GLOSS = re.compile(
-    rf"\((?:({_ABBR})\s*,\s*)?([A-Za-z][A-Za-z'’ -]{{2,50}}?)\s*(?:[,;][^()\n]*)?\)"
+    rf"\((?:({_ABBR})\s*,\s*)?([A-Za-z][A-Za-z'’ /-]{{2,50}}?)\s*(?:[,;][^()\n]*)?\)"
 )
+#: Between two names a gloss gives for one thing.
+_OR_NAME = re.compile(r"\s+/\s+")
 #: A Vietnamese gloss in parentheses after an English name: "Media Planner (chuyên viên ...)".
 _VI_GLOSS = re.compile(r"\b([A-Z][\w-]*(?: [A-Z][\w-]*){1,3}) \(([^()\n,;:0-9]{3,60})\)")
 #: Words that end a Vietnamese phrase glossed after it ("làm việc với [đội lập trình]").
@@ -137,21 +140,25 @@ def glosses(text: str) -> list[tuple[str, str]]:
     beside it; the pair lets an English question find the Vietnamese passage, and back."""
     found: list[tuple[str, str]] = []
     for m in _EN_GLOSS.finditer(text):
-        english = " ".join(m.group(2).split())
-        n = len(re.findall(r"[A-Za-z]+", english))
+        names = [" ".join(n.split()) for n in _OR_NAME.split(m.group(2))]
+        n = max(len(re.findall(r"[A-Za-z]+", english)) for english in names)
         if (
-            _is_abbreviation(english)
+            any(
+                _is_abbreviation(english)
+                or "/" in english  # "(CI/CD)"
+                or _vietnamese(english)
+                or any(w.isupper() and len(w) > 1 for w in english.split())  # "(USD per year)"
+                or {fold(w) for w in english.split()} & _VI_BOUNDARY_FOLDED  # "(hay Client ...)"
+                for english in names
+            )
             or not 1 <= n <= LONGEST
-            or _vietnamese(english)
             or m.group().count(",") > 1  # a list of examples ("Deloitte, PwC, EY"), not a name
-            or any(w.isupper() and len(w) > 1 for w in english.split())  # "(USD per year)"
-            or {fold(w) for w in english.split()} & _VI_BOUNDARY_FOLDED  # "(hay Client Service)"
         ):
             continue
         # "Giao dịch viên (GDV, teller)": the phrase is the abbreviation's long form.
         long = m.group(1) and _long_form_before(text, m.start(), m.group(1))
         if long and _mostly_vietnamese(long.split()):
-            found.append((long, english))
+            found.extend((long, english) for english in names)
             continue
         # The phrase glossed ends at punctuation or a line break (a heading above it).
         before = re.split(r"[^\w \t/&-]", text[max(0, m.start() - 120) : m.start()])[-1].split()
@@ -161,7 +168,7 @@ def glosses(text: str) -> list[tuple[str, str]]:
                 break
             phrase.insert(0, word)
         if len(phrase) >= 2 and _mostly_vietnamese(phrase):
-            found.append((" ".join(phrase), english))
+            found.extend((" ".join(phrase), english) for english in names)
     for m in _VI_GLOSS.finditer(text):
         phrase = m.group(2).split()
         if 2 <= len(phrase) <= LONGEST and _mostly_vietnamese(phrase):
@@ -243,6 +250,13 @@ PLACE_CUES = frozenset({"ở", "tại", "in", "at"})
 _NAME = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){1,3}\b")
 #: A word that ends this many different capitalised names is the head of a role's name.
 HEAD_NAMES = 2
+#: What a career's credentials are called: such a word ends many capitalised names ("Private
+#: Pilot Licence", "Commercial Pilot Licence") but names no role ("a nursing practice licence"
+#: is not a role the corpus lacks).
+CREDENTIALS = frozenset(
+    "licence license certificate certification exam examination course degree diploma permit "
+    "program programme".split()
+)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -286,7 +300,7 @@ def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set
             preceding = name_words(text[max(0, match.start() - 12) : match.start()])
             if preceding and preceding[-1].lower() in PLACE_CUES:
                 places.add(head)
-    heads = {head for head, before in names.items() if len(before) >= HEAD_NAMES} - places
+    heads = {h for h, before in names.items() if len(before) >= HEAD_NAMES} - places - CREDENTIALS
     return heads | {
         role_word(long.split()[-1])
         for abbr, long in terms

@@ -271,3 +271,17 @@ class Aliases:
             for group, pattern in zip(self.groups, self._patterns, strict=True)
             if pattern.search(folded)
         ]
+
+
+#: Zipf frequency (``wordfreq``: 3 is once per million words) under which a word is uncommon
+#: in both English and Vietnamese: a name for a particular thing ("bartender", "appraiser"),
+#: not a word any question may use ("average", "promoted", "training").
+UNCOMMON_ZIPF = 4.0
+
+
+@functools.lru_cache(maxsize=4096)
+def uncommon(word: str) -> bool:
+    """Whether ``word`` is rare in everyday English and Vietnamese (``UNCOMMON_ZIPF``)."""
+    from wordfreq import zipf_frequency
+
+    return max(zipf_frequency(word, "en"), zipf_frequency(word, "vi")) < UNCOMMON_ZIPF

@@ -532,3 +532,119 @@ def test_follow_ups_lean_on_the_turns_before_them(tmp_path: Path, e5: E5Embeddin
     # After a degree or an exam, "it" is that degree or exam.
     reply = bot.ask("how long does it take?", history=["what is a DPT?"])
     assert "three years" in reply.answer, reply.answer
+
+
+AIRLINE_PILOT = """---
+title: Airline pilot career guide
+language: en
+kind: article
+---
+# Airline pilot career guide
+
+An airline pilot flies passengers and cargo for a commercial airline. Every flight has two
+pilots: the Captain, who commands the aircraft, and the First Officer, who shares the flying.
+
+## Licences
+
+- Pre-licensing ground school: 6-8 weeks of classes.
+- Private Pilot Licence (PPL): about 45 flight hours, 3-6 months, $12,000-$18,000.
+- Commercial Pilot Licence (CPL): 250 flight hours in total, 12-18 months after the PPL.
+- Airline Transport Pilot Licence (ATPL): 1,500 flight hours, built in 2-3 years.
+
+## Pay by rank
+
+- Flight Instructor: $35,000-$60,000 a year.
+- First Officer (regional airline): $50,000-$90,000 a year.
+- Senior First Officer (major airline): $120,000-$220,000 a year.
+- Captain (major airline): $250,000-$400,000 a year.
+
+## Career path
+
+Most pilots spend 2-5 years as a first officer before they are promoted. A senior title
+usually comes after 5-7 years with one airline.
+"""
+
+CHEF = """---
+title: Nghề đầu bếp
+language: vi
+kind: article
+---
+# Nghề đầu bếp: cấp bậc và lương
+
+## Các cấp bậc trong bếp
+
+- **Phụ bếp (Commis)**: sơ chế nguyên liệu, giữ bếp sạch sẽ.
+- **Bếp phó (Sous Chef)**: điều phối các khu vực trong giờ cao điểm và xếp ca.
+- **Bếp trưởng (Head Chef / Executive Chef)**: xây dựng thực đơn và chịu trách nhiệm cả bếp.
+
+## Lương theo cấp bậc
+
+| Cấp bậc | Số năm để đạt | Lương (triệu đồng/tháng) |
+|---|---|---|
+| Phụ bếp | Mới vào nghề | 5-7 |
+| Bếp phó | 5-7 năm | 15-25 |
+| Bếp trưởng | 8-12 năm | 25-45 |
+
+Đầu bếp phải cập nhật món mới mỗi mùa.
+"""
+
+
+DEVOPS = """---
+title: DevOps engineer career guide
+language: en
+kind: article
+---
+# DevOps engineer career guide
+
+A DevOps engineer builds and runs the systems that take code to production.
+
+## Salary
+
+- Junior DevOps: $80,000-$100,000 a year.
+- Senior DevOps: $140,000-$180,000 a year.
+
+## Career path
+
+Most people reach a senior title in about 5-7 years.
+"""
+
+
+def test_a_role_in_no_article_a_country_or_a_city_is_not_answered_from_other_pay(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(
+        tmp_path, e5, "airline-pilot.md", AIRLINE_PILOT, **{"dau-bep": CHEF, "devops": DEVOPS}
+    )
+    # "attendant" is in no article and uncommon in everyday English: a role the corpus lacks,
+    # not a word any question may use.
+    reply = bot.ask("how much does a flight attendant earn")
+    assert reply.answer.startswith(
+        "I don't know: my sources give pay or salaries, but not for flight attendant."
+    )
+    # The article's own roles are answered, in English or in its Vietnamese names: "Bếp
+    # trưởng (Head Chef / Executive Chef)" glosses the role with two names.
+    # "senior devops" is answered where "a senior title" is reached under a DevOps heading;
+    # "prelicensing" is the article's "Pre-licensing", typed as one word.
+    for question, fact in [
+        ("how much does a captain earn", "$250,000-$400,000"),
+        ("how much does a head chef make", "25-45"),
+        ("mat bao lau de tu junior len senior devops", "5-7 years"),
+        ("how long is prelicensing ground school", "6-8 weeks"),
+    ]:
+        reply = bot.ask(question)
+        assert fact in reply.answer, (question, reply.answer)
+    # "sang Úc", "sang Nhật": going to work in another country; "nhật" in "cập nhật" (to
+    # update) does not name Japan.
+    for question, place in [
+        ("dau bep sang Uc lam luong dc bn", "Uc"),
+        ("dau bep sang Nhat luong bn", "Nhat"),
+    ]:
+        reply = bot.ask(question)
+        assert reply.answer.startswith(
+            f"Tôi không biết: các nguồn của tôi có lương hay thu nhập, nhưng không có ở {place}."
+        ), reply.answer
+    # A city: the refusal says what it lacks, not what the licences cost.
+    reply = bot.ask("how much does a pilot earn in London")
+    assert reply.answer.startswith(
+        "I don't know: my sources give pay or salaries, but not in London."
+    ), reply.answer

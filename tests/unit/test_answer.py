@@ -64,6 +64,9 @@ def _searcher(
         def elsewhere(self, hits: list[Hit], *subjects: Any) -> set[str]:
             return Searcher.elsewhere(cast(Searcher, self), hits, *subjects)
 
+        def places(self, text: str) -> list[str]:
+            return Searcher.places(cast(Searcher, self), text)
+
         def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
             text = self.document_text(path)
             named = roles_named(text, self.index.lexical.roles)

@@ -197,6 +197,9 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
         ("ke toan co the lam viec o nhung dau", []),
         ("Vị trí này thường có ở những loại công ty nào?", []),
         ("AM o agency thuong lam tu may h den may h", ["agency"]),
+        # "sang" (over to) before a capitalised name: a country someone goes to work in.
+        ("dau bep sang Uc lam luong dc bn", ["Uc"]),
+        ("sang nam luong tang bn", []),
     ],
 )
 def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:
@@ -208,6 +211,13 @@ def test_a_place_is_named_however_it_is_spaced_or_accented() -> None:
     assert mentions_place("văn phòng ở TP. HCM", "tp hcm")
     assert not mentions_place("Vietnamese companies", "Vietnam")
     assert not mentions_place("Lương ở Hà Nội", "da nang")
+
+
+def test_a_place_asked_with_a_capital_is_a_name_written_with_one() -> None:
+    # "Nhat" typed without its marks is Nhật (Japan), not the "nhật" of "cập nhật" (update).
+    assert not mentions_place("phải cập nhật kiến thức mỗi năm", "Nhat")
+    assert mentions_place("nhiều điều dưỡng sang Nhật làm việc", "Nhat")
+    assert mentions_place("phải cập nhật kiến thức mỗi năm", "nhat")  # asked in lower case
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,11 @@ def test_terms_glossed_in_the_other_language() -> None:
     assert learned.count(["hãng tàu", "shipping line"]) == 1
 
 
+def test_a_gloss_may_give_two_english_names() -> None:
+    text = "• Bếp trưởng (Head Chef / Executive Chef): xây dựng thực đơn. Quy trình (CI/CD)."
+    assert glosses(text) == [("Bếp trưởng", "Head Chef"), ("Bếp trưởng", "Executive Chef")]
+
+
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
     groups = learn_terms(
         [
@@ -167,6 +172,18 @@ def test_a_word_that_ends_a_place_s_name_is_no_role_head() -> None:
     heads = role_heads(texts)
     assert "manager" in heads
     assert "nam" not in heads  # "Việt Nam", "Miền Nam", "Hà Nam" follow "ở" or "tại"
+
+
+def test_what_credentials_are_called_heads_no_role() -> None:
+    from assistant.terms import role_heads
+
+    texts = [
+        "Private Pilot Licence (PPL), Commercial Pilot Licence (CPL) and Airline Transport "
+        "Pilot Licence (ATPL). A First Officer becomes a Captain; a Senior First Officer too."
+    ]
+    heads = role_heads(texts, learn_terms(texts))
+    assert "officer" in heads
+    assert "licence" not in heads
 
 
 def test_a_role_written_in_lower_case_heads_roles_through_its_abbreviation() -> None:
