@@ -106,6 +106,9 @@ MIN_NAME = 3
 MIN_UNKNOWN_WORD = 5
 #: Shortest start of a word taken as that word shortened ("grad" for "graduate").
 MIN_SHORTENED = 4
+#: An English verb's or adverb's ending: such a word says what is done or how ("convincing",
+#: "graduating"), often in words of the question's own; a role or a place is named by a noun.
+_INFLECTED = re.compile(r"(?:ing|ed|ly)$")
 #: Shortest part of a word typed as one that a passage writes as two ("pre" of "prelicensing").
 MIN_PART = 3
 #: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
@@ -633,7 +636,7 @@ class Scope:
         folded = fold(text)
         found = []
         for word in self.unknown_words(text):
-            if not uncommon(word):
+            if not uncommon(word) or _INFLECTED.search(word):
                 continue
             # With the word before it when an English question writes them together: "flight
             # attendant", not "attendant" (Vietnamese puts the head first).
@@ -665,6 +668,9 @@ class Scope:
         plain = fold(word)
         if lexical.knows(plain) or lexical.knows(word) or plain in lexical.joined:
             return False
+        stem = re.sub(r"s$", "", plain)
+        if len(stem) >= MIN_SHORTENED and any(v.startswith(stem) for v in lexical.vocabulary):
+            return False  # shortened: "certs" for "certifications"
         for i in range(MIN_PART, len(plain) - MIN_PART + 1):
             if set(lexical.holding(plain[:i])) & set(lexical.holding(plain[i:])):
                 return False

@@ -602,6 +602,7 @@ A DevOps engineer builds and runs the systems that take code to production.
 
 - Junior DevOps: $80,000-$100,000 a year.
 - Senior DevOps: $140,000-$180,000 a year.
+- An AWS certification exam costs $300.
 
 ## Career path
 
@@ -624,12 +625,15 @@ def test_a_role_in_no_article_a_country_or_a_city_is_not_answered_from_other_pay
     # The article's own roles are answered, in English or in its Vietnamese names: "Bếp
     # trưởng (Head Chef / Executive Chef)" glosses the role with two names.
     # "senior devops" is answered where "a senior title" is reached under a DevOps heading;
-    # "prelicensing" is the article's "Pre-licensing", typed as one word.
+    # "prelicensing" is the article's "Pre-licensing", typed as one word; "certs" shortens its
+    # "certification"; "piloting" says what is done, in the question's own words.
     for question, fact in [
         ("how much does a captain earn", "$250,000-$400,000"),
         ("how much does a head chef make", "25-45"),
         ("mat bao lau de tu junior len senior devops", "5-7 years"),
         ("how long is prelicensing ground school", "6-8 weeks"),
+        ("how much do devops certs cost", "$300"),
+        ("how much do you earn piloting for a regional airline", "$50,000-$90,000"),
     ]:
         reply = bot.ask(question)
         assert fact in reply.answer, (question, reply.answer)
