@@ -70,7 +70,7 @@ from .question import (
     time_units,
 )
 from .retrieval import Hit, Query, Searcher
-from .terms import name_words, names_a_role, role_word, roles_named
+from .terms import name_words, names_a_role, role_word, roles_named, written_roles
 from .text import (
     STOPWORDS,
     content_words,
@@ -429,6 +429,9 @@ class Scope:
                 return self._saying(_NO_KIND_FOR, language, hits, kind=name, asked=wanted)
             return no_kind
         about: list[int] = []
+        # The corpus's roles without an abbreviation ("First Officer") the facts are given
+        # for, as written, when a role is asked about.
+        other_roles: list[str] = []
         elsewhere = self.searcher.elsewhere(holders, where)
         for hit in holders:
             context = hit.context
@@ -445,7 +448,18 @@ class Scope:
             # What it is given for, of the sort asked about: roles for a role (not the
             # degree or exam the passage names beside them), terms for a term.
             about.extend(g for g in named if g not in about and role(g) != bool(things))
-        given = [_name(aliases.groups[g]) for g in about][:NAMED_IN_REFUSAL]
+            if not things:
+                other_roles.extend(written_roles(context, self.searcher.index.lexical.roles))
+        given = [_name(aliases.groups[g]) for g in about]
+        if unknown or asked or roles:
+            # Not the kinds of a defined role ("Staff PT" beside "Physical Therapist (PT)").
+            spelled = {role_word(w) for g in about for t in aliases.groups[g] for w in t.split()}
+            given += [
+                r
+                for r in dict.fromkeys(other_roles)
+                if not {role_word(w) for w in r.split()} & spelled
+            ]
+        given = given[:NAMED_IN_REFUSAL]
         # A role the corpus never names ("UX designer" where it names only graphic designers)
         # is what the refusal is about, not the defined roles beside it.
         wanted = named_asked(set() if unknown else (asked or things))

@@ -330,6 +330,18 @@ def roles_named(text: str, roles: frozenset[str]) -> list[str]:
     ]
 
 
+def written_roles(text: str, roles: frozenset[str]) -> list[str]:
+    """The corpus's role names (``role_phrases``) that ``text`` names, as it writes them and
+    in order ("First Officer" for "first officer")."""
+    matches = list(_WORD.finditer(text))
+    found = []
+    for a, b in zip(matches, matches[1:], strict=False):
+        pair = f"{role_word(a.group())} {role_word(b.group())}"
+        if pair in roles and _qualifies(role_word(a.group())) and text[a.end() : b.start()] == " ":
+            found.append(f"{a.group()} {b.group()}")
+    return found
+
+
 #: Words before a role that make it where a move starts: "from AM to AD", "từ AM lên AD",
 #: "the level after AE", "cấp sau AE" (an article or "being"/"làm" may come between).
 _LEFT = re.compile(r"\b(?:from|after|tu|sau)\s+(?:(?:an?|the|being|lam|cap|vi tri)\s+){0,2}$")

@@ -618,10 +618,11 @@ def test_a_role_in_no_article_a_country_or_a_city_is_not_answered_from_other_pay
     )
     # "attendant" is in no article and uncommon in everyday English: a role the corpus lacks,
     # not a word any question may use.
+    # The refusal names the roles the pay is given for, as the articles write them.
     reply = bot.ask("how much does a flight attendant earn")
-    assert reply.answer.startswith(
-        "I don't know: my sources give pay or salaries, but not for flight attendant."
-    )
+    assert reply.answer.startswith("I don't know: my sources give pay or salaries for ")
+    assert reply.answer.endswith(", but not for flight attendant."), reply.answer
+    assert "First Officer" in reply.answer
     # The article's own roles are answered, in English or in its Vietnamese names: "Bếp
     # trưởng (Head Chef / Executive Chef)" glosses the role with two names.
     # "senior devops" is answered where "a senior title" is reached under a DevOps heading;

@@ -243,3 +243,12 @@ def test_where_a_move_starts_and_where_it_ends() -> None:
     # From one to the other: only the second is reached. The role doing the moving is not.
     assert roles_reached("how long from QA to PM", aliases, roles) == {"#0"}
     assert roles_reached("how long before a QA gets promoted?", aliases, roles) == set()
+
+
+def test_the_roles_a_text_names_as_it_writes_them() -> None:
+    from assistant.terms import written_roles
+
+    roles = frozenset({"first officer", "senior devop"})
+    text = "First Officers earn less than a Senior DevOps; the first  officer flies."
+    # As written (the plural and "DevOps" kept); not across two spaces or a line.
+    assert written_roles(text, roles) == ["First Officers", "Senior DevOps"]
