@@ -355,9 +355,7 @@ class Scope:
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
                 return self._saying(_IN_PASSING, language, hits, asked=passing)
-        named = self.unknown_names(question.text) or self._unknown_proper_names(
-            question.text, language, hits
-        )
+        named = self.unknown_names(question.text)
         if named:
             log.info("no passage has the names %s: refusing", ", ".join(named))
             return self._saying(_NO_TOPIC, language, hits, about=", ".join(named))
@@ -660,22 +658,6 @@ class Scope:
             pair = f"{asked[i - 1]} {word}" if i and language == "en" else ""
             found.append(pair if pair and re.search(rf"\b{re.escape(pair)}\b", folded) else word)
         return found
-
-    def _unknown_proper_names(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
-        """The capitalised words of ``text`` that no passage holds and everyday language rarely
-        uses ("Dentsu", "Texas" is common): a company, a product or a place the corpus never
-        names. Only when the best passage is in the question's language."""
-        if not hits or hits[0].document.metadata.get("language") != language:
-            return []
-        return [
-            word
-            for word in dict.fromkeys(name_words(text))
-            if len(word) >= MIN_NAME
-            and word[:1].isupper()
-            and not word.isupper()
-            and uncommon(word.lower())
-            and self._unwritten(word)
-        ]
 
     def unknown_names(self, text: str) -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE

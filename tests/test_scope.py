@@ -648,12 +648,6 @@ def test_a_role_in_no_article_a_country_or_a_city_is_not_answered_from_other_pay
         assert reply.answer.startswith(
             f"Tôi không biết: các nguồn của tôi có lương hay thu nhập, nhưng không có ở {place}."
         ), reply.answer
-    # A name no article writes and everyday language rarely uses is an employer the corpus
-    # does not know; "Vietnamese" and "English" are common words, not such names.
-    reply = bot.ask("Does Ryanair hire first officers?")
-    assert reply.answer.startswith("I don't know: my sources say nothing about Ryanair."), reply
-    reply = bot.ask("Do Vietnamese pilots need English?")
-    assert "say nothing about" not in reply.answer, reply.answer
     # A city: the refusal says what it lacks, not what the licences cost.
     reply = bot.ask("how much does a pilot earn in London")
     assert reply.answer.startswith(
