@@ -319,9 +319,10 @@ def mentions_place(text: str, place: str, language: str = "") -> bool:
     if not letters:
         return True
     spaced = r"[\s.-]{0,2}".join(letters)
-    matches = list(re.finditer(rf"(?<!\w){spaced}(?!\w)", fold(text)))
+    folded = fold(text)
+    matches = list(re.finditer(rf"(?<!\w){spaced}(?!\w)", folded))
     written = unicodedata.normalize("NFC", text)
-    if not place[:1].isupper() or len(written) != len(fold(text)):
+    if not place[:1].isupper() or len(written) != len(folded):
         return bool(matches)
     # A name asked with a capital is written with one: "Nhat" (Nhật) is not the "nhật" of
     # "cập nhật".

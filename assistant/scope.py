@@ -430,6 +430,7 @@ class Scope:
         # The corpus's roles without an abbreviation ("First Officer") the facts are given
         # for, as written, when a role is asked about.
         other_roles: list[str] = []
+        names_roles = not things and bool(unknown or asked or roles)
         elsewhere = self.searcher.elsewhere(holders, where)
         for hit in holders:
             context = hit.context
@@ -446,10 +447,10 @@ class Scope:
             # What it is given for, of the sort asked about: roles for a role (not the
             # degree or exam the passage names beside them), terms for a term.
             about.extend(g for g in named if g not in about and role(g) != bool(things))
-            if not things:
+            if names_roles:
                 other_roles.extend(written_roles(context, self.searcher.index.lexical.roles))
         given = [_name(aliases.groups[g]) for g in about]
-        if unknown or asked or roles:
+        if other_roles:
             # Not the kinds of a defined role ("Staff PT" beside "Physical Therapist (PT)").
             spelled = {role_word(w) for g in about for t in aliases.groups[g] for w in t.split()}
             given += [
