@@ -16,6 +16,7 @@ extractive answer to fall back on. It never sees the Assistant, so nothing impor
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -326,7 +327,11 @@ class ExtractiveAnswerer:
         scored: list[Scored] = []
         items: dict[str, dict[int, str]] = {}
         repeated = False
+        ends: dict[str, int] = {}  # each passage's last sentence
+        lines: dict[tuple[str, int], int] = {}  # the line each sentence is on
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
+            ends[chunk_id] = max(ends.get(chunk_id, 0), int(meta.get("n", 0)))
+            lines[(chunk_id, int(meta.get("n", 0)))] = int(meta.get("line", 0))
             if meta.get("item"):
                 items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
             if chunk_id in elsewhere:
@@ -384,6 +389,8 @@ class ExtractiveAnswerer:
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
+        hits = hits + self._next_to_lists(chosen, items, ends, lines, hits, query)
+        by_id.update((str(h.document.id), h) for h in hits)
         numbers: dict[str, int] = {}
         # (passage, text, its last sentence, whether it is a lead-in and what it introduces)
         pieces: list[tuple[str, str, int, bool]] = []
@@ -392,20 +399,57 @@ class ExtractiveAnswerer:
         for item in chosen:
             if (item.chunk_id, item.n) in listed:
                 continue  # already quoted as part of its list
-            run = _list_run(items.get(item.chunk_id, {}), item.n)
-            listed.update((item.chunk_id, n) for n, _ in run)
-            text = " ".join(_stopped(t) for _, t in run) if run else _stopped(item.text)
-            last = run[-1][0] if run else item.n
-            numbers.setdefault(item.chunk_id, len(numbers) + 1)
-            quoted.setdefault(item.chunk_id, []).extend(t for _, t in run or [(0, item.text)])
-            before, said, end, leads = pieces[-1] if pieces else ("", "", -1, False)
-            if leads and before == item.chunk_id and end == item.n - 1:
-                pieces[-1] = (before, f"{said} {text}", last, True)  # one quote with its lead-in
-            else:
-                pieces.append((item.chunk_id, text, last, _leads_in(text)))
+            runs = _list_runs(item, items, ends, lines, hits) or [
+                (item.chunk_id, [(item.n, item.text)])
+            ]
+            for chunk_id, run in runs:
+                listed.update((chunk_id, n) for n, _ in run)
+                text = " ".join(_stopped(t) for _, t in run)
+                numbers.setdefault(chunk_id, len(numbers) + 1)
+                quoted.setdefault(chunk_id, []).extend(t for _, t in run)
+                before, said, end, leads = pieces[-1] if pieces else ("", "", -1, False)
+                if leads and before == chunk_id and end == run[0][0] - 1:
+                    pieces[-1] = (before, f"{said} {text}", run[-1][0], True)  # with its lead-in
+                else:
+                    pieces.append((chunk_id, text, run[-1][0], _leads_in(text)))
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
+
+    def _next_to_lists(
+        self,
+        chosen: list[Scored],
+        items: dict[str, dict[int, str]],
+        ends: dict[str, int],
+        lines: dict[tuple[str, int], int],
+        hits: list[Hit],
+        query: Query,
+    ) -> list[Hit]:
+        """The passages next to the chosen list items' that their lists may go on in (the
+        passage opens or ends with an item) and that are not among ``hits``; their list
+        items, last sentences and lines are added to ``items``, ``ends`` and ``lines``."""
+        where = {str(h.document.id): _place_of(h) for h in hits}
+        wanted: dict[str, set[int]] = {}
+        for item in chosen:
+            own = items.get(item.chunk_id, {})
+            if item.n not in own:
+                continue
+            path, _, chunk = where[item.chunk_id]
+            if 0 in own:
+                wanted.setdefault(path, set()).add(chunk - 1)
+            if ends.get(item.chunk_id) in own:
+                wanted.setdefault(path, set()).add(chunk + 1)
+        have = {(p, c) for p, _, c in where.values()}
+        found: list[Hit] = []
+        for path, chunks in wanted.items():
+            missing = sorted(c for c in chunks if c >= 0 and (path, c) not in have)
+            found.extend(self.searcher.passages_at(path, missing, query))
+        for chunk_id, text, meta, _ in self.searcher.sentences([str(h.document.id) for h in found]):
+            ends[chunk_id] = max(ends.get(chunk_id, 0), int(meta.get("n", 0)))
+            lines[(chunk_id, int(meta.get("n", 0)))] = int(meta.get("line", 0))
+            if meta.get("item"):
+                items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
+        return found
 
     def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
         """The best sentences (``scored`` best first) within the margin of the best one, from
@@ -583,6 +627,66 @@ def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
         run.append((at, items[at]))
         at += 1
     return run
+
+
+def _list_runs(
+    item: Scored,
+    items: dict[str, dict[int, str]],
+    ends: dict[str, int],
+    lines: dict[tuple[str, int], int],
+    hits: list[Hit],
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The list ``item`` belongs to (``_list_run``), passage by passage: a list longer than a
+    passage is cut between its lines, and goes on in the passage before (when this one opens
+    with an item) or after (when this one ends with one) under the same heading, if that
+    passage is among ``hits``; whole items of it, up to ``LIST_ITEMS`` items (the sentences
+    of an item share a line). Empty for a sentence that is not an item. ``ends``: the number
+    of each passage's last sentence; ``lines``: the line of each sentence."""
+    run = _list_run(items.get(item.chunk_id, {}), item.n)
+    if not run:
+        return []
+    place = {_place_of(h): str(h.document.id) for h in hits}
+    where = {str(h.document.id): _place_of(h) for h in hits}
+    runs = [(item.chunk_id, run)]
+    count = len({lines.get((item.chunk_id, n)) for n, _ in run})
+
+    def whole_items(chunk_id: str, ns: Iterator[int]) -> list[tuple[int, str]]:
+        """The sentences numbered ``ns`` in turn while they are items, up to the cap."""
+        nonlocal count
+        own, taken, line = items.get(chunk_id, {}), [], None
+        for n in ns:
+            if n not in own:
+                break
+            if lines.get((chunk_id, n)) != line:
+                if count == LIST_ITEMS:
+                    break
+                count, line = count + 1, lines.get((chunk_id, n))
+            taken.append((n, own[n]))
+        return taken
+
+    def beside(chunk_id: str, step: int) -> str:
+        path, section, chunk = where[chunk_id]
+        return place.get((path, section, chunk + step), "")
+
+    while runs[0][1][0][0] == 0:  # the passage opens with an item
+        before = beside(runs[0][0], -1)
+        tail = whole_items(before, iter(range(ends.get(before, -1), -1, -1)))
+        if not tail:
+            break
+        runs.insert(0, (before, tail[::-1]))
+    while runs[-1][1][-1][0] == ends.get(runs[-1][0]):  # the passage ends with an item
+        after = beside(runs[-1][0], 1)
+        head = whole_items(after, itertools.count())
+        if not head:
+            break
+        runs.append((after, head))
+    return runs
+
+
+def _place_of(hit: Hit) -> tuple[str, str, int]:
+    """A passage's document, section and number."""
+    meta = hit.document.metadata
+    return str(meta.get("path")), str(meta.get("section", "")), int(meta.get("chunk", 0))
 
 
 def _stopped(sentence: str) -> str:

@@ -124,10 +124,15 @@ _DEFINITION = re.compile(
 )
 
 
+#: Words that follow the noun of "what licenses do I need", "which certs are for Scrum".
+_AUX = "do|does|did|is|are|was|were|can|could|should|would|will|must"
 _LIST = re.compile(
-    r"\b(?:nhung gi|nhung (?:ky nang|tool|cong cu|viec|buoc|phan mem)|"
-    r"cac (?:buoc|ky nang|cong cu)|what (?:tools|skills|software|steps|tasks|"
-    r"duties|certifications?)|which (?:tools|skills|software|certifications?)|"
+    r"\b(?:nhung gi|nhung viec|(?:nhung|cac) (?:\w+ ){1,2}(?:gi|gj|j|nao)|"
+    # what or which, a plural noun (maybe after a word), and what asks of it
+    rf"(?:what|which) (?:(?!(?:{_AUX})\b)\w+ )?\w+[^\Wsiu]s (?:{_AUX}|i|you|we|they|for)|"
+    r"nhung (?:ky nang|tool|cong cu|buoc|phan mem)|cac (?:buoc|ky nang|cong cu)|"
+    r"what (?:tools|skills|software|steps|tasks|duties|certifications?)|"
+    r"which (?:tools|skills|software|certifications?)|"
     r"typical day|day to day|daily|hang ngay|1 ngay|mot ngay|moi ngay)\b"
 )
 

@@ -497,6 +497,16 @@ class IndexVersion:
         got = self._collection("chunks").get(where={"path": path}, include=["embeddings"])
         return list(_records(got, False, True))
 
+    def passages_at(self, path: str, chunks: Sequence[int]) -> list[Record]:
+        """The chunks numbered ``chunks`` of the document at ``path``, with their vectors."""
+        if not chunks:
+            return []
+        got = self._collection("chunks").get(
+            where={"$and": [{"path": path}, {"chunk": {"$in": list(chunks)}}]},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        return list(_records(got, True, True))
+
     def sentences_of(self, chunk_ids: Sequence[str]) -> list[Record]:
         """The quotable sentences of these chunks, with their vectors."""
         if not chunk_ids:

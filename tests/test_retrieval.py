@@ -422,3 +422,39 @@ def test_a_plain_text_article_is_quoted_without_its_headings(
         reply.answer
     )
     assert "Con đường thăng tiến" not in reply.answer, reply.answer
+
+
+def test_a_list_cut_between_passages_is_quoted_whole(tmp_path: Path, e5: E5Embeddings) -> None:
+    # Three long items do not fit in one passage: the list is cut between its lines, and a
+    # question for the list gets every item, each cited from the passage it is in.
+    article = "\n".join(
+        [
+            "# How to become an electrician",
+            "",
+            "## The three licences",
+            "",
+            "Every state uses the same three steps, with its own exams and fees.",
+            "- Apprentice card: you register with the state licensing board before your first "
+            "paid job. It costs about $50 and needs a high school diploma. It lets you work "
+            "under a licensed electrician's supervision.",
+            "- Journeyman licence: after 8,000 hours (about four years) of supervised work and "
+            "576 hours of classroom training you sit a written exam on the electrical code. "
+            "The exam fee is $100-$200.",
+            "- Master licence: after two more years as a journeyman you can take the master "
+            "exam, which lets you pull permits, run jobs and open your own contracting "
+            "business.",
+            "",
+            "## Pay",
+            "",
+            "A journeyman electrician earns about $60,000 a year.",
+            "",
+        ]
+    )
+    bot = with_article(tmp_path, e5, "electrician.md", article)
+    passages = bot.searcher.index.version.passages_of("corpus/articles/electrician.md")
+    assert not any("Apprentice card" in p and "Master licence" in p for p in passages)
+    reply = bot.ask("what licenses do i need to become an electrician")
+    for item in ("Apprentice card", "Journeyman licence", "Master licence"):
+        assert item in reply.answer, reply.answer
+    assert reply.answer.index("Apprentice") < reply.answer.index("Master"), reply.answer
+    assert len({s.chunk for s in reply.sources if "licence" in s.text or "card" in s.text}) > 1

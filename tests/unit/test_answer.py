@@ -302,3 +302,31 @@ def test_a_question_about_a_role_is_answered_from_documents_that_name_it() -> No
     answer = ExtractiveAnswerer(_searcher(sentences, aliases)).answer(query, hits, "en")
     assert answer.answer.startswith("A Registered Nurse (RN) needs"), answer.answer
     assert "few months" not in answer.answer, answer.answer
+
+
+def test_a_list_goes_on_in_the_passages_before_and_after_under_its_heading() -> None:
+    from assistant.answer import Scored, _list_runs
+
+    def hit(i: str, chunk: int, section: str = "Licences") -> Hit:
+        meta = {"path": "a.md", "section": section, "chunk": chunk}
+        return Hit(Document(page_content="", metadata=meta, id=i), 1.0)
+
+    # Passage 1 leads the list and holds its first item (two sentences on one line); 2 holds
+    # the second; 3 the third, then a paragraph; 4, under another heading, opens with items.
+    items = {"p1": {1: "A: one.", 2: "More on A."}, "p2": {0: "B."}, "p3": {0: "C."}}
+    items["p4"] = {0: "Other."}
+    ends = {"p1": 2, "p2": 0, "p3": 1, "p4": 0}
+    lines = {("p1", 0): 0, ("p1", 1): 1, ("p1", 2): 1, ("p2", 0): 0, ("p3", 0): 0}
+    lines |= {("p3", 1): 1, ("p4", 0): 0}
+    hits = [hit("p1", 1), hit("p2", 2), hit("p3", 3), hit("p4", 4, "Pay")]
+    chosen = Scored(1.0, "p2", "B.", np.zeros(2), 0)
+    runs = _list_runs(chosen, items, ends, lines, hits)
+    assert runs == [
+        ("p1", [(1, "A: one."), (2, "More on A.")]),
+        ("p2", [(0, "B.")]),
+        ("p3", [(0, "C.")]),
+    ]
+    # Without the passage before among the hits, the list starts where its passage does.
+    assert _list_runs(chosen, items, ends, lines, hits[1:])[0][0] == "p2"
+    # A sentence that is no item has no list.
+    assert _list_runs(Scored(1.0, "p3", "Then.", np.zeros(2), 1), items, ends, lines, hits) == []

@@ -11,6 +11,7 @@ from assistant.question import (
     PERCENT,
     answer_kind,
     asks_definition,
+    asks_for_a_list,
     fact_kinds,
     focus_words,
     mentions_place,
@@ -253,3 +254,23 @@ def test_the_words_that_ask_what_a_role_does() -> None:
     assert duties_asked("What does an AE do? Please explain.") == "What does an AE do"
     assert duties_asked("Hi. media planner lam nhung viec gi") == " media planner lam nhung viec gi"
     assert duties_asked("How long until AM?") == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [
+        ("what licenses do i need to become a pilot", True),
+        ("which certs are for scrum?", True),
+        ("what langs do they code in", True),
+        ("what tools do CSMs use", True),
+        ("cần những chứng chỉ gì để làm dược sĩ", True),
+        ("lam nhung viec gj", True),
+        ("các bước nào để lên senior", True),
+        ("what makes a client a key account?", False),
+        ("which pays more, AE or AM?", False),
+        ("what does a nurse do", False),
+        ("what do clients want most?", False),
+    ],
+)
+def test_a_question_for_several_things(question: str, listed: bool) -> None:
+    assert asks_for_a_list(question) is listed
