@@ -25,7 +25,14 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from .question import asks_definition, asks_duties, asks_for_a_list, fact_kinds
+from .question import (
+    WAY_IN,
+    asks_definition,
+    asks_duties,
+    asks_for_a_list,
+    asks_way_in,
+    fact_kinds,
+)
 from .retrieval import Hit, Query, Searcher
 from .terms import roles_left, roles_named, roles_reached, subject_names
 from .text import Aliases, detect_language, fold
@@ -228,6 +235,11 @@ _META = re.compile(
 )
 
 
+#: Asked how to become one (``question.asks_way_in``), a sentence nearer to ``WAY_IN`` than
+#: the other candidates are gains this times the difference. A job's name alone pulls the
+#: question towards the sentences that define it.
+WAY_IN_WEIGHT = 2.0
+
 #: Weight of how generic a sentence is within its document (``Searcher.generality``), taken
 #: off its score: an introduction that names the question's words is no answer to it.
 GENERIC_PENALTY = 0.5
@@ -373,6 +385,8 @@ class ExtractiveAnswerer:
             scored.append(
                 Scored(score, chunk_id, text, vec, int(meta.get("n", 0)), int(meta.get("line", 0)))
             )
+        if asks_way_in(question) and scored:
+            scored = self._by_way_in(scored)
         scored.sort(key=lambda s: s.score, reverse=True)
         chosen = side_by_side(scored, sides) if sides else self._best(scored, hits)
         if not chosen and (repeated or sides):  # all of it said elsewhere, or nothing to add
@@ -415,6 +429,17 @@ class ExtractiveAnswerer:
         answer = " ".join(_cited(without_attribution(t), numbers[c]) for c, t, _, _ in pieces)
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
+
+    def _by_way_in(self, scored: list[Scored]) -> list[Scored]:
+        """``scored``, each plus ``WAY_IN_WEIGHT`` times how much nearer it is to ``WAY_IN``
+        than the median candidate."""
+        prototypes = self.searcher.prototypes(WAY_IN)
+        near = [float(np.max(prototypes @ s.vector)) for s in scored]
+        middle = float(np.median(near))
+        return [
+            s._replace(score=s.score + WAY_IN_WEIGHT * (n - middle))
+            for s, n in zip(scored, near, strict=True)
+        ]
 
     def _next_to_lists(
         self,

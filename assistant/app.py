@@ -26,6 +26,7 @@ from .embeddings import make_embeddings
 from .errors import QuestionError
 from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .question import (
+    WAY_IN,
     Question,
     asks_definition,
     focus_words,
@@ -130,6 +131,7 @@ class Assistant:
         self.searcher.index  # noqa: B018 - loads the index
         self.scope.out_of_scope_similarity(self.searcher.prepare("warm up"))
         uncommon("warm")  # loads the word frequencies
+        self.searcher.prototypes(WAY_IN)
 
     # --- the three uses -------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: ProgressFactory | None = None) -> IndexReport:

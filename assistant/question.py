@@ -137,6 +137,30 @@ _LIST = re.compile(
 )
 
 
+# How to get into a job: "how do I become a pilot", "lam sao de tro thanh ke toan".
+_WAY_IN = re.compile(
+    r"\b(?:how (?:do|can|does|did|would|should|could) (?:\w+ ){1,3}(?:become|get into|"
+    r"break into|get (?:a job|hired) as|start (?:out )?as)|how to (?:become|get into|break into)|"
+    r"(?:lam|bang cach) (?:sao|the nao|cach nao|gi) (?:de )?(?:(?:co the|duoc) )?(?:tro thanh|"
+    r"thanh|lam|vao nghe|theo nghe|vao lam)|muon (?:tro thanh|lam|vao nghe|theo nghe)\b.*"
+    r"\b(?:can|phai|hoc|lam sao|the nao)|cach (?:de )?(?:tro thanh|vao nghe))\b"
+)
+
+
+#: What a sentence that tells the way into a job says, in each language.
+WAY_IN = (
+    "To get into this job you need a degree, a course or a certificate, and some practice "
+    "before your first position.",
+    "Để vào nghề, bạn cần có bằng cấp, học một khóa đào tạo hoặc lấy chứng chỉ, rồi thực tập "
+    "trước khi có việc đầu tiên.",
+)
+
+
+def asks_way_in(text: str) -> bool:
+    """Whether ``text`` asks how to get into a job (study, training, a first position)."""
+    return _WAY_IN.search(fold(text)) is not None
+
+
 # What a role does: "what does a teller do", "thu quy lam nhung viec gi", "nhiệm vụ của RM".
 _DUTIES = re.compile(
     r"\b(?:what (?:does|do|did) .{1,50}\bdo|lam (?:nhung )?(?:gi|j|viec gi)|lam nhung viec|"

@@ -233,6 +233,7 @@ class Searcher:
         self._generality: dict[tuple[str, str], Generality] = {}
         self._axis: LanguageAxis | None = None
         self._subjects: dict[str, np.ndarray] = {}
+        self._prototypes: dict[tuple[str, ...], np.ndarray] = {}
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -660,6 +661,13 @@ class Searcher:
         """The query vector of a subject's names alone (cached: a corpus has few subjects)."""
         return self._remember(
             self._subjects, subject, lambda: self.embeddings.encode_query(subject), SUBJECTS_CACHED
+        )
+
+    def prototypes(self, texts: tuple[str, ...]) -> np.ndarray:
+        """``texts`` embedded as passages, one row each (cached: a few fixed sentences that
+        stand for a kind of answer, ``question.WAY_IN``)."""
+        return self._remember(
+            self._prototypes, texts, lambda: self.embeddings.encode_passages(list(texts)), 8
         )
 
     def _remember(self, cache: dict[K, V], key: K, make: Callable[[], V], limit: int) -> V:

@@ -458,3 +458,37 @@ def test_a_list_cut_between_passages_is_quoted_whole(tmp_path: Path, e5: E5Embed
         assert item in reply.answer, reply.answer
     assert reply.answer.index("Apprentice") < reply.answer.index("Master"), reply.answer
     assert len({s.chunk for s in reply.sources if "licence" in s.text or "card" in s.text}) > 1
+
+
+def test_asked_how_to_become_one_the_way_in_is_quoted_not_the_definition(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # The job's name pulls the question towards the sentences that name it; asked how to get
+    # into the job, the sentence about the training and the first position answers it,
+    # though it does not name the job.
+    article = "\n".join(
+        [
+            "# Paralegal: the job, the pay and the way in",
+            "",
+            "A paralegal is a legal assistant who supports lawyers at a law firm, a company's "
+            "legal department or a court. Paralegals research case law, draft contracts and "
+            "court filings, and keep case files in order.",
+            "",
+            "Becoming a paralegal is a common first step for people who want to work in law "
+            "without the years of law school.",
+            "",
+            "## Getting started",
+            "",
+            "Most people start with a one-year certificate course, which can follow any "
+            "bachelor's degree, and then an internship at a law firm.",
+            "",
+            "## Pay",
+            "",
+            "A new paralegal earns about $45,000 a year; a senior one about $70,000.",
+            "",
+        ]
+    )
+    bot = with_article(tmp_path, e5, "paralegal.md", article)
+    for question in ("how do I become a paralegal?", "lam sao de tro thanh paralegal"):
+        reply = bot.ask(question)
+        assert "one-year certificate course" in reply.answer, (question, reply.answer)

@@ -12,6 +12,7 @@ from assistant.question import (
     answer_kind,
     asks_definition,
     asks_for_a_list,
+    asks_way_in,
     fact_kinds,
     focus_words,
     mentions_place,
@@ -274,3 +275,22 @@ def test_the_words_that_ask_what_a_role_does() -> None:
 )
 def test_a_question_for_several_things(question: str, listed: bool) -> None:
     assert asks_for_a_list(question) is listed
+
+
+@pytest.mark.parametrize(
+    ("question", "way_in"),
+    [
+        ("How do I become a QA tester?", True),
+        ("how does someone become a software project manager", True),
+        ("how to break into QA with zero experience", True),
+        ("how do i get into customer success with no experience", True),
+        ("lam sao de tro thanh seo specialist", True),
+        ("làm sao để làm kế toán", True),
+        ("muon lam account executive thi can bang dai hoc nganh gi", True),
+        ("what does a paralegal do", False),
+        ("how long does it take to become an AM", False),
+        ("lam sao de AE thang tien nhanh", False),
+    ],
+)
+def test_a_question_for_the_way_into_a_job(question: str, way_in: bool) -> None:
+    assert asks_way_in(question) is way_in
