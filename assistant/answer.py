@@ -337,6 +337,7 @@ class ExtractiveAnswerer:
             for path in {str(h.document.metadata.get("path")) for h in hits}:
                 generic.update(self.searcher.generality(path).sentences)
         scored: list[Scored] = []
+        onward: set[tuple[str, int]] = set()  # sentences about reaching another role
         items: dict[str, dict[int, str]] = {}
         repeated = False
         ends: dict[str, int] = {}  # each passage's last sentence
@@ -372,6 +373,8 @@ class ExtractiveAnswerer:
                 score -= OTHER_TITLE_PENALTY
             if reached and roles_left(text, aliases, roles) & reached:
                 score -= ONWARD_PENALTY
+            if reached and roles_reached(text, aliases, roles) - reached:
+                onward.add((chunk_id, int(meta.get("n", 0))))
             if titles:
                 # About another title: the first one it names is not asked ("AD's work is the
                 # opposite of the AE's" is about the AD).
@@ -386,7 +389,7 @@ class ExtractiveAnswerer:
                 Scored(score, chunk_id, text, vec, int(meta.get("n", 0)), int(meta.get("line", 0)))
             )
         if asks_way_in(question) and scored:
-            scored = self._by_way_in(scored)
+            scored = self._by_way_in(scored, onward)
         scored.sort(key=lambda s: s.score, reverse=True)
         chosen = side_by_side(scored, sides) if sides else self._best(scored, hits)
         if not chosen and (repeated or sides):  # all of it said elsewhere, or nothing to add
@@ -430,16 +433,21 @@ class ExtractiveAnswerer:
         sources = [Source.from_hit(by_id[c], tuple(quoted[c])) for c in numbers]
         return Answer(answer, sources, language=language)
 
-    def _by_way_in(self, scored: list[Scored]) -> list[Scored]:
+    def _by_way_in(self, scored: list[Scored], onward: set[tuple[str, int]]) -> list[Scored]:
         """``scored``, each plus ``WAY_IN_WEIGHT`` times how much nearer it is to ``WAY_IN``
-        than the median candidate."""
+        than the median candidate; a sentence in ``onward`` (about reaching another role than
+        the one asked about: "the AE becomes an AM after 2-3 years" is no way to become an AE)
+        gains nothing."""
         prototypes = self.searcher.prototypes(WAY_IN)
         near = [float(np.max(prototypes @ s.vector)) for s in scored]
         middle = float(np.median(near))
-        return [
-            s._replace(score=s.score + WAY_IN_WEIGHT * (n - middle))
-            for s, n in zip(scored, near, strict=True)
-        ]
+        out = []
+        for s, n in zip(scored, near, strict=True):
+            bonus = WAY_IN_WEIGHT * (n - middle)
+            if (s.chunk_id, s.n) in onward:
+                bonus = min(bonus, 0.0)
+            out.append(s._replace(score=s.score + bonus))
+        return out
 
     def _next_to_lists(
         self,

@@ -347,3 +347,26 @@ def test_asked_how_to_become_one_the_sentence_nearest_the_way_in_comes_first() -
     assert answerer.answer(asked, hits, "en").answer.startswith("Most start")
     other = Query("what is a paralegal?", _unit(1.0, 5), [], [])
     assert answerer.answer(other, hits, "en").answer.startswith("A paralegal")
+
+
+def test_a_sentence_about_reaching_another_role_is_no_way_in() -> None:
+    from assistant.terms import with_terms
+
+    def vector(question: float, way_in: float, axis: int) -> np.ndarray:
+        v = np.zeros(6)
+        v[0], v[4], v[axis] = question, way_in, (1 - question**2 - way_in**2) ** 0.5
+        return v
+
+    aliases = with_terms(Aliases(), [["Account Executive", "AE"], ["Account Manager", "AM"]])
+    sentences = {
+        "up": [("An AE becomes an AM after two years.", vector(0.90, 0.43, 1))],
+        "in": [
+            ("An AE usually starts after a marketing degree.", vector(0.89, 0.40, 3)),
+            ("The AE works with clients.", vector(0.5, 0.1, 2)),
+            ("The AE writes reports.", vector(0.4, 0.05, 2)),
+        ],
+    }
+    hits = _hits("up", "in")
+    answerer = ExtractiveAnswerer(_searcher(sentences, aliases), max_sentences=1)
+    asked = Query("how do I become an AE?", _unit(1.0, 5), [], [])
+    assert answerer.answer(asked, hits, "en").answer.startswith("An AE usually")
