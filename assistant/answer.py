@@ -256,6 +256,25 @@ class Scored(NamedTuple):
     line: int = 0  # the line of its passage it starts on
 
 
+@dataclass
+class _Layout:
+    """Where the sentences of the passages an answer may quote stand in them."""
+
+    items: dict[str, dict[int, str]]  # list items (and table rows) by passage and number
+    ends: dict[str, int] = field(default_factory=dict)  # each passage's last sentence
+    lines: dict[tuple[str, int], int] = field(default_factory=dict)  # each sentence's line
+    openings: dict[str, str] = field(default_factory=dict)  # each passage's first sentence
+
+    def add(self, chunk_id: str, text: str, meta: dict[str, Any]) -> None:
+        n = int(meta.get("n", 0))
+        self.ends[chunk_id] = max(self.ends.get(chunk_id, 0), n)
+        self.lines[(chunk_id, n)] = int(meta.get("line", 0))
+        if n == 0:
+            self.openings[chunk_id] = text
+        if meta.get("item"):
+            self.items.setdefault(chunk_id, {})[n] = text
+
+
 class ExtractiveAnswerer:
     """Quotes the sentences of the top passages that answer the question best.
 
@@ -340,13 +359,9 @@ class ExtractiveAnswerer:
         onward: set[tuple[str, int]] = set()  # sentences about reaching another role
         items: dict[str, dict[int, str]] = {}
         repeated = False
-        ends: dict[str, int] = {}  # each passage's last sentence
-        lines: dict[tuple[str, int], int] = {}  # the line each sentence is on
+        layout = _Layout(items)
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
-            ends[chunk_id] = max(ends.get(chunk_id, 0), int(meta.get("n", 0)))
-            lines[(chunk_id, int(meta.get("n", 0)))] = int(meta.get("line", 0))
-            if meta.get("item"):
-                items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
+            layout.add(chunk_id, text, meta)
             if chunk_id in elsewhere:
                 continue
             if text in said or (said and chunk_id in off_topic):
@@ -406,7 +421,7 @@ class ExtractiveAnswerer:
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
-        hits = hits + self._next_to_lists(chosen, items, ends, lines, hits, query)
+        hits = hits + self._next_passages(chosen, layout, hits, query)
         by_id.update((str(h.document.id), h) for h in hits)
         numbers: dict[str, int] = {}
         # (passage, text, its last sentence, whether it is a lead-in and what it introduces)
@@ -416,12 +431,15 @@ class ExtractiveAnswerer:
         for item in chosen:
             if (item.chunk_id, item.n) in listed:
                 continue  # already quoted as part of its list
-            runs = _list_runs(item, items, ends, lines, hits) or [
-                (item.chunk_id, [(item.n, item.text)])
-            ]
+            cut = [] if item.n in items.get(item.chunk_id, {}) else _cut_off(item, layout, hits)
+            runs = _list_runs(item, layout, hits) or [(item.chunk_id, [(item.n, item.text)]), *cut]
             for chunk_id, run in runs:
                 listed.update((chunk_id, n) for n, _ in run)
-                text = " ".join(_stopped(t) for _, t in run)
+                # A sentence cut off goes on in the next quote, with no stop between them.
+                if cut and chunk_id == item.chunk_id:
+                    text = run[0][1]
+                else:
+                    text = " ".join(_stopped(t) for _, t in run)
                 numbers.setdefault(chunk_id, len(numbers) + 1)
                 quoted.setdefault(chunk_id, []).extend(t for _, t in run)
                 before, said, end, leads = pieces[-1] if pieces else ("", "", -1, False)
@@ -449,28 +467,22 @@ class ExtractiveAnswerer:
             out.append(s._replace(score=s.score + bonus))
         return out
 
-    def _next_to_lists(
-        self,
-        chosen: list[Scored],
-        items: dict[str, dict[int, str]],
-        ends: dict[str, int],
-        lines: dict[tuple[str, int], int],
-        hits: list[Hit],
-        query: Query,
+    def _next_passages(
+        self, chosen: list[Scored], layout: _Layout, hits: list[Hit], query: Query
     ) -> list[Hit]:
-        """The passages next to the chosen list items' that their lists may go on in (the
-        passage opens or ends with an item) and that are not among ``hits``; their list
-        items, last sentences and lines are added to ``items``, ``ends`` and ``lines``."""
+        """The passages next to the chosen sentences' that are not among ``hits`` and that
+        the sentences may go on in: a list item's, when its passage opens or ends with an
+        item; a sentence's that ends its passage without a stop (cut off). They are added to
+        ``layout``."""
         where = {str(h.document.id): _place_of(h) for h in hits}
         wanted: dict[str, set[int]] = {}
         for item in chosen:
-            own = items.get(item.chunk_id, {})
-            if item.n not in own:
-                continue
+            own = layout.items.get(item.chunk_id, {})
             path, _, chunk = where[item.chunk_id]
-            if 0 in own:
+            if item.n in own and 0 in own:
                 wanted.setdefault(path, set()).add(chunk - 1)
-            if ends.get(item.chunk_id) in own:
+            last = item.n == layout.ends.get(item.chunk_id)
+            if last and (item.n in own or not _stopped_already(item.text)):
                 wanted.setdefault(path, set()).add(chunk + 1)
         have = {(p, c) for p, _, c in where.values()}
         found: list[Hit] = []
@@ -478,10 +490,7 @@ class ExtractiveAnswerer:
             missing = sorted(c for c in chunks if c >= 0 and (path, c) not in have)
             found.extend(self.searcher.passages_at(path, missing, query))
         for chunk_id, text, meta, _ in self.searcher.sentences([str(h.document.id) for h in found]):
-            ends[chunk_id] = max(ends.get(chunk_id, 0), int(meta.get("n", 0)))
-            lines[(chunk_id, int(meta.get("n", 0)))] = int(meta.get("line", 0))
-            if meta.get("item"):
-                items.setdefault(chunk_id, {})[int(meta.get("n", 0))] = text
+            layout.add(chunk_id, text, meta)
         return found
 
     def _best(self, scored: list[Scored], hits: list[Hit]) -> list[Scored]:
@@ -663,18 +672,14 @@ def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
 
 
 def _list_runs(
-    item: Scored,
-    items: dict[str, dict[int, str]],
-    ends: dict[str, int],
-    lines: dict[tuple[str, int], int],
-    hits: list[Hit],
+    item: Scored, layout: _Layout, hits: list[Hit]
 ) -> list[tuple[str, list[tuple[int, str]]]]:
     """The list ``item`` belongs to (``_list_run``), passage by passage: a list longer than a
     passage is cut between its lines, and goes on in the passage before (when this one opens
     with an item) or after (when this one ends with one) under the same heading, if that
     passage is among ``hits``; whole items of it, up to ``LIST_ITEMS`` items (the sentences
-    of an item share a line). Empty for a sentence that is not an item. ``ends``: the number
-    of each passage's last sentence; ``lines``: the line of each sentence."""
+    of an item share a line). Empty for a sentence that is not an item."""
+    items, ends, lines = layout.items, layout.ends, layout.lines
     run = _list_run(items.get(item.chunk_id, {}), item.n)
     if not run:
         return []
@@ -714,6 +719,27 @@ def _list_runs(
             break
         runs.append((after, head))
     return runs
+
+
+def _cut_off(
+    item: Scored, layout: _Layout, hits: list[Hit]
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Where a sentence cut off at the end of its passage (a sentence longer than a passage
+    is cut between its words) goes on: the next passage of its document, when it opens in
+    lower case ("..., take ownership of small projects," then "and ask for feedback.")."""
+    if item.n != layout.ends.get(item.chunk_id) or _stopped_already(item.text):
+        return []
+    place = {_place_of(h): str(h.document.id) for h in hits}
+    path, section, chunk = next(_place_of(h) for h in hits if str(h.document.id) == item.chunk_id)
+    after = place.get((path, section, chunk + 1), "")
+    opening = layout.openings.get(after, "")
+    return [(after, [(0, opening)])] if opening[:1].islower() else []
+
+
+def _stopped_already(sentence: str) -> bool:
+    """Whether ``sentence`` ends as a sentence does (a stop, maybe inside a closing quote)."""
+    core = sentence.rstrip().rstrip("\"'”’)]")
+    return bool(core) and core[-1] in ".!?…:;"
 
 
 def _place_of(hit: Hit) -> tuple[str, str, int]:

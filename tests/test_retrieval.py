@@ -492,3 +492,25 @@ def test_asked_how_to_become_one_the_way_in_is_quoted_not_the_definition(
     for question in ("how do I become a paralegal?", "lam sao de tro thanh paralegal"):
         reply = bot.ask(question)
         assert "one-year certificate course" in reply.answer, (question, reply.answer)
+
+
+def test_a_sentence_longer_than_a_passage_is_quoted_to_its_end(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # A sentence longer than a passage is cut between its words: the quote goes on into the
+    # next passage rather than stopping at a comma.
+    sentence = (
+        "A beekeeper who wants to earn more from each hive can move the hives to flowering "
+        "orchards in spring, sell pollination services to fruit farmers on yearly contracts, "
+        "split strong colonies in early summer to sell the young queens and their bees, "
+        "render the wax cappings into candles and cosmetics for local markets, and keep a "
+        "careful record of the weight of each hive so that the weak ones are fed in autumn."
+    )
+    assert len(sentence) > 400
+    article = (
+        f"# Beekeeping as a job\n\nA beekeeper looks after colonies of honey bees.\n\n{sentence}\n"
+    )
+    bot = with_article(tmp_path, e5, "beekeeper.md", article)
+    reply = bot.ask("what can a beekeeper do to get more out of each hive?")
+    assert "move the hives to flowering orchards" in reply.answer, reply.answer
+    assert "the weak ones are fed in autumn" in reply.answer, reply.answer
