@@ -738,7 +738,7 @@ def _cut_off(
 
 def _stopped_already(sentence: str) -> bool:
     """Whether ``sentence`` ends as a sentence does (a stop, maybe inside a closing quote)."""
-    core = sentence.rstrip().rstrip("\"'”’)]")
+    core = sentence.rstrip().rstrip("\"'”’)]")  # a stop may stand inside a closing quote
     return bool(core) and core[-1] in ".!?…:;"
 
 
@@ -752,8 +752,7 @@ def _stopped(sentence: str) -> str:
     """The sentence with a full stop when it has none: list items are often written without,
     and quoted one after another they would run together."""
     body = sentence.rstrip()
-    core = body.rstrip("\"'”’)]")  # a stop may stand inside a closing quote
-    return body if not core or core[-1] in ".!?…:;" else f"{body}."
+    return body if not body or _stopped_already(body) else f"{body}."
 
 
 def _cited(text: str, n: int) -> str:

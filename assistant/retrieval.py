@@ -793,7 +793,8 @@ class Searcher:
 
     def passages_at(self, path: str, chunks: list[int], query: Query) -> list[Hit]:
         """The passages numbered ``chunks`` of the document at ``path``, as hits for ``query``
-        (the passages next to a hit, which a list cut between passages goes on in)."""
+        (the passages next to a hit, which a list or a sentence cut between passages goes on
+        in)."""
         return list(self._hits(self.index.version.passages_at(path, chunks), query).values())
 
     def sentences(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
