@@ -417,7 +417,7 @@ class ExtractiveAnswerer:
                 language=language,
             )
         by_id = {str(h.document.id): h for h in hits}
-        chosen = _in_runs(chosen[:1] + _reading_order(chosen[1:], by_id))
+        chosen = _with_antecedent(_in_runs(chosen[:1] + _reading_order(chosen[1:], by_id)), scored)
         if kind:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
@@ -812,6 +812,27 @@ def _places(chosen: list[Scored]) -> int:
     passage."""
     at = {(c.chunk_id, c.n) for c in chosen}
     return sum((chunk_id, n - 1) not in at for chunk_id, n in at)
+
+
+#: A sentence that opens with one of these goes on from the one before it ("It is the most
+#: basic position..."): it cannot open an answer alone.
+_GOES_ON = re.compile(
+    r"^(?:it|its|this|that|these|those|they|their|he|she|his|her|dieu nay|dieu do|do do|"
+    r"vi vay)\b"
+)
+
+
+def _with_antecedent(chosen: list[Scored], scored: list[Scored]) -> list[Scored]:
+    """``chosen``, with the sentence before the first one put before it when the first opens
+    with a word that points back to it ("The AE is the entry level. It is the most basic
+    position...")."""
+    if not chosen or not _GOES_ON.match(fold(chosen[0].text)):
+        return chosen
+    first = chosen[0]
+    before = next((s for s in scored if s.chunk_id == first.chunk_id and s.n == first.n - 1), None)
+    if before is None or any(c is before for c in chosen):
+        return chosen
+    return [before, *chosen]
 
 
 def _in_runs(chosen: list[Scored]) -> list[Scored]:

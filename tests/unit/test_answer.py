@@ -228,7 +228,7 @@ def test_what_is_asked_of_a_role_outweighs_its_name() -> None:
     sentences = {
         "role": [
             ("An Account Executive (AE) works at an agency.", _unit(0.93, 1)),
-            ("They code in Python.", _unit(0.92, 2)),
+            ("Most code in Python.", _unit(0.92, 2)),
         ],
     }
     aliases = Aliases.from_groups([["AE", "Account Executive"]], ["AE"])
@@ -236,7 +236,7 @@ def test_what_is_asked_of_a_role_outweighs_its_name() -> None:
     answerer = ExtractiveAnswerer(_searcher(sentences, aliases), max_sentences=1)
     # Every sentence about the role names it; "code" is what this question asks of it.
     query = Query("what languages does an account executive code in", _unit(1.0, 5), [], [])
-    assert answerer.answer(query, hits, "en").answer == "They code in Python [1]."
+    assert answerer.answer(query, hits, "en").answer == "Most code in Python [1]."
     # What the role does is asked by its name alone.
     query = Query("what does an account executive do", _unit(1.0, 5), [], [])
     assert answerer.answer(query, hits, "en").answer.startswith("An Account Executive")
@@ -390,3 +390,16 @@ def test_a_sentence_about_reaching_another_role_is_no_way_in() -> None:
     answerer = ExtractiveAnswerer(_searcher(sentences, aliases), max_sentences=1)
     asked = Query("how do I become an AE?", _unit(1.0, 5), [], [])
     assert answerer.answer(asked, hits, "en").answer.startswith("An AE usually")
+
+
+def test_an_answer_does_not_open_with_a_sentence_that_points_back() -> None:
+    sentences = {
+        "ae": [
+            ("The AE is the entry level of account management.", _unit(0.90, 1)),
+            ("It is the most basic position in an agency.", _unit(0.96, 2)),
+        ],
+    }
+    answerer = ExtractiveAnswerer(_searcher(sentences), max_sentences=1, margin=0.01)
+    answer = answerer.answer(Query("is AE the lowest level?", _unit(1.0, 5), [], []), _hits("ae"))
+    assert answer.answer.startswith("The AE is the entry level"), answer.answer
+    assert "It is the most basic position" in answer.answer
