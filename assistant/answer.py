@@ -264,6 +264,20 @@ class _Layout:
     ends: dict[str, int] = field(default_factory=dict)  # each passage's last sentence
     lines: dict[tuple[str, int], int] = field(default_factory=dict)  # each sentence's line
     openings: dict[str, str] = field(default_factory=dict)  # each passage's first sentence
+    #: each passage's document, section and number (``_place_of``), and back
+    places: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    at: dict[tuple[str, str, int], str] = field(default_factory=dict)
+
+    def place(self, hits: list[Hit]) -> None:
+        """Where the passages of ``hits`` stand in their documents."""
+        for hit in hits:
+            self.places[str(hit.document.id)] = _place_of(hit)
+            self.at[_place_of(hit)] = str(hit.document.id)
+
+    def beside(self, chunk_id: str, step: int) -> str:
+        """The passage ``step`` after ``chunk_id`` in its document and section, if placed."""
+        path, section, chunk = self.places[chunk_id]
+        return self.at.get((path, section, chunk + step), "")
 
     def add(self, chunk_id: str, text: str, meta: dict[str, Any]) -> None:
         n = int(meta.get("n", 0))
@@ -360,6 +374,8 @@ class ExtractiveAnswerer:
         items: dict[str, dict[int, str]] = {}
         repeated = False
         layout = _Layout(items)
+        layout.place(hits)
+        way_in = asks_way_in(question)
         for chunk_id, text, meta, vec in self.searcher.sentences(list(rank)):
             layout.add(chunk_id, text, meta)
             if chunk_id in elsewhere:
@@ -388,7 +404,7 @@ class ExtractiveAnswerer:
                 score -= OTHER_TITLE_PENALTY
             if reached and roles_left(text, aliases, roles) & reached:
                 score -= ONWARD_PENALTY
-            if reached and roles_reached(text, aliases, roles) - reached:
+            if way_in and reached and roles_reached(text, aliases, roles) - reached:
                 onward.add((chunk_id, int(meta.get("n", 0))))
             if titles:
                 # About another title: the first one it names is not asked ("AD's work is the
@@ -403,7 +419,7 @@ class ExtractiveAnswerer:
             scored.append(
                 Scored(score, chunk_id, text, vec, int(meta.get("n", 0)), int(meta.get("line", 0)))
             )
-        if asks_way_in(question) and scored:
+        if way_in and scored:
             scored = self._by_way_in(scored, onward)
         scored.sort(key=lambda s: s.score, reverse=True)
         chosen = side_by_side(scored, sides) if sides else self._best(scored, hits)
@@ -431,8 +447,8 @@ class ExtractiveAnswerer:
         for item in chosen:
             if (item.chunk_id, item.n) in listed:
                 continue  # already quoted as part of its list
-            cut = [] if item.n in items.get(item.chunk_id, {}) else _cut_off(item, layout, hits)
-            runs = _list_runs(item, layout, hits) or [(item.chunk_id, [(item.n, item.text)]), *cut]
+            cut = [] if item.n in items.get(item.chunk_id, {}) else _cut_off(item, layout)
+            runs = _list_runs(item, layout) or [(item.chunk_id, [(item.n, item.text)]), *cut]
             for chunk_id, run in runs:
                 listed.update((chunk_id, n) for n, _ in run)
                 # A sentence cut off goes on in the next quote, with no stop between them.
@@ -474,21 +490,21 @@ class ExtractiveAnswerer:
         the sentences may go on in: a list item's, when its passage opens or ends with an
         item; a sentence's that ends its passage without a stop (cut off). They are added to
         ``layout``."""
-        where = {str(h.document.id): _place_of(h) for h in hits}
         wanted: dict[str, set[int]] = {}
         for item in chosen:
             own = layout.items.get(item.chunk_id, {})
-            path, _, chunk = where[item.chunk_id]
+            path, _, chunk = layout.places[item.chunk_id]
             if item.n in own and 0 in own:
                 wanted.setdefault(path, set()).add(chunk - 1)
             last = item.n == layout.ends.get(item.chunk_id)
             if last and (item.n in own or not _stopped_already(item.text)):
                 wanted.setdefault(path, set()).add(chunk + 1)
-        have = {(p, c) for p, _, c in where.values()}
+        have = {(p, c) for p, _, c in layout.places.values()}
         found: list[Hit] = []
         for path, chunks in wanted.items():
             missing = sorted(c for c in chunks if c >= 0 and (path, c) not in have)
             found.extend(self.searcher.passages_at(path, missing, query))
+        layout.place(found)
         for chunk_id, text, meta, _ in self.searcher.sentences([str(h.document.id) for h in found]):
             layout.add(chunk_id, text, meta)
         return found
@@ -671,20 +687,16 @@ def _list_run(items: dict[int, str], n: int) -> list[tuple[int, str]]:
     return run
 
 
-def _list_runs(
-    item: Scored, layout: _Layout, hits: list[Hit]
-) -> list[tuple[str, list[tuple[int, str]]]]:
+def _list_runs(item: Scored, layout: _Layout) -> list[tuple[str, list[tuple[int, str]]]]:
     """The list ``item`` belongs to (``_list_run``), passage by passage: a list longer than a
     passage is cut between its lines, and goes on in the passage before (when this one opens
     with an item) or after (when this one ends with one) under the same heading, if that
-    passage is among ``hits``; whole items of it, up to ``LIST_ITEMS`` items (the sentences
+    passage is placed in ``layout``; whole items of it, up to ``LIST_ITEMS`` items (the sentences
     of an item share a line). Empty for a sentence that is not an item."""
     items, ends, lines = layout.items, layout.ends, layout.lines
     run = _list_run(items.get(item.chunk_id, {}), item.n)
     if not run:
         return []
-    place = {_place_of(h): str(h.document.id) for h in hits}
-    where = {str(h.document.id): _place_of(h) for h in hits}
     runs = [(item.chunk_id, run)]
     count = len({lines.get((item.chunk_id, n)) for n, _ in run})
 
@@ -702,18 +714,14 @@ def _list_runs(
             taken.append((n, own[n]))
         return taken
 
-    def beside(chunk_id: str, step: int) -> str:
-        path, section, chunk = where[chunk_id]
-        return place.get((path, section, chunk + step), "")
-
     while runs[0][1][0][0] == 0:  # the passage opens with an item
-        before = beside(runs[0][0], -1)
+        before = layout.beside(runs[0][0], -1)
         tail = whole_items(before, iter(range(ends.get(before, -1), -1, -1)))
         if not tail:
             break
         runs.insert(0, (before, tail[::-1]))
     while runs[-1][1][-1][0] == ends.get(runs[-1][0]):  # the passage ends with an item
-        after = beside(runs[-1][0], 1)
+        after = layout.beside(runs[-1][0], 1)
         head = whole_items(after, itertools.count())
         if not head:
             break
@@ -721,17 +729,13 @@ def _list_runs(
     return runs
 
 
-def _cut_off(
-    item: Scored, layout: _Layout, hits: list[Hit]
-) -> list[tuple[str, list[tuple[int, str]]]]:
+def _cut_off(item: Scored, layout: _Layout) -> list[tuple[str, list[tuple[int, str]]]]:
     """Where a sentence cut off at the end of its passage (a sentence longer than a passage
     is cut between its words) goes on: the next passage of its document, when it opens in
     lower case ("..., take ownership of small projects," then "and ask for feedback.")."""
     if item.n != layout.ends.get(item.chunk_id) or _stopped_already(item.text):
         return []
-    place = {_place_of(h): str(h.document.id) for h in hits}
-    path, section, chunk = next(_place_of(h) for h in hits if str(h.document.id) == item.chunk_id)
-    after = place.get((path, section, chunk + 1), "")
+    after = layout.beside(item.chunk_id, 1)
     opening = layout.openings.get(after, "")
     return [(after, [(0, opening)])] if opening[:1].islower() else []
 

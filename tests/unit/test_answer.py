@@ -324,17 +324,20 @@ def test_a_list_goes_on_in_the_passages_before_and_after_under_its_heading() -> 
     lines |= {("p3", 1): 1, ("p4", 0): 0}
     hits = [hit("p1", 1), hit("p2", 2), hit("p3", 3), hit("p4", 4, "Pay")]
     layout = _Layout(items, ends, lines)
+    layout.place(hits)
     chosen = Scored(1.0, "p2", "B.", np.zeros(2), 0)
-    runs = _list_runs(chosen, layout, hits)
+    runs = _list_runs(chosen, layout)
     assert runs == [
         ("p1", [(1, "A: one."), (2, "More on A.")]),
         ("p2", [(0, "B.")]),
         ("p3", [(0, "C.")]),
     ]
     # Without the passage before among the hits, the list starts where its passage does.
-    assert _list_runs(chosen, layout, hits[1:])[0][0] == "p2"
+    without = _Layout(items, ends, lines)
+    without.place(hits[1:])
+    assert _list_runs(chosen, without)[0][0] == "p2"
     # A sentence that is no item has no list.
-    assert _list_runs(Scored(1.0, "p3", "Then.", np.zeros(2), 1), layout, hits) == []
+    assert _list_runs(Scored(1.0, "p3", "Then.", np.zeros(2), 1), layout) == []
 
 
 def test_a_sentence_cut_off_at_the_end_of_its_passage_goes_on_in_the_next() -> None:
@@ -345,15 +348,15 @@ def test_a_sentence_cut_off_at_the_end_of_its_passage_goes_on_in_the_next() -> N
         return Hit(Document(page_content="", metadata=meta, id=i), 1.0)
 
     layout = _Layout({}, {"p1": 1, "p2": 0}, openings={"p2": "and ask for feedback."})
-    hits = [hit("p1", 1), hit("p2", 2)]
+    layout.place([hit("p1", 1), hit("p2", 2)])
     cut = Scored(1.0, "p1", "Learn the business, take small projects,", np.zeros(2), 1)
-    assert _cut_off(cut, layout, hits) == [("p2", [(0, "and ask for feedback.")])]
+    assert _cut_off(cut, layout) == [("p2", [(0, "and ask for feedback.")])]
     # A sentence with its stop, or one before the end of its passage, is whole.
-    assert _cut_off(cut._replace(text="Learn the business."), layout, hits) == []
-    assert _cut_off(cut._replace(n=0), layout, hits) == []
+    assert _cut_off(cut._replace(text="Learn the business."), layout) == []
+    assert _cut_off(cut._replace(n=0), layout) == []
     # Nor does a passage that opens with a capital go on with it.
     layout.openings["p2"] = "Ask for feedback."
-    assert _cut_off(cut, layout, hits) == []
+    assert _cut_off(cut, layout) == []
 
 
 def test_asked_how_to_become_one_the_sentence_nearest_the_way_in_comes_first() -> None:
