@@ -310,9 +310,13 @@ class Assistant:
         query, hits, refusal = found or self._search(question, callbacks)
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
-        return ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
+        answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
             query, hits, question.language, kind=question.kind, said=said
         )
+        unstated = self.scope.unstated(question, answer, hits)
+        if unstated is not None:
+            return Answer(unstated, [], abstained=True, language=question.language)
+        return answer
 
     def _compared(self, text: str, titles: list[tuple[int, int]]) -> list[Callable[[str], bool]]:
         """For a comparison of two things the corpus names (two titles, else two roles), a

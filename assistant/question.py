@@ -85,7 +85,8 @@ _NUMBER = (
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|yrs?|nam|thang|tuan|ngay|gio|tieng)"
 _FACT_PATTERNS = {
     DURATION: re.compile(
-        rf"{_NUMBER}\s*\+?\s*(?:(?:-|–|to|den|toi|or|hoac)\s*{_NUMBER}\s*\+?\s*)?{_TIME_UNIT}\b"
+        rf"{_NUMBER}\s*\+?\s*(?:(?:-|–|to|den|toi|or|hoac)\s*{_NUMBER}\s*\+?\s*)?"
+        rf"(?:(?:more|additional|further|extra|full)\s+)?{_TIME_UNIT}\b"
     ),
     MONEY: re.compile(
         r"[$€£]\s?\d|\d\s?(?:[$€£]|usd|vnd|vnđ|đ\b|d\b|k\b|tr\b|trieu|nghin|ngan|million|"
@@ -231,6 +232,27 @@ _RAISE = re.compile(
     r"negotiate|dam phan|thuong luong|deal luong)\b"
 )
 _HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|khoang|tam|muc|range|%)|\d")
+
+
+# A question that asks for an amount in so many words ("how much", "bao nhiêu", "mấy năm").
+_AMOUNT_ASKED = re.compile(
+    r"\b(?:how much|how many|how long|bao nhieu|bao lau|may (?:nam|thang|tuan|ngay|tieng))\b|%"
+)
+# A yes/no or either/or question: it opens with an auxiliary verb, sets two answers side by
+# side ("gross hay net", "X or Y"), or ends by asking whether ("... khong?", "... chua?").
+_YES_NO = re.compile(
+    r"^\W*(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have)\b|"
+    r"\b(?:hay|or|vs|versus)\b|\b(?:khong|ko|k|hok|chua|phai khong)\W*$"
+)
+
+
+def asks_amount(text: str) -> bool:
+    """Whether a question for a kind of fact wants the figure itself: it asks how much or how
+    long in so many words, or it is no yes/no or either/or question ("what does a travel
+    agent earn"). "Do SDETs get paid as much as developers?" and "lương đó gross hay net?"
+    are answered by a sentence that gives no amount."""
+    folded = _cue_text(text)
+    return bool(_AMOUNT_ASKED.search(folded)) or not _YES_NO.search(folded)
 
 
 def answer_kind(text: str) -> str | None:

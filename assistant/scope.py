@@ -35,6 +35,11 @@
    needs a passage that names it too. Once an article about interviews is indexed, its
    passages name them, and such questions are answered from it.
 
+Then, once the extractive answer is composed, ``Scope.unstated`` checks that it gives what a
+question for a kind of fact asks: a sentence of that kind ("what's the pass rate of the
+exam" is not answered by the steps to a licence, though a commission's 2.5% is near them),
+and a word of what it is asked about.
+
 Every domain word comes from the corpus; the cues here are how people ask, in English and
 Vietnamese.
 """
@@ -52,7 +57,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -64,6 +69,7 @@ from .question import (
     MONEY,
     PERCENT,
     Question,
+    asks_amount,
     duties_asked,
     fact_kinds,
     focus_words,
@@ -80,6 +86,9 @@ from .text import (
     uncommon,
     words,
 )
+
+if TYPE_CHECKING:
+    from .answer import Answer
 
 log = logging.getLogger(__name__)
 
@@ -365,6 +374,51 @@ class Scope:
             about = ", ".join(self.topics.label(name, language) for name in missing)
             return self._saying(_NO_TOPIC, language, hits, about=about)
         return None
+
+    def unstated(self, question: Question, answer: Answer, near: Sequence[Hit]) -> str | None:
+        """The refusal for an extractive ``answer`` to a question for a kind of fact that does
+        not state what was asked, or None.
+
+        ``refusal`` found a passage with that kind of fact, but the sentences the answer
+        quotes are about something else: "what's the pass rate of the licensing exam" quoted
+        the steps to a licence (a commission's 2.5% was the passage's percentage), "thợ làm
+        bánh ngọt lương bao nhiêu" quoted a pharmacist's bonus. So the answer must give the
+        kind of fact asked (a percentage counts for pay: "earn 20-30% more"), unless the
+        question asks yes or no; and when it asks for one, a word of what the fact is asked
+        about (``focus_words``, the corpus's other names for its terms, the earlier turns')
+        must be in a sentence it quotes or a title it cites.
+
+        Only when the answer's first passage is in the question's language: asked in the
+        other one, the passage with the fact may be one the search ranks lower, and its words
+        are not the question's.
+        """
+        kind = question.kind
+        if kind not in _KIND_NAMES or answer.abstained or not answer.sources:
+            return None
+        language = question.language
+        if answer.sources[0].language != language:
+            return None
+        name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
+        quotes = [q for s in answer.sources for q in s.quotes]
+        given = {kind, PERCENT} if kind == MONEY else {kind}
+        if asks_amount(question.text) and not any(given & fact_kinds(q) for q in quotes):
+            log.info("the answer quotes no %s: refusing", kind)
+            return self._saying(_NO_KIND, language, near, kind=name)
+        asked = " ".join([*question.history, question.standalone or question.text])
+        subject = set(focus_words(asked)) | {
+            fold(w) for term in self.searcher.expansions(asked) for w in content_words(term)
+        }
+        lexical = self.searcher.index.lexical
+        subject = {w for w in subject if lexical.knows(w)}
+        said = {
+            fold(w)
+            for s in answer.sources
+            for w in content_words(f"{s.title} {' '.join(s.quotes)}")
+        }
+        if not subject or subject & said:
+            return None
+        log.info("the answer quotes nothing about %s: refusing", ", ".join(sorted(subject)))
+        return self._saying(_NO_KIND, language, near, kind=name)
 
     def _saying(
         self, texts: dict[str, str], language: str, near: Sequence[Hit] = (), **fields: str

@@ -653,3 +653,59 @@ def test_a_role_in_no_article_a_country_or_a_city_is_not_answered_from_other_pay
     assert reply.answer.startswith(
         "I don't know: my sources give pay or salaries, but not in London."
     ), reply.answer
+
+
+COURT_REPORTER = """---
+title: Court reporter career guide
+language: en
+kind: article
+---
+# Court reporter career guide
+
+A court reporter writes down every word said in a courtroom, a deposition or a hearing on a
+stenotype machine, and turns it into the official transcript.
+
+## Becoming a court reporter
+
+- Court reporting school: 2-4 years at a community college or a private school.
+- Speed goal: 225 words per minute before graduation.
+- Registered Professional Reporter (RPR) exam: a written knowledge test and three skills
+  tests, taken at a testing centre.
+
+## Pay
+
+- Official court reporter, employed by a court: $55,000-$75,000 a year.
+- Freelance reporter: $60,000-$100,000 a year, paid per page of transcript.
+
+## Working freelance
+
+Freelance reporters are booked by agencies, which keep about 30% of the page fees.
+"""
+
+
+def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    bot = with_article(tmp_path, e5, "court-reporter.md", COURT_REPORTER, **{"dau-bep": CHEF})
+    # The article gives a percentage (the agencies' share), but not the exam's pass rate:
+    # the answer was the steps to a licence.
+    for question in [
+        "what's the pass rate of the RPR exam",
+        "what percentage of people pass the RPR exam",
+    ]:
+        reply = bot.ask(question)
+        assert reply.abstained, (question, reply.answer)
+        assert "percentages or rates" in reply.answer, reply.answer
+    # A translator's pay, where the only Vietnamese pay is the chef's: the answer was the
+    # chef's salary table.
+    reply = bot.ask("bien dich vien luong bao nhieu")
+    assert reply.abstained and "25-45" not in reply.answer, reply.answer
+    # What the sources do give is answered, yes/no questions too (they need no figure).
+    for question, fact in [
+        ("how much does a court reporter make", "$55,000-$75,000"),
+        ("what share of the page fees do agencies keep", "30%"),
+        ("luong dau bep bn", "25-45"),
+        ("do freelance reporters earn more than official court reporters?", "$60,000-$100,000"),
+    ]:
+        reply = bot.ask(question)
+        assert not reply.abstained and fact in reply.answer, (question, reply.answer)

@@ -10,6 +10,7 @@ from assistant.question import (
     MONEY,
     PERCENT,
     answer_kind,
+    asks_amount,
     asks_definition,
     asks_for_a_list,
     asks_way_in,
@@ -64,6 +65,7 @@ def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
 
 def test_sentences_holding_a_duration_or_an_amount() -> None:
     assert fact_kinds("Most designers become an AD after 7 to 10 years.") == {DURATION}
+    assert fact_kinds("Moving from AM to AD takes about 5-6 more years.") == {DURATION}
     assert fact_kinds("Lương khởi điểm 8-12 triệu/tháng.") == {MONEY}
     assert fact_kinds("Level: Junior; Salary (USD per year): $38,000-$47,000.") >= {MONEY}
     assert fact_kinds("An AE serves the client.") == set()
@@ -294,3 +296,22 @@ def test_a_question_for_several_things(question: str, listed: bool) -> None:
 )
 def test_a_question_for_the_way_into_a_job(question: str, way_in: bool) -> None:
     assert asks_way_in(question) is way_in
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("what's the pass rate of the licensing exam", True),
+        ("what does a travel agent earn", True),
+        ("luong phu bep bn", True),
+        ("mat may nam de len bep truong", True),
+        ("does getting a PMP raise your salary? by how much", True),  # yes/no, then an amount
+        # Yes/no and either/or questions are answered by a sentence without a figure.
+        ("do SDETs get paid as much as developers?", False),
+        ("is the pay good?", False),
+        ("muc luong do la gross hay net vay", False),
+        ("AE co luong cao ko", False),
+    ],
+)
+def test_a_question_for_the_figure_itself(question: str, amount: bool) -> None:
+    assert asks_amount(question) is amount
