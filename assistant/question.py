@@ -255,6 +255,36 @@ def asks_amount(text: str) -> bool:
     return bool(_AMOUNT_ASKED.search(folded)) or not _YES_NO.search(folded)
 
 
+# A question for how many of something ("how many accounts", "quản lý bao nhiêu người").
+_COUNT_ASKED = re.compile(r"\b(?:how many|bao nhieu)\b")
+# "mấy" asks how many too, unless in a yes/no question: "có được tự quyết mấy dự án nhỏ
+# không" asks whether, of a few small projects.
+_FEW = re.compile(r"\bmay\b")
+# A number in a sentence: in figures, or in words (the corpus's own, with their marks).
+_NUMBER_GIVEN = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|dozens?|hundreds?|"
+    r"một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|chục|trăm)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_count(text: str) -> bool:
+    """Whether a question that asks for no other kind of fact asks how many ("AD quản lý bao
+    nhiêu người", "how many accounts does a CSM handle")."""
+    if answer_kind(text) is not None:
+        return False
+    folded = _cue_text(text)
+    if _COUNT_ASKED.search(folded):
+        return True
+    return detect_language(text) == "vi" and bool(_FEW.search(folded)) and asks_amount(text)
+
+
+def gives_number(sentence: str) -> bool:
+    """Whether a sentence gives a number, in figures or in words ("three kinds of work", "ba
+    đầu việc")."""
+    return bool(_NUMBER_GIVEN.search(sentence))
+
+
 def answer_kind(text: str) -> str | None:
     """``percent``, ``duration``, ``cost``, ``money`` or None: the kind of fact ``text`` asks
     for; a question for a percentage asks for nothing else ("lương tăng bao nhiêu %")."""

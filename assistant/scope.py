@@ -70,9 +70,11 @@ from .question import (
     PERCENT,
     Question,
     asks_amount,
+    asks_count,
     duties_asked,
     fact_kinds,
     focus_words,
+    gives_number,
     time_units,
 )
 from .retrieval import Hit, Query, Searcher
@@ -149,6 +151,10 @@ _IN = {"en": "in", "vi": "ở"}
 _NO_KIND = {
     "en": "I don't know: my sources say nothing about {kind} for that.",
     "vi": "Tôi không biết: các nguồn của tôi không nói gì về {kind} cho trường hợp này.",
+}
+_NO_NUMBER = {
+    "en": "I don't know: my sources give no number for that.",
+    "vi": "Tôi không biết: các nguồn của tôi không nêu con số cho trường hợp này.",
 }
 _NO_TOPIC = {
     "en": "I don't know: my sources say nothing about {about}.",
@@ -384,22 +390,29 @@ class Scope:
         the steps to a licence (a commission's 2.5% was the passage's percentage), "thợ làm
         bánh ngọt lương bao nhiêu" quoted a pharmacist's bonus. So the answer must give the
         kind of fact asked (a percentage counts for pay: "earn 20-30% more"), unless the
-        question asks yes or no; and when it asks for one, a word of what the fact is asked
-        about (``focus_words``, the corpus's other names for its terms, the earlier turns')
-        must be in a sentence it quotes or a title it cites.
+        question asks yes or no; and a word of what the fact is asked about
+        (``focus_words``, the corpus's other names for its terms, the earlier turns') must be
+        in a sentence it quotes or a title it cites.
+
+        Asked how many ("AD quản lý bao nhiêu người"), the answer must quote a number.
 
         Only when the answer's first passage is in the question's language: asked in the
         other one, the passage with the fact may be one the search ranks lower, and its words
         are not the question's.
         """
-        kind = question.kind
-        if kind not in _KIND_NAMES or answer.abstained or not answer.sources:
+        if answer.abstained or not answer.sources:
             return None
         language = question.language
         if answer.sources[0].language != language:
             return None
-        name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
         quotes = [q for s in answer.sources for q in s.quotes]
+        if asks_count(question.text) and not any(gives_number(q) for q in quotes):
+            log.info("asked how many, the answer quotes no number: refusing")
+            return self._saying(_NO_NUMBER, language, near)
+        kind = question.kind
+        if kind not in _KIND_NAMES:
+            return None
+        name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
         given = {kind, PERCENT} if kind == MONEY else {kind}
         if asks_amount(question.text) and not any(given & fact_kinds(q) for q in quotes):
             log.info("the answer quotes no %s: refusing", kind)

@@ -700,12 +700,21 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
     # chef's salary table.
     reply = bot.ask("bien dich vien luong bao nhieu")
     assert reply.abstained and "25-45" not in reply.answer, reply.answer
-    # What the sources do give is answered, yes/no questions too (they need no figure).
+    # Asked how many, an answer without a number is no answer.
+    for question in [
+        "how many transcripts does a court reporter type a week",
+        "bep truong quan ly bao nhieu nguoi",
+    ]:
+        reply = bot.ask(question)
+        assert reply.abstained, (question, reply.answer)
+    # What the sources do give is answered, yes/no questions too (they need no figure), and
+    # a number written in words.
     for question, fact in [
         ("how much does a court reporter make", "$55,000-$75,000"),
         ("what share of the page fees do agencies keep", "30%"),
         ("luong dau bep bn", "25-45"),
         ("do freelance reporters earn more than official court reporters?", "$60,000-$100,000"),
+        ("how many tests are in the RPR exam", "three skills tests"),
     ]:
         reply = bot.ask(question)
         assert not reply.abstained and fact in reply.answer, (question, reply.answer)

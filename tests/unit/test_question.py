@@ -11,11 +11,13 @@ from assistant.question import (
     PERCENT,
     answer_kind,
     asks_amount,
+    asks_count,
     asks_definition,
     asks_for_a_list,
     asks_way_in,
     fact_kinds,
     focus_words,
+    gives_number,
     mentions_place,
     places,
     split_parts,
@@ -315,3 +317,25 @@ def test_a_question_for_the_way_into_a_job(question: str, way_in: bool) -> None:
 )
 def test_a_question_for_the_figure_itself(question: str, amount: bool) -> None:
     assert asks_amount(question) is amount
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("how many accounts does a CSM usually handle", True),
+        ("vay 1 AD thuong quan ly team bao nhieu nguoi?", True),
+        ("bep co may cap bac", True),
+        ("how many years to become an AM?", False),  # a duration
+        ("luong bao nhieu", False),  # pay
+        ("ae moi vao nghe thi co dc tu quyet may du an nho ko", False),  # "a few", yes/no
+    ],
+)
+def test_a_question_for_how_many(question: str, count: bool) -> None:
+    assert asks_count(question) is count
+
+
+def test_a_number_in_figures_or_in_words() -> None:
+    assert gives_number("A CSM handles 30-60 accounts.")
+    assert gives_number("Mọi người làm account đều làm ba đầu việc giống nhau.")
+    assert gives_number("three skills tests")
+    assert not gives_number("The AD manages the account department.")
