@@ -38,7 +38,7 @@
 Then, once the extractive answer is composed, ``Scope.unstated`` checks that it gives what a
 question for a kind of fact asks: a sentence of that kind ("what's the pass rate of the
 exam" is not answered by the steps to a licence, though a commission's 2.5% is near them),
-and a word of what it is asked about.
+and a word of what it is asked about; asked how many, a number.
 
 Every domain word comes from the corpus; the cues here are how people ask, in English and
 Vietnamese.
@@ -382,8 +382,8 @@ class Scope:
         return None
 
     def unstated(self, question: Question, answer: Answer, near: Sequence[Hit]) -> str | None:
-        """The refusal for an extractive ``answer`` to a question for a kind of fact that does
-        not state what was asked, or None.
+        """The refusal for an extractive ``answer`` to a question for a figure (a kind of fact,
+        or how many) that does not state what was asked, or None.
 
         ``refusal`` found a passage with that kind of fact, but the sentences the answer
         quotes are about something else: "what's the pass rate of the licensing exam" quoted
