@@ -271,8 +271,9 @@ class _Layout:
     def place(self, hits: list[Hit]) -> None:
         """Where the passages of ``hits`` stand in their documents."""
         for hit in hits:
-            self.places[str(hit.document.id)] = _place_of(hit)
-            self.at[_place_of(hit)] = str(hit.document.id)
+            chunk_id, place = str(hit.document.id), _place_of(hit)
+            self.places[chunk_id] = place
+            self.at[place] = chunk_id
 
     def beside(self, chunk_id: str, step: int) -> str:
         """The passage ``step`` after ``chunk_id`` in its document and section, if placed."""

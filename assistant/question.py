@@ -236,7 +236,7 @@ _HOW_MUCH = re.compile(rf"\b(?:{_AMOUNT}|khoang|tam|muc|range|%)|\d")
 
 # A question that asks for an amount in so many words ("how much", "bao nhiêu", "mấy năm").
 _AMOUNT_ASKED = re.compile(
-    r"\b(?:how much|how many|how long|bao nhieu|bao lau|may (?:nam|thang|tuan|ngay|tieng))\b|%"
+    rf"\b(?:{_AMOUNT}|how many|how long|bao lau|may (?:nam|thang|tuan|ngay|tieng))\b|%"
 )
 # A yes/no or either/or question: it opens with an auxiliary verb, sets two answers side by
 # side ("gross hay net", "X or Y"), or ends by asking whether ("... khong?", "... chua?").
