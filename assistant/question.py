@@ -14,13 +14,14 @@ duration or an amount of money, and how they join two questions into one. What a
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .terms import name_words
-from .text import STOPWORDS, content_words, detect_language, fold
+from .terms import name_words, role_word
+from .text import STOPWORDS, content_words, detect_language, fold, vi_syllable, words
 
 DURATION = "duration"
 MONEY = "money"
@@ -320,15 +321,83 @@ def time_units(text: str) -> set[str]:
     return {unit for unit, pattern in _UNITS.items() if pattern.search(folded)}
 
 
-def focus_words(text: str) -> list[str]:
-    """The folded content words of a question other than its cues for a kind of fact and
-    its units and numbers: what the fact is asked about ("ux designer" in "How much does a UX
-    designer earn per year?")."""
+def _without_cues(text: str) -> str:
+    """``text`` folded, without its cues for a kind of fact and its units."""
     folded = _cue_text(text)
     for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
         # A cue's own words go; the words it spans ("how much does a UX designer make") stay.
         folded = pattern.sub(lambda m: f" {' '.join(g for g in m.groups() if g)} ", folded)
-    return [w for w in (fold(w) for w in content_words(folded)) if not w.isdigit()]
+    return folded
+
+
+def focus_words(text: str) -> list[str]:
+    """The folded content words of a question other than its cues for a kind of fact and
+    its units and numbers: what the fact is asked about ("ux designer" in "How much does a UX
+    designer earn per year?")."""
+    return [w for w in (fold(w) for w in content_words(_without_cues(text))) if not w.isdigit()]
+
+
+def focus_terms(
+    text: str, language: str, keep: Callable[[str], bool] = lambda word: True
+) -> set[tuple[str, ...]]:
+    """``focus_words`` (those ``keep`` keeps) as the terms an answer must say (``word_terms``)."""
+    focus = {w for w in focus_words(text) if keep(w)}
+    return word_terms(words(_without_cues(text)), focus, language)
+
+
+def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tuple[str, ...]]:
+    """The ``focus`` words among the folded ``tokens`` as the terms an answer must say
+    (``says``): words in a row are one name, said by one of its pairs of words in a row.
+
+    In Vietnamese, a word of several syllables is said as a word, never syllable by syllable
+    ("viên" is in every "nhân viên", the "phó" of "phó giám đốc" is in "bếp phó"); a
+    syllable between two of them joins them ("được" in "trinh duoc vien", a pharma sales
+    rep), and a word that is no syllable ("luong seo specialist") stands alone. In English,
+    a name is also said by its last word, its head ("a buyer's agent" by "agent"), but not
+    by the others alone: a travel PT is no travel agent."""
+    terms: set[tuple[str, ...]] = set()
+    run: list[int] = []
+
+    def joins(word: str) -> bool:
+        return word in focus and (language != "vi" or vi_syllable(word))
+
+    def close() -> None:
+        if run:
+            terms.add(tuple(tokens[k] for k in run))
+            if language != "vi":
+                terms.add((tokens[run[-1]],))
+
+    for i, word in enumerate(tokens):
+        if word not in focus:
+            continue
+        if not joins(word):
+            terms.add((word,))
+            continue
+        bridged = language == "vi" and run and run[-1] == i - 2 and tokens[i - 1].isalpha()
+        if run and (run[-1] == i - 1 or bridged):
+            run.extend(range(run[-1] + 1, i + 1))
+            continue
+        close()
+        run = [i]
+    close()
+    return terms
+
+
+def held_terms(text: str) -> set[tuple[str, ...]]:
+    """What ``text`` holds for ``says``: each folded word, also without a plural's "s", and
+    each pair of words in a row."""
+    tokens = [fold(w) for w in words(text)]
+    return (
+        {(w,) for w in tokens} | {(role_word(w),) for w in tokens} | set(itertools.pairwise(tokens))
+    )
+
+
+def says(term: tuple[str, ...], held: set[tuple[str, ...]]) -> bool:
+    """Whether a text that holds ``held`` (``held_terms``) says ``term`` (``word_terms``):
+    its word, or one of its pairs of words in a row."""
+    if len(term) == 1:
+        return term in held or (role_word(term[0]),) in held
+    return any(pair in held for pair in itertools.pairwise(term))
 
 
 #: Words a place can follow: "ở Hà Nội", "o da nang", "tại TP.HCM", "in Vietnam", "at Google"

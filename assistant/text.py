@@ -120,6 +120,13 @@ _VI_SYLLABLE = re.compile(
     r"a(?:ch|nh|ng|[cimnoptuy])?|e(?:ch|nh|ng|[cmnopt])?|i(?:ch|nh|[acmnptu])?|"
     r"o(?:ng|[cimnpt])?|u(?:ng|[acimnptuy])?|y)"
 )
+
+
+def vi_syllable(word: str) -> bool:
+    """Whether a folded ``word`` could be a Vietnamese syllable typed without marks."""
+    return bool(_VI_SYLLABLE.fullmatch(word))
+
+
 # How Vietnamese is written in chats: "dc" (được), "ko" (không), "bn" (bao nhiêu).
 _VI_CHAT = frozenset("dc dk ko k j gj bn mn ntn hok ak nha nhe ah uh".split())
 
@@ -140,7 +147,7 @@ def detect_language(text: str) -> str:
             en += 2
         elif token in _VI_PLAIN or token in _VI_CHAT:
             vi += 2
-        elif _VI_SYLLABLE.fullmatch(token):
+        elif vi_syllable(token):
             vi += 1
         else:
             en += 1

@@ -700,6 +700,15 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
     # chef's salary table.
     reply = bot.ask("bien dich vien luong bao nhieu")
     assert reply.abstained and "25-45" not in reply.answer, reply.answer
+    # A Vietnamese word of several syllables is matched as a word: a deputy director ("phó
+    # giám đốc") is not the sous chef ("bếp phó") because they share the syllable "phó".
+    for question in ["pho giam doc luong bao nhieu", "lương phó giám đốc bao nhiêu?"]:
+        reply = bot.ask(question)
+        assert reply.abstained and "15-25" not in reply.answer, (question, reply.answer)
+    # An English name is said by its last word: a court officer or clerk is no court reporter.
+    for question in ["how much does a court officer earn", "how much does a court clerk make"]:
+        reply = bot.ask(question)
+        assert reply.abstained and "$55,000" not in reply.answer, (question, reply.answer)
     # Asked how many, an answer without a number is no answer.
     for question in [
         "how many transcripts does a court reporter type a week",
@@ -713,6 +722,7 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
         ("how much does a court reporter make", "$55,000-$75,000"),
         ("what share of the page fees do agencies keep", "30%"),
         ("luong dau bep bn", "25-45"),
+        ("luong bep pho bn", "15-25"),
         ("do freelance reporters earn more than official court reporters?", "$60,000-$100,000"),
         ("how many tests are in the RPR exam", "three skills tests"),
     ]:

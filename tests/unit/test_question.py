@@ -16,10 +16,13 @@ from assistant.question import (
     asks_for_a_list,
     asks_way_in,
     fact_kinds,
+    focus_terms,
     focus_words,
     gives_number,
+    held_terms,
     mentions_place,
     places,
+    says,
     split_parts,
     time_units,
     with_subject,
@@ -148,6 +151,54 @@ def test_the_focus_of_a_question_keeps_the_words_inside_its_cue(
     question: str, focus: list[str]
 ) -> None:
     assert focus_words(question) == focus
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "terms"),
+    [
+        # Vietnamese syllables in a row are one word, a syllable between two of them too.
+        ("trinh duoc vien luong bao nhieu", "vi", {("trinh", "duoc", "vien")}),
+        ("luong phi cong bn", "vi", {("phi", "cong")}),
+        ("lương kế toán tổng hợp bao nhiêu", "vi", {("ke", "toan", "tong", "hop")}),
+        # A syllable alone, and a word that is no Vietnamese syllable, stand alone.
+        ("AE luong bao nhieu", "vi", {("ae",)}),
+        ("luong seo specialist bn", "vi", {("seo",), ("specialist",)}),
+        # A number does not join two syllables.
+        (
+            "1 dieu duong 1 ca cham bn benh nhan",
+            "vi",
+            {("dieu", "duong"), ("ca", "cham"), ("benh", "nhan")},
+        ),
+        # An English name is also said by its last word.
+        ("How much does a UX designer earn per year?", "en", {("ux", "designer"), ("designer",)}),
+        ("what does a travel agent earn", "en", {("travel", "agent"), ("agent",)}),
+        ("how much does the ISTQB exam cost", "en", {("istqb", "exam"), ("exam",)}),
+    ],
+)
+def test_what_a_question_asks_about_is_its_words_as_names(
+    question: str, language: str, terms: set[tuple[str, ...]]
+) -> None:
+    assert focus_terms(question, language) == terms
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "said"),
+    [
+        (("trinh", "duoc", "vien"), "Trình dược viên giới thiệu thuốc cho bác sĩ.", True),
+        (("trinh", "duoc", "vien"), "Dược sĩ bán hàng tại nhà thuốc: 7-10 triệu.", False),
+        (("pho", "giam", "doc"), "Bếp phó: 15-25 triệu đồng/tháng.", False),
+        (("ke", "toan", "tong", "hop"), "Kế toán viên tổng hợp: 12-15 triệu.", True),
+        (("travel", "agent"), "Travel PTs often earn 20-30% more.", False),
+        (("agent",), "Travel PTs often earn 20-30% more.", False),
+        (("dental", "hygienist", "training"), "Dental hygienist career guide", True),
+        (("writers",), "A UX Writer earns $90,000.", True),  # a plural says its singular
+        (("designer",), "Senior designers earn $90,000.", True),
+    ],
+)
+def test_an_answer_says_a_word_of_several_syllables_only_as_a_word(
+    term: tuple[str, ...], text: str, said: bool
+) -> None:
+    assert says(term, held_terms(text)) is said
 
 
 def test_definition_questions() -> None:
