@@ -308,9 +308,20 @@ def fact_kinds(sentence: str) -> set[str]:
     return kinds
 
 
+# A Vietnamese unit of time is a unit after a number or a word that counts it ("2-3 năm",
+# "mấy tiếng", "mỗi tháng"): "tiếng Anh" (English), "Việt Nam", "thăng tiến" and "ngay" are
+# the same syllables folded.
+_COUNTED = (
+    r"(?:\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|may|bao nhieu|bn|vai|moi|hang|nua|cac|"
+    r"nhieu)\s+"
+)
+#: The words of a unit of time, counted or not: what ``focus_words`` leaves out.
+_UNIT_WORDS = re.compile(
+    r"\b(?:hours?|gio|tieng|days?|ngay|weeks?|tuan|years?|yrs?|months?|nam|thang)\b"
+)
 _UNITS = {  # folded words -> the unit of time they name; years and months answer each other
-    "short": re.compile(r"\b(?:hours?|gio|tieng|days?|ngay|weeks?|tuan)\b"),
-    "long": re.compile(r"\b(?:years?|yrs?|months?|nam|thang)\b"),
+    "short": re.compile(rf"\b(?:hours?|days?|weeks?|{_COUNTED}(?:gio|tieng|ngay|tuan))\b"),
+    "long": re.compile(rf"\b(?:years?|yrs?|months?|{_COUNTED}(?:nam|thang))\b"),
 }
 
 
@@ -324,7 +335,7 @@ def time_units(text: str) -> set[str]:
 def _without_cues(text: str) -> str:
     """``text`` folded, without its cues for a kind of fact and its units."""
     folded = _cue_text(text)
-    for pattern in (*_KIND_PATTERNS.values(), *_UNITS.values()):
+    for pattern in (*_KIND_PATTERNS.values(), _UNIT_WORDS):
         # A cue's own words go; the words it spans ("how much does a UX designer make") stay.
         folded = pattern.sub(lambda m: f" {' '.join(g for g in m.groups() if g)} ", folded)
     return folded
@@ -337,17 +348,25 @@ def focus_words(text: str) -> list[str]:
     return [w for w in (fold(w) for w in content_words(_without_cues(text))) if not w.isdigit()]
 
 
+def focus_names(
+    text: str, language: str, keep: Callable[[str], bool] = lambda word: True
+) -> list[set[tuple[str, ...]]]:
+    """``focus_words`` (those ``keep`` keeps) as the names a fact is asked of (``word_names``)."""
+    focus = {w for w in focus_words(text) if keep(w)}
+    return word_names(words(_without_cues(text)), focus, language)
+
+
 def focus_terms(
     text: str, language: str, keep: Callable[[str], bool] = lambda word: True
 ) -> set[tuple[str, ...]]:
-    """``focus_words`` (those ``keep`` keeps) as the terms an answer must say (``word_terms``)."""
-    focus = {w for w in focus_words(text) if keep(w)}
-    return word_terms(words(_without_cues(text)), focus, language)
+    """The terms of all the ``focus_names`` of ``text``."""
+    return set().union(*focus_names(text, language, keep))
 
 
-def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tuple[str, ...]]:
-    """The ``focus`` words among the folded ``tokens`` as the terms an answer must say
-    (``says``): words in a row are one name, said by one of its pairs of words in a row.
+def word_names(tokens: Sequence[str], focus: set[str], language: str) -> list[set[tuple[str, ...]]]:
+    """The ``focus`` words among the folded ``tokens`` as names, each the set of its terms,
+    one of which says it (``says``): words in a row are one name, said by one of its pairs
+    of words in a row.
 
     In Vietnamese, a word of several syllables is said as a word, never syllable by syllable
     ("viên" is in every "nhân viên", the "phó" of "phó giám đốc" is in "bếp phó"); a
@@ -355,7 +374,7 @@ def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tup
     rep), and a word that is no syllable ("luong seo specialist") stands alone. In English,
     a name is also said by its last word, its head ("a buyer's agent" by "agent"), but not
     by the others alone: a travel PT is no travel agent."""
-    terms: set[tuple[str, ...]] = set()
+    names: list[set[tuple[str, ...]]] = []
     run: list[int] = []
 
     def joins(word: str) -> bool:
@@ -363,15 +382,16 @@ def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tup
 
     def close() -> None:
         if run:
-            terms.add(tuple(tokens[k] for k in run))
+            name = {tuple(tokens[k] for k in run)}
             if language != "vi":
-                terms.add((tokens[run[-1]],))
+                name.add((tokens[run[-1]],))
+            names.append(name)
 
     for i, word in enumerate(tokens):
         if word not in focus:
             continue
         if not joins(word):
-            terms.add((word,))
+            names.append({(word,)})
             continue
         bridged = language == "vi" and run and run[-1] == i - 2 and tokens[i - 1].isalpha()
         if run and (run[-1] == i - 1 or bridged):
@@ -380,7 +400,12 @@ def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tup
         close()
         run = [i]
     close()
-    return terms
+    return names
+
+
+def word_terms(tokens: Sequence[str], focus: set[str], language: str) -> set[tuple[str, ...]]:
+    """The terms of all the ``word_names`` of ``tokens``."""
+    return set().union(*word_names(tokens, focus, language))
 
 
 def held_terms(text: str) -> set[tuple[str, ...]]:

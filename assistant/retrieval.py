@@ -42,9 +42,13 @@ from .question import (
     asks_definition,
     duties_asked,
     fact_kinds,
+    focus_names,
+    held_terms,
     is_comparison,
     mentions_place,
     places,
+    says,
+    word_terms,
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
@@ -75,6 +79,10 @@ SENTENCE_WEIGHT = 0.2
 OTHER_SUBJECT_PENALTY = 0.015
 #: Added, for a question about a duration or an amount of money, to a passage that gives one.
 KIND_PASSAGE_BONUS = 0.015
+#: Added, for a question for a kind of fact, to a passage with a sentence that gives that
+#: kind of fact and names what the question asks it of (``question.says``): the salary
+#: table's row for the level asked, not the row of another level.
+KIND_SUBJECT_BONUS = 0.02
 #: Weight of how much more a passage is about the question's subject (a role or term it
 #: names) than the other passages of its document, taken off its score when the question asks
 #: something of that subject: the passage that defines a role names it in all its spellings
@@ -602,18 +610,26 @@ class Searcher:
         """The top passages scored again: plus their best sentence (vectors from index time),
         minus a little when they are about another job title than the question."""
         top = ranked[:SENTENCE_CANDIDATES]
+        kind = answer_kind(query.standalone)
+        subject = self.subject_names(query.standalone) if kind else []
         best: dict[str, float] = {}
-        for chunk_id, _, _, vector in self.sentences([str(h.document.id) for h in top]):
+        stated: set[str] = set()
+        for chunk_id, text, _, vector in self.sentences([str(h.document.id) for h in top]):
             best[chunk_id] = max(best.get(chunk_id, -1.0), float(vector @ query.ranking))
+            if subject and chunk_id not in stated and kind in fact_kinds(text):
+                held = held_terms(text)
+                if all(any(says(term, held) for term in name) for name in subject):
+                    stated.add(chunk_id)
         titles = self.aliases.entities(query.standalone)
         roles = self.index.lexical.roles
         asked_roles = set(roles_named(query.standalone, roles))
-        kind = answer_kind(query.standalone)
         for hit in top:
             text = hit.document.page_content
             hit.score += SENTENCE_WEIGHT * best.get(str(hit.document.id), hit.neutral)
             if kind and kind in fact_kinds(text):
                 hit.score += KIND_PASSAGE_BONUS  # "how long" is answered where years are given
+            if str(hit.document.id) in stated:
+                hit.score += KIND_SUBJECT_BONUS
             if titles and self.aliases.first_title(text) not in titles:
                 hit.score -= OTHER_SUBJECT_PENALTY
             elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):
@@ -717,6 +733,21 @@ class Searcher:
                 vector=np.asarray(r.vector),
             )
         return hits
+
+    def subject_names(self, text: str) -> list[set[tuple[str, ...]]]:
+        """What ``text`` asks a fact of: its names (``question.focus_names``), less the
+        places it asks about, each of which the corpus's other names for its terms say too."""
+        language = detect_language(text)
+        others: set[tuple[str, ...]] = set()
+        for term in self.expansions(text):
+            names = [fold(w) for w in words(term)]
+            others |= word_terms(names, {fold(w) for w in content_words(term)}, language)
+        where = {fold(w) for place in self.places(text) for w in words(place)}
+        return [
+            name | others
+            for name in focus_names(text, language)
+            if not any(where.intersection(t) for t in name)
+        ]
 
     def places(self, text: str) -> list[str]:
         """The places ``text`` asks about (``question.places``), less the corpus's terms and

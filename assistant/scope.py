@@ -418,7 +418,14 @@ class Scope:
             return None
         name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
         given = {kind, PERCENT} if kind == MONEY else {kind}
-        if asks_amount(question.text) and not any(given & fact_kinds(q) for q in quotes):
+        units = time_units(question.text) if kind == DURATION else set()
+
+        def gives(quote: str) -> bool:  # in the unit asked: "mấy tiếng" is not "2-3 năm"
+            return bool(given & fact_kinds(quote)) and (
+                not units or bool(units & time_units(quote))
+            )
+
+        if asks_amount(question.text) and not any(map(gives, quotes)):
             log.info("the answer quotes no %s: refusing", kind)
             return self._saying(_NO_KIND, language, near, kind=name)
         asked = " ".join([*question.history, question.standalone or question.text])

@@ -514,3 +514,16 @@ def test_a_sentence_longer_than_a_passage_is_quoted_to_its_end(
     reply = bot.ask("what can a beekeeper do to get more out of each hive?")
     assert "move the hives to flowering orchards" in reply.answer, reply.answer
     assert "the weak ones are fed in autumn" in reply.answer, reply.answer
+
+
+def test_the_row_of_the_level_asked_ranks_above_the_pay_of_another_level(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    # A chef article whose pay table is split between passages, beside a sentence on the pay
+    # of the top of the kitchen: asked the pay of a commis, the row that names the commis
+    # comes first, not the executive chef's pay.
+    article = (ROOT / "tests/eval/tune/fresh5/dau-bep.html").read_text("utf-8")
+    bot = with_article(tmp_path, e5, "dau-bep.html", article)
+    for question in ["luong phu bep bn", "lương phụ bếp bao nhiêu?"]:
+        top = bot.search(question, k=1)[0]
+        assert "Phụ bếp; Số năm để đạt: Mới vào nghề" in top.text, (question, top.text)

@@ -390,3 +390,21 @@ def test_a_number_in_figures_or_in_words() -> None:
     assert gives_number("Mọi người làm account đều làm ba đầu việc giống nhau.")
     assert gives_number("three skills tests")
     assert not gives_number("The AD manages the account department.")
+
+
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        ("lam may tieng 1 ngay", {"short"}),
+        ("làm 8 tiếng mỗi ngày", {"short"}),
+        ("mất 5–6 năm", {"long"}),
+        ("mat bao nhieu nam", {"long"}),
+        ("how many hours a week", {"short"}),
+        # The same syllables that count no time: English (the language), Việt Nam, thăng tiến.
+        ("sau 2-3 năm dẫn nhóm, nếu giỏi tiếng Anh", {"long"}),
+        ("lương ở Việt Nam", set()),
+        ("thăng tiến lên AM", set()),
+    ],
+)
+def test_a_vietnamese_unit_of_time_is_one_that_is_counted(text: str, units: set[str]) -> None:
+    assert time_units(text) == units
