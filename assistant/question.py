@@ -356,13 +356,6 @@ def focus_names(
     return word_names(words(_without_cues(text)), focus, language)
 
 
-def focus_terms(
-    text: str, language: str, keep: Callable[[str], bool] = lambda word: True
-) -> set[tuple[str, ...]]:
-    """The terms of all the ``focus_names`` of ``text``."""
-    return set().union(*focus_names(text, language, keep))
-
-
 def word_names(tokens: Sequence[str], focus: set[str], language: str) -> list[set[tuple[str, ...]]]:
     """The ``focus`` words among the folded ``tokens`` as names, each the set of its terms,
     one of which says it (``says``): words in a row are one name, said by one of its pairs

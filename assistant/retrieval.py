@@ -734,10 +734,13 @@ class Searcher:
             )
         return hits
 
-    def subject_names(self, text: str) -> list[set[tuple[str, ...]]]:
-        """What ``text`` asks a fact of: its names (``question.focus_names``), less the
-        places it asks about, each of which the corpus's other names for its terms say too."""
-        language = detect_language(text)
+    def subject_names(
+        self, text: str, language: str = "", keep: Callable[[str], bool] = lambda word: True
+    ) -> list[set[tuple[str, ...]]]:
+        """What ``text`` asks a fact of: its names (``question.focus_names``, of the words
+        ``keep`` keeps), less the places it asks about, each of which the corpus's other
+        names for its terms say too."""
+        language = language or detect_language(text)
         others: set[tuple[str, ...]] = set()
         for term in self.expansions(text):
             names = [fold(w) for w in words(term)]
@@ -745,7 +748,7 @@ class Searcher:
         where = {fold(w) for place in self.places(text) for w in words(place)}
         return [
             name | others
-            for name in focus_names(text, language)
+            for name in focus_names(text, language, keep)
             if not any(where.intersection(t) for t in name)
         ]
 

@@ -73,13 +73,11 @@ from .question import (
     asks_count,
     duties_asked,
     fact_kinds,
-    focus_terms,
     focus_words,
     gives_number,
     held_terms,
     says,
     time_units,
-    word_terms,
 )
 from .retrieval import Hit, Query, Searcher
 from .terms import name_words, names_a_role, role_word, roles_named, written_roles
@@ -436,12 +434,10 @@ class Scope:
 
         # An English word mistyped is left out of its name ("senior devpos": "senior"); a
         # Vietnamese syllable the corpus lacks is no typo, but a word it does not have.
-        subject = focus_terms(asked, language, keep=lambda w: language == "vi" or not typo(w))
-        for term in self.searcher.expansions(asked):
-            names = [fold(w) for w in words(term)]
-            subject |= word_terms(names, {fold(w) for w in content_words(term)}, language)
-        where = {fold(w) for place in self.searcher.places(asked) for w in words(place)}
-        subject = {t for t in subject if not all(map(typo, t)) and not where.intersection(t)}
+        names = self.searcher.subject_names(
+            asked, language, keep=lambda w: language == "vi" or not typo(w)
+        )
+        subject = {t for name in names for t in name if not all(map(typo, t))}
         said = set().union(*(held_terms(t) for s in answer.sources for t in (s.title, *s.quotes)))
         if not subject or any(says(term, said) for term in subject):
             return None

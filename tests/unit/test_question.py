@@ -16,7 +16,7 @@ from assistant.question import (
     asks_for_a_list,
     asks_way_in,
     fact_kinds,
-    focus_terms,
+    focus_names,
     focus_words,
     gives_number,
     held_terms,
@@ -178,7 +178,7 @@ def test_the_focus_of_a_question_keeps_the_words_inside_its_cue(
 def test_what_a_question_asks_about_is_its_words_as_names(
     question: str, language: str, terms: set[tuple[str, ...]]
 ) -> None:
-    assert focus_terms(question, language) == terms
+    assert set().union(*focus_names(question, language)) == terms
 
 
 @pytest.mark.parametrize(
