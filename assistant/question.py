@@ -79,10 +79,9 @@ _KIND_PATTERNS[PERCENT] = re.compile(
     r"%|\b(?:phan tram|percent|percentages?|ti le|ty le|pass rates?)\b"
 )
 
-_NUMBER = (
-    r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)"
-)
+# Vietnamese numbers in words, folded.
+_VI_NUMBER = r"mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi"
+_NUMBER = rf"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|{_VI_NUMBER})"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|yrs?|nam|thang|tuan|ngay|gio|tieng)"
 _FACT_PATTERNS = {
     DURATION: re.compile(
@@ -311,14 +310,9 @@ def fact_kinds(sentence: str) -> set[str]:
 # A Vietnamese unit of time is a unit after a number or a word that counts it ("2-3 năm",
 # "mấy tiếng", "mỗi tháng"): "tiếng Anh" (English), "Việt Nam", "thăng tiến" and "ngay" are
 # the same syllables folded.
-_COUNTED = (
-    r"(?:\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|may|bao nhieu|bn|vai|moi|hang|nua|cac|"
-    r"nhieu)\s+"
-)
+_COUNTED = rf"(?:\d+|{_VI_NUMBER}|may|bao nhieu|bn|vai|moi|hang|nua|cac|nhieu)\s+"
 #: The words of a unit of time, counted or not: what ``focus_words`` leaves out.
-_UNIT_WORDS = re.compile(
-    r"\b(?:hours?|gio|tieng|days?|ngay|weeks?|tuan|years?|yrs?|months?|nam|thang)\b"
-)
+_UNIT_WORDS = re.compile(rf"\b{_TIME_UNIT}\b")
 _UNITS = {  # folded words -> the unit of time they name; years and months answer each other
     "short": re.compile(rf"\b(?:hours?|days?|weeks?|{_COUNTED}(?:gio|tieng|ngay|tuan))\b"),
     "long": re.compile(rf"\b(?:years?|yrs?|months?|{_COUNTED}(?:nam|thang))\b"),

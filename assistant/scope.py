@@ -36,9 +36,10 @@
    passages name them, and such questions are answered from it.
 
 Then, once the extractive answer is composed, ``Scope.unstated`` checks that it gives what a
-question for a kind of fact asks: a sentence of that kind ("what's the pass rate of the
-exam" is not answered by the steps to a licence, though a commission's 2.5% is near them),
-and a word of what it is asked about; asked how many, a number.
+question for a kind of fact asks: a sentence of that kind, in the unit asked ("what's the
+pass rate of the exam" is not answered by the steps to a licence, though a commission's 2.5%
+is near them), and a name of what it is asked about (``question.says``); asked how many, a
+number.
 
 Every domain word comes from the corpus; the cues here are how people ask, in English and
 Vietnamese.
@@ -391,10 +392,10 @@ class Scope:
         quotes are about something else: "what's the pass rate of the licensing exam" quoted
         the steps to a licence (a commission's 2.5% was the passage's percentage), "thợ làm
         bánh ngọt lương bao nhiêu" quoted a pharmacist's bonus. So the answer must give the
-        kind of fact asked (a percentage counts for pay: "earn 20-30% more"), unless the
-        question asks yes or no; and a word of what the fact is asked about
-        (``focus_words``, the corpus's other names for its terms, the earlier turns') must be
-        in a sentence it quotes or a title it cites.
+        kind of fact asked, in the unit asked (a percentage counts for pay: "earn 20-30%
+        more"), unless the question asks yes or no; and a sentence it quotes or a title it
+        cites must say a name of what the fact is asked about (``Searcher.subject_names`` of
+        the question and the earlier turns, matched as names: ``question.says``).
 
         Asked how many ("AD quản lý bao nhiêu người"), the answer must quote a number.
 
