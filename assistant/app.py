@@ -150,8 +150,9 @@ class Assistant:
     def search(self, question: str, history: History | None = None, k: int = 10) -> list[Source]:
         """The ``k`` passages that best match the question, best first."""
         text, _ = self._clean(question)
-        query = self.searcher.prepare(text, _user_turns(history))
-        return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
+        with self.searcher.pinned():
+            query = self.searcher.prepare(text, _user_turns(history))
+            return [Source.from_hit(h) for h in self.searcher.search(query, k=k)]
 
     def ask(
         self, question: str, history: History | None = None, *, callbacks: Callbacks = None
@@ -173,7 +174,14 @@ class Assistant:
         answered part by part, each from its own search, and the parts' answers are joined;
         so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?"),
         after the place where a passage sets the two side by side (``answer.side_by_side``).
+
+        All of it reads one version of the index (``Searcher.pinned``), also while a rebuild
+        switches to the next.
         """
+        with self.searcher.pinned():
+            return self._stream(question, history, callbacks)
+
+    def _stream(self, question: str, history: History | None, callbacks: Callbacks) -> AnswerStream:
         text, notice = self._clean(question)
         turns = _user_turns(history)
         read = Question.read(text, turns)

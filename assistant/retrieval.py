@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -236,6 +237,7 @@ class Searcher:
         self._loaded: LoadedIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._pinned = threading.local()  # the version one question is answered from
         self._documents: dict[tuple[str, str], str] = {}
         self._names: dict[tuple[str, str], tuple[frozenset[int], frozenset[str]]] = {}
         self._generality: dict[tuple[str, str], Generality] = {}
@@ -246,7 +248,11 @@ class Searcher:
     # --- loading --------------------------------------------------------------------------
     @property
     def index(self) -> LoadedIndex:
-        """The answering version; checks every few seconds whether a rebuild switched it."""
+        """The answering version; checks every few seconds whether a rebuild switched it
+        (not inside ``pinned``)."""
+        pinned: LoadedIndex | None = getattr(self._pinned, "index", None)
+        if pinned is not None:
+            return pinned
         now = time.monotonic()
         with self._lock:
             if self._loaded is None or now - self._checked >= self.check_seconds:
@@ -265,6 +271,18 @@ class Searcher:
                     if self._loaded is None or self._complete(loaded):
                         self._loaded = loaded
             return self._loaded
+
+    @contextmanager
+    def pinned(self) -> Iterator[LoadedIndex]:
+        """One version for everything this thread reads inside: a question is searched,
+        checked and answered from the same index, even when a rebuild switches to another
+        meanwhile (the passages of one version are not looked up in the next)."""
+        outer: LoadedIndex | None = getattr(self._pinned, "index", None)
+        self._pinned.index = outer or self.index
+        try:
+            yield self._pinned.index
+        finally:
+            self._pinned.index = outer
 
     def _follow_replaced_store(self) -> None:
         """Open the store again when its files were deleted or replaced under this process
@@ -1007,6 +1025,10 @@ class HybridRetriever(BaseRetriever):
         history: list[Any] | None = None,
     ) -> list[Document]:
         turns = [str(getattr(t, "content", t)) for t in history or []]
+        with self.searcher.pinned():
+            return self._found(query, turns, k)
+
+    def _found(self, query: str, turns: list[str], k: int | None) -> list[Document]:
         prepared = self.searcher.prepare(query, turns)
         hits = self.searcher.search(prepared, k=self.k if k is None else k)
         if self.scope is not None:

@@ -689,3 +689,39 @@ def test_answers_keep_coming_from_the_previous_index_during_a_rebuild(
     switched = seen.index("new")  # the new index answers in the end ...
     assert seen[switched:] == ["new"] * (len(seen) - switched)  # ... and from then on only it
     assert reader.ask("What does an account director decide?").sources[0].path == "corpus/ad.md"
+
+
+def test_a_rebuild_that_lands_while_a_question_is_answered_does_not_change_its_answer(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild switches the index between the search and the checks of one question:
+    the question is still answered whole from the version it was searched in (checked against
+    the next one, its passages were not found there and it was refused), and the next
+    question from the new one."""
+    (make_corpus / "ae.md").write_text(NOTE_AE.format(years="two to three years"), "utf-8")
+    settings = Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index")
+    writer = Assistant(settings, embeddings=e5)
+    writer.index()
+    reader = Assistant(settings, embeddings=e5)
+    assert "two to three years" in reader.ask(TIMELINE).answer
+    (make_corpus / "ae.md").write_text(NOTE_AE.format(years="four years"), "utf-8")
+    (make_corpus / "ad.md").write_text(NOTE_AD, "utf-8")
+    search = reader.searcher.search
+    rebuilt: list[object] = []
+
+    def search_then_rebuild(*args: Any, **kwargs: Any) -> Any:
+        hits = search(*args, **kwargs)
+        if not rebuilt:
+            rebuilt.append(writer.index(rebuild=True))
+            reader.searcher.refresh()  # the reader sees the new manifest at its next look
+        return hits
+
+    monkeypatch.setattr(reader.searcher, "search", search_then_rebuild)
+    during = reader.ask(TIMELINE)
+    assert rebuilt, "the rebuild did not run"
+    assert not during.abstained, during
+    assert "two to three years" in during.answer and during.sources[0].path == "corpus/ae.md"
+    after = reader.ask(TIMELINE)
+    assert "four years" in after.answer, after
+    found = reader.as_retriever().invoke("What does an account director decide?")
+    assert found and found[0].metadata["path"] == "corpus/ad.md"

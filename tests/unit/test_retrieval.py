@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import cast
 
@@ -17,6 +18,7 @@ from assistant.retrieval import (
     Generality,
     Hit,
     LanguageAxis,
+    LoadedIndex,
     Query,
     Searcher,
     asked_of_subject,
@@ -311,6 +313,31 @@ def test_a_query_searched_again_for_more_passages_is_ranked_once(
     Indexer(config, model, store).run()
     searcher.refresh()
     assert searcher.search(query, k=4) and len(calls) == 3
+
+
+def test_a_pinned_thread_reads_one_version_while_others_follow_the_rebuild(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    config, model, store, _ = _indexed(
+        make_corpus, tmp_path, {stem: ("en", body) for stem, body in QA.items()}
+    )
+    searcher = Searcher(config, model, store)
+    before = searcher.index
+    (make_corpus / "qa-new.md").write_text(note("qa-new", "QA leads plan releases."), "utf-8")
+    with searcher.pinned() as pinned:
+        assert pinned is before
+        Indexer(config, model, store).run()
+        searcher.refresh()
+        assert searcher.index is before  # this thread: the version it started with
+        with searcher.pinned() as inner:  # a pin inside a pin keeps the outer one
+            assert inner is before
+        assert searcher.index is before
+        elsewhere: list[LoadedIndex] = []
+        other = threading.Thread(target=lambda: elsewhere.append(searcher.index))
+        other.start()
+        other.join()
+        assert elsewhere[0].manifest.version != before.manifest.version  # another: the new
+    assert searcher.index.manifest.version != before.manifest.version
 
 
 def _passages(path: str, first: list[float]) -> list[Hit]:
