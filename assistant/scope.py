@@ -29,7 +29,9 @@
    a SaaS company", "in Texas") that no passage holds, nor one spelled nearly the same, is
    somewhere the sources say nothing about (``Scope.unknown_names``); asked what a role does,
    a role the corpus never names ("art director", "media planner" in a corpus without them)
-   is one they say nothing about (``Scope.unknown_roles``, ``Scope.unknown_words``).
+   is one they say nothing about (``Scope.unknown_roles``, ``Scope.unknown_words``); a
+   role's name of two words counts only when the passages found are in the question's
+   language ("chief accountant" of an article that writes "kế toán trưởng").
 7. **A generic fallback**: a question that names a kind of career fact (hiring, interviews,
    schooling, working hours, benefits...: ``assistant/data/topics.yaml``, no career in it)
    needs a passage that names it too. Once an article about interviews is indexed, its
@@ -363,7 +365,10 @@ class Scope:
                 return refusal
         duties = duties_asked(query.standalone)
         if duties:
-            unknown = self.unknown_roles(duties) or self.unknown_words(duties)
+            # Asked in the other language than the passages found, a role may be named in
+            # theirs: "chief accountant" of an article on the "kế toán trưởng".
+            same = hits[0].document.metadata.get("language") == language
+            unknown = (self.unknown_roles(duties) if same else []) or self.unknown_words(duties)
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))

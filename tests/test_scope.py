@@ -464,6 +464,19 @@ def test_a_vietnamese_article_answers_english_questions_and_short_facts(
     assert reply.answer.startswith("Thẻ có hạn 5 năm"), reply.answer
 
 
+def test_a_role_asked_in_the_other_language_than_its_article_is_not_unknown(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """The accountant article of ``tests/eval/tune/fresh`` names the chief accountant only in
+    Vietnamese ("Kế toán trưởng (KTT)"): asked in English what one does, it answers, where it
+    said the sources name no chief accountant; a role no article names is still refused."""
+    article = (ROOT / "tests/eval/tune/fresh/ke-toan-vien-la-gi.md").read_text("utf-8")
+    bot = with_article(tmp_path, e5, "ke-toan.md", article)
+    reply = bot.ask("What does a chief accountant do?")
+    assert not reply.abstained and "Kế toán trưởng" in reply.answer, reply.answer
+    assert bot.ask("What does an art director do?").abstained
+
+
 # An English article that writes its role in lower case, as English does, and names its
 # levels after the abbreviation ("Staff PT"), beside a degree it also abbreviates.
 PHYSICAL_THERAPIST = "\n".join(
