@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .terms import name_words, role_word
-from .text import STOPWORDS, content_words, detect_language, fold, vi_syllable, words
+from .text import STOPWORDS, content_words, detect_language, fold, uncommon, vi_syllable, words
 
 DURATION = "duration"
 MONEY = "money"
@@ -178,12 +178,16 @@ def duties_asked(text: str) -> str:
     """The words of ``text`` that ask what a role does, from the start of their sentence to
     the end of the cue ("What does a creative director do" in "What does a creative director
     do? Please explain."; "media planner lam nhung viec gi"), or "" when it asks no such
-    thing."""
+    thing. From the start of its clause when what comes before it in the sentence is everyday
+    words: "Honestly," and "Quick question," name no role, "media planner," does."""
     folded = fold(text)
     match = _DUTIES.search(folded)
     if match is None:
         return ""
     start = max(folded.rfind(mark, 0, match.start()) for mark in ".?!\n") + 1
+    clause = max(folded.rfind(mark, start, match.start()) for mark in ",;:") + 1
+    if clause > start and not any(map(uncommon, words(text[start:clause]))):
+        start = clause
     return text[start : match.end()]
 
 

@@ -170,6 +170,8 @@ def test_near_topic_follow_up_is_refused(bot: Assistant) -> None:
         "How long does it take to go from AM to AD?",
         "Tại sao bài viết dùng chữ 'thống trị'?",
         "ai la nguoi chiu trach nhiem khi du an gap su co",  # typed plain, restored for search
+        "Honestly, what does an AE do?",  # "honestly" is no role the corpus lacks
+        "Quick question, what does an AM do?",
     ],
 )
 def test_questions_the_corpus_answers_are_not_refused(bot: Assistant, question: str) -> None:

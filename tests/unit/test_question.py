@@ -310,6 +310,12 @@ def test_the_words_that_ask_what_a_role_does() -> None:
     assert duties_asked("What does an AE do? Please explain.") == "What does an AE do"
     assert duties_asked("Hi. media planner lam nhung viec gi") == " media planner lam nhung viec gi"
     assert duties_asked("How long until AM?") == ""
+    # A clause of everyday words before it asks nothing of a role; a role's name is kept.
+    assert duties_asked("Honestly, what does an AE do?") == " what does an AE do"
+    assert duties_asked("Quick question, what does an AM do") == " what does an AM do"
+    assert duties_asked("Em chào anh chị, AE làm gì ạ") == " AE làm gì"
+    assert duties_asked("media planner, lam nhung viec gi") == "media planner, lam nhung viec gi"
+    assert duties_asked("copywriter, what do they do") == "copywriter, what do they do"
 
 
 @pytest.mark.parametrize(
