@@ -41,7 +41,8 @@ Then, once the extractive answer is composed, ``Scope.unstated`` checks that it 
 question for a kind of fact asks: a sentence of that kind, in the unit asked ("what's the
 pass rate of the exam" is not answered by the steps to a licence, though a commission's 2.5%
 is near them), and a name of what it is asked about (``question.says``); asked how many, a
-number.
+number; asked what a role does, a name of that role where it quotes, so that a UX designer
+is not answered with what testers do ("design test cases").
 
 Every domain word comes from the corpus; the cues here are how people ask, in English and
 Vietnamese.
@@ -391,7 +392,7 @@ class Scope:
 
     def unstated(self, question: Question, answer: Answer, near: Sequence[Hit]) -> str | None:
         """The refusal for an extractive ``answer`` to a question for a figure (a kind of fact,
-        or how many) that does not state what was asked, or None.
+        or how many) or for what a role does that does not state what was asked, or None.
 
         ``refusal`` found a passage with that kind of fact, but the sentences the answer
         quotes are about something else: "what's the pass rate of the licensing exam" quoted
@@ -403,6 +404,10 @@ class Scope:
         the question and the earlier turns, matched as names: ``question.says``).
 
         Asked how many ("AD quản lý bao nhiêu người"), the answer must quote a number.
+
+        Asked what a role does ("what does a UX designer do"), a title, passage or heading
+        the answer quotes from must say a name of the role (a list of duties names it above
+        itself); the refusal is the plain one.
 
         Only when the answer's first passage is in the question's language: asked in the
         other one, the passage with the fact may be one the search ranks lower, and its words
@@ -418,9 +423,16 @@ class Scope:
             log.info("asked how many, the answer quotes no number: refusing")
             return self._saying(_NO_NUMBER, language, near)
         kind = question.kind
-        if kind not in _KIND_NAMES:
+        duties = kind is None and bool(duties_asked(question.standalone or question.text))
+        if kind not in _KIND_NAMES and not duties:
             return None
-        name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
+        if duties:
+            name = ""
+            refusal = self.not_covered(language)
+        else:
+            assert kind is not None
+            name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
+            refusal = self._saying(_NO_KIND, language, near, kind=name)
         given = {kind, PERCENT} if kind == MONEY else {kind}
         units = time_units(question.text) if kind == DURATION else set()
 
@@ -429,7 +441,7 @@ class Scope:
                 not units or bool(units & time_units(quote))
             )
 
-        if asks_amount(question.text) and not any(map(gives, quotes)):
+        if not duties and asks_amount(question.text) and not any(map(gives, quotes)):
             log.info("the answer quotes no %s: refusing", kind)
             return self._saying(_NO_KIND, language, near, kind=name)
         asked = " ".join([*question.history, question.standalone or question.text])
@@ -444,11 +456,27 @@ class Scope:
             asked, language, keep=lambda w: language == "vi" or not typo(w)
         )
         subject = {t for name in names for t in name if not all(map(typo, t))}
-        said = set().union(*(held_terms(t) for s in answer.sources for t in (s.title, *s.quotes)))
+        # What a role does is said by a list under its name: its passage and the headings
+        # above it count, not only the sentences quoted from it.
+        sections = {
+            (str(h.document.metadata.get("path")), int(h.document.metadata.get("chunk", 0))): h
+            for h in near
+        }
+        said = set().union(
+            *(
+                held_terms(t)
+                for s in answer.sources
+                for t in (
+                    s.title,
+                    *s.quotes,
+                    *([s.text, _section(sections.get((s.path, s.chunk)))] if duties else []),
+                )
+            )
+        )
         if not subject or any(says(term, said) for term in subject):
             return None
         log.info("the answer quotes nothing about %s: refusing", sorted(subject))
-        return self._saying(_NO_KIND, language, near, kind=name)
+        return refusal
 
     def _saying(
         self, texts: dict[str, str], language: str, near: Sequence[Hit] = (), **fields: str
@@ -998,3 +1026,8 @@ def out_of_scope_vectors(
     restored = [restore(p) for p in plain] if restore else []
     examples = list(dict.fromkeys(examples + plain + restored))
     return cached_queries(embeddings, examples, cache_dir, "out-of-scope")
+
+
+def _section(hit: Hit | None) -> str:
+    """The headings above a passage, or "" for none."""
+    return "" if hit is None else str(hit.document.metadata.get("section", ""))

@@ -466,6 +466,21 @@ def test_a_vietnamese_article_answers_english_questions_and_short_facts(
     assert reply.answer.startswith("Thẻ có hạn 5 năm"), reply.answer
 
 
+def test_what_a_role_does_is_not_answered_with_what_another_does(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """Asked what a role does, the answer's passages must name that role (in the sentences
+    quoted, the passage or the headings above it): a UX designer was answered with what
+    testers do ("design test cases"), as the two words are near."""
+    article = (ROOT / "tests/eval/tune/fresh/qa-tester-career.md").read_text("utf-8")
+    bot = with_article(tmp_path, e5, "qa.md", article)
+    assert bot.ask("What does a UX designer do?").abstained
+    reply = bot.ask("what does an SDET do")
+    assert not reply.abstained and "SDET" in reply.answer, reply.answer
+    reply = bot.ask("What does a QA lead do?")
+    assert not reply.abstained and "three to eight testers" in reply.answer, reply.answer
+
+
 def test_a_role_asked_in_the_other_language_than_its_article_is_not_unknown(
     tmp_path: Path, e5: E5Embeddings
 ) -> None:
