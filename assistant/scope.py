@@ -407,7 +407,7 @@ class Scope:
 
         Asked what a role does ("what does a UX designer do"), a title, passage or heading
         the answer quotes from must say a name of the role (a list of duties names it above
-        itself); the refusal is the plain one.
+        itself); the refusal is the plain one, offering what the passages near it name.
 
         Only when the answer's first passage is in the question's language: asked in the
         other one, the passage with the fact may be one the search ranks lower, and its words
@@ -428,7 +428,7 @@ class Scope:
             return None
         if duties:
             name = ""
-            refusal = self.not_covered(language)
+            refusal = self._saying(_NOT_COVERED, language, near)
         else:
             assert kind is not None
             name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
