@@ -426,13 +426,8 @@ class Scope:
         duties = kind is None and bool(duties_asked(question.standalone or question.text))
         if kind not in _KIND_NAMES and not duties:
             return None
-        if duties:
-            name = ""
-            refusal = self._saying(_NOT_COVERED, language, near)
-        else:
-            assert kind is not None
-            name = _KIND_NAMES[kind].get(language, _KIND_NAMES[kind]["en"])
-            refusal = self._saying(_NO_KIND, language, near, kind=name)
+        called = _KIND_NAMES.get(kind or "", {})
+        name = called.get(language, called.get("en", ""))
         given = {kind, PERCENT} if kind == MONEY else {kind}
         units = time_units(question.text) if kind == DURATION else set()
 
@@ -456,27 +451,19 @@ class Scope:
             asked, language, keep=lambda w: language == "vi" or not typo(w)
         )
         subject = {t for name in names for t in name if not all(map(typo, t))}
-        # What a role does is said by a list under its name: its passage and the headings
-        # above it count, not only the sentences quoted from it.
-        sections = {
-            (str(h.document.metadata.get("path")), int(h.document.metadata.get("chunk", 0))): h
-            for h in near
-        }
-        said = set().union(
-            *(
-                held_terms(t)
-                for s in answer.sources
-                for t in (
-                    s.title,
-                    *s.quotes,
-                    *([s.text, _section(sections.get((s.path, s.chunk)))] if duties else []),
-                )
-            )
-        )
+        texts = [t for s in answer.sources for t in (s.title, *s.quotes)]
+        if duties:
+            # What a role does is said by a list under its name: the passages quoted from and
+            # the headings above them count too.
+            quoted = {(s.path, s.chunk) for s in answer.sources}
+            texts += [h.context for h in near if _place(h) in quoted]
+        said = set().union(*map(held_terms, texts))
         if not subject or any(says(term, said) for term in subject):
             return None
         log.info("the answer quotes nothing about %s: refusing", sorted(subject))
-        return refusal
+        if duties:
+            return self._saying(_NOT_COVERED, language, near)
+        return self._saying(_NO_KIND, language, near, kind=name)
 
     def _saying(
         self, texts: dict[str, str], language: str, near: Sequence[Hit] = (), **fields: str
@@ -1028,6 +1015,7 @@ def out_of_scope_vectors(
     return cached_queries(embeddings, examples, cache_dir, "out-of-scope")
 
 
-def _section(hit: Hit | None) -> str:
-    """The headings above a passage, or "" for none."""
-    return "" if hit is None else str(hit.document.metadata.get("section", ""))
+def _place(hit: Hit) -> tuple[str, int]:
+    """Where a passage is: its file and its number there (``Source.path``, ``Source.chunk``)."""
+    meta = hit.document.metadata
+    return str(meta.get("path", "")), int(meta.get("chunk", 0))
