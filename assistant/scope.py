@@ -366,10 +366,7 @@ class Scope:
                 return refusal
         duties = duties_asked(query.standalone)
         if duties:
-            # Asked in the other language than the passages found, a role may be named in
-            # theirs: "chief accountant" of an article on the "kế toán trưởng".
-            same = hits[0].document.metadata.get("language") == language
-            unknown = (self.unknown_roles(duties) if same else []) or self.unknown_words(duties)
+            unknown = self._unknown_roles_here(duties, language, hits) or self.unknown_words(duties)
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
@@ -494,9 +491,9 @@ class Scope:
         # Other terms the corpus defines (a certificate, an exam): one of them must be named
         # where the fact is given ("how long does the CMA take" is not answered by the ACCA).
         things = aliases.entities(query.standalone) - aliases.titles
-        unknown = self.unknown_roles(query.standalone) or self._uncommon_unknown(
+        unknown = self._unknown_roles_here(
             query.standalone, language, hits
-        )
+        ) or self._uncommon_unknown(query.standalone, language, hits)
         # A place asked about ("in Hanoi", "ở Việt Nam") must be named where the fact is given.
         where = self.searcher.places(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
@@ -744,7 +741,7 @@ class Scope:
         "appraiser" of one about agents. Only when the best passage is in the question's
         language: an English question about a Vietnamese article names its roles in words
         the article need not write."""
-        if not hits or hits[0].document.metadata.get("language") != language:
+        if not _first_in(hits, language):
             return []
         asked = focus_words(text)
         folded = fold(text)
@@ -835,6 +832,12 @@ class Scope:
             ):
                 found.append(f"{tokens[i - 1]} {tokens[i]}")
         return found
+
+    def _unknown_roles_here(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
+        """``unknown_roles``, when the best passage is in the question's language: asked in
+        the other one, a role may be named in the passages' language ("chief accountant" of
+        an article on the "kế toán trưởng")."""
+        return self.unknown_roles(text) if _first_in(hits, language) else []
 
     def _shortened(self, word: str, head: str) -> bool:
         """Whether ``word`` shortens a word the corpus writes before ``head`` ("grad" in "new
@@ -1019,3 +1022,8 @@ def _place(hit: Hit) -> tuple[str, int]:
     """Where a passage is: its file and its number there (``Source.path``, ``Source.chunk``)."""
     meta = hit.document.metadata
     return str(meta.get("path", "")), int(meta.get("chunk", 0))
+
+
+def _first_in(hits: Sequence[Hit], language: str) -> bool:
+    """Whether the best passage is in ``language``."""
+    return bool(hits) and hits[0].document.metadata.get("language") == language

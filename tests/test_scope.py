@@ -491,6 +491,8 @@ def test_a_role_asked_in_the_other_language_than_its_article_is_not_unknown(
     bot = with_article(tmp_path, e5, "ke-toan.md", article)
     reply = bot.ask("What does a chief accountant do?")
     assert not reply.abstained and "Kế toán trưởng" in reply.answer, reply.answer
+    reply = bot.ask("how much does a chief accountant earn")  # the same rule, for a figure
+    assert "Kế toán trưởng (KTT)" in reply.answer and "25-45" in reply.answer, reply.answer
     assert bot.ask("What does an art director do?").abstained
 
 
