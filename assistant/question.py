@@ -448,6 +448,8 @@ def places(text: str) -> list[str]:
         name: list[str] = []
         for j, word in enumerate(tokens[i + 1 : i + 1 + PLACE_WORDS], i + 1):
             folded = fold(word)
+            if capitals and j == i + 1 and word == "the":
+                continue  # "in the US", "in the Philippines"
             if capitals and not word[0].isupper():
                 break
             rest = _cue_text(" ".join(tokens[j : j + 3]))  # a cue may span words: "kiem dc"
@@ -488,11 +490,23 @@ def mentions_place(text: str, place: str, language: str = "") -> bool:
     folded = fold(text)
     matches = list(re.finditer(rf"(?<!\w){spaced}(?!\w)", folded))
     written = unicodedata.normalize("NFC", text)
+    if not matches and _spelled_out(written, place):
+        return True
     if not place[:1].isupper() or len(written) != len(folded):
         return bool(matches)
     # A name asked with a capital is written with one: "Nhat" (Nhật) is not the "nhật" of
     # "cập nhật".
     return any(written[m.start()].isupper() for m in matches)
+
+
+def _spelled_out(text: str, place: str) -> bool:
+    """Whether ``text`` writes out the initials ``place`` ("US", "UK", "HCMC") as the capital
+    letters of a name: "the United States", "Ho Chi Minh City"."""
+    letters = re.sub(r"\W", "", place)
+    if not 2 <= len(letters) <= 5 or not letters.isupper():
+        return False
+    name = r"\s+(?:of\s+)?".join(rf"{c}\w+" for c in letters)
+    return re.search(rf"(?<!\w){name}(?!\w)", text) is not None
 
 
 def with_subject(parts: list[str], names_own: Callable[[str], bool] | None = None) -> list[str]:

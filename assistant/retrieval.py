@@ -756,19 +756,18 @@ class Searcher:
         self, text: str, language: str = "", keep: Callable[[str], bool] = lambda word: True
     ) -> list[set[tuple[str, ...]]]:
         """What ``text`` asks a fact of: its names (``question.focus_names``, of the words
-        ``keep`` keeps), less the places it asks about, each of which the corpus's other
-        names for its terms say too."""
+        ``keep`` keeps) once the places it asks about are left out, each of which the
+        corpus's other names for its terms say too."""
         language = language or detect_language(text)
+        # A place is no name of what is asked ("thợ điện" in "tho dien o Viet Nam luong bn").
+        for place in self.places(text):
+            spelled = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", place))
+            text = re.sub(rf"(?<!\w){spelled}(?!\w)", " ; ", text)
         others: set[tuple[str, ...]] = set()
         for term in self.expansions(text):
             names = [fold(w) for w in words(term)]
             others |= word_terms(names, {fold(w) for w in content_words(term)}, language)
-        where = {fold(w) for place in self.places(text) for w in words(place)}
-        return [
-            name | others
-            for name in focus_names(text, language, keep)
-            if not any(where.intersection(t) for t in name)
-        ]
+        return [name | others for name in focus_names(text, language, keep)]
 
     def places(self, text: str) -> list[str]:
         """The places ``text`` asks about (``question.places``), less the corpus's terms and

@@ -760,3 +760,30 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
     ]:
         reply = bot.ask(question)
         assert not reply.abstained and fact in reply.answer, (question, reply.answer)
+
+
+def test_pay_asked_for_a_place_is_pay_given_for_that_place(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """The articles of ``tests/eval/tune/fresh6``: US electricians, Vietnamese preschool
+    teachers and flight attendants. A place asked about is no part of the role's name
+    ("thợ điện" in "tho dien o Viet Nam"), "in the US" names the US, and an article that
+    writes "the United States" names it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    shutil.copytree(ROOT / "tests/eval/tune/fresh6", corpus / "articles" / "fresh6")
+    shutil.copy(ROOT / "tests/eval/tune/fresh/qa-tester-career.md", corpus / "articles")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    for question in [
+        "tho dien o Viet Nam luong bao nhieu",  # the electricians' pay is American
+        "how much do preschool teachers make in the US",  # theirs is Vietnamese
+    ]:
+        assert bot.ask(question).abstained, question
+    for question, fact in [
+        ("how much does a journeyman electrician make in the US", "$60,000-$85,000"),
+        ("luong giao vien mam non o Viet Nam bn", "6-7 triệu"),
+        ("what does a QA engineer usually earn per year in the US", "$70,000-$90,000"),
+    ]:
+        reply = bot.ask(question)
+        assert fact in reply.answer, (question, reply.answer)

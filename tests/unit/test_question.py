@@ -257,6 +257,8 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
         # "sang" (over to) before a capitalised name: a country someone goes to work in.
         ("dau bep sang Uc lam luong dc bn", ["Uc"]),
         ("sang nam luong tang bn", []),
+        ("how much do preschool teachers make in the US", ["US"]),  # "the" before the name
+        ("what do AEs do in the morning?", []),
     ],
 )
 def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:
@@ -268,6 +270,10 @@ def test_a_place_is_named_however_it_is_spaced_or_accented() -> None:
     assert mentions_place("văn phòng ở TP. HCM", "tp hcm")
     assert not mentions_place("Vietnamese companies", "Vietnam")
     assert not mentions_place("Lương ở Hà Nội", "da nang")
+    # Initials asked, the name written out: "US" is named by "the United States".
+    assert mentions_place("base salaries in the United States", "US")
+    assert mentions_place("Ho Chi Minh City pays more", "HCMC")
+    assert not mentions_place("base salaries in the United States", "UK")
 
 
 def test_a_place_asked_with_a_capital_is_a_name_written_with_one() -> None:
