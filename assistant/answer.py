@@ -354,9 +354,14 @@ class ExtractiveAnswerer:
         # Nor one from a document that never names the place asked about ("per month in
         # Vietnam" is not answered by a table of US salaries), or never names the role or
         # term asked about ("can I be a bank teller without a degree?" is not answered from
-        # the real estate agent's article), while another document does.
+        # the real estate agent's article) or an uncommon name it asks about ("journeyman"),
+        # while another document does.
         elsewhere = self.searcher.elsewhere(
-            hits, self.searcher.places(question), named, asked_roles
+            hits,
+            self.searcher.places(question),
+            named,
+            asked_roles,
+            self.searcher.subject_names(question, language),
         )
         if len(elsewhere) == len(hits):
             elsewhere = set()

@@ -61,6 +61,7 @@ from .text import (
     fold,
     lexical_tokens,
     normalize,
+    uncommon,
     words,
 )
 
@@ -783,12 +784,28 @@ class Searcher:
         where: Iterable[str] = (),
         groups: Iterable[int] = (),
         roles: Iterable[str] = (),
+        names: Iterable[set[tuple[str, ...]]] = (),
     ) -> set[str]:
         """The ids of the ``hits`` whose documents do not name every place of ``where`` (a
         document in Vietnamese is about Vietnam unless it says otherwise), or name none of
-        the alias ``groups`` and corpus ``roles`` given."""
+        the alias ``groups`` and corpus ``roles`` given, or say none of the ``names``
+        (``subject_names``) that the other hits' documents say, of those with a word
+        uncommon in everyday language: "tu journeyman len master mat bao lau" is not answered
+        from an article that never names a journeyman, "do they get paid extra?" may be."""
+        hits = list(hits)
         where, groups, roles = list(where), set(groups), set(roles)
         out: set[str] = set()
+        rare = [name for name in names if any(uncommon(w) for term in name for w in term)]
+        if rare:
+            paths = {str(h.document.metadata.get("path", "")) for h in hits}
+            held = {path: held_terms(self.document_text(path)) for path in paths}
+            saying = {p for p in paths for name in rare if any(says(t, held[p]) for t in name)}
+            if saying:
+                out = {
+                    str(h.document.id)
+                    for h in hits
+                    if str(h.document.metadata.get("path", "")) not in saying
+                }
         for hit in hits if where or groups or roles else ():
             meta = hit.document.metadata
             path = str(meta.get("path", ""))

@@ -762,28 +762,45 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
         assert not reply.abstained and fact in reply.answer, (question, reply.answer)
 
 
-def test_pay_asked_for_a_place_is_pay_given_for_that_place(
-    tmp_path: Path, e5: E5Embeddings
-) -> None:
-    """The articles of ``tests/eval/tune/fresh6``: US electricians, Vietnamese preschool
-    teachers and flight attendants. A place asked about is no part of the role's name
-    ("thợ điện" in "tho dien o Viet Nam"), "in the US" names the US, and an article that
-    writes "the United States" names it."""
+@pytest.fixture(scope="module")
+def careers(tmp_path_factory: pytest.TempPathFactory, e5: E5Embeddings) -> Assistant:
+    """The shipped corpus with the articles of ``tests/eval/tune/fresh6`` (US electricians,
+    Vietnamese preschool teachers and flight attendants) and the QA tester article."""
+    tmp_path = tmp_path_factory.mktemp("careers")
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     shutil.copytree(ROOT / "tests/eval/tune/fresh6", corpus / "articles" / "fresh6")
     shutil.copy(ROOT / "tests/eval/tune/fresh/qa-tester-career.md", corpus / "articles")
     bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
     bot.index()
+    return bot
+
+
+def test_pay_asked_for_a_place_is_pay_given_for_that_place(careers: Assistant) -> None:
+    """A place asked about is no part of the role's name ("thợ điện" in "tho dien o Viet
+    Nam"), "in the US" names the US, and an article that writes "the United States" names
+    it."""
     for question in [
         "tho dien o Viet Nam luong bao nhieu",  # the electricians' pay is American
         "how much do preschool teachers make in the US",  # theirs is Vietnamese
     ]:
-        assert bot.ask(question).abstained, question
+        assert careers.ask(question).abstained, question
     for question, fact in [
         ("how much does a journeyman electrician make in the US", "$60,000-$85,000"),
         ("luong giao vien mam non o Viet Nam bn", "6-7 triệu"),
         ("what does a QA engineer usually earn per year in the US", "$70,000-$90,000"),
     ]:
-        reply = bot.ask(question)
+        reply = careers.ask(question)
         assert fact in reply.answer, (question, reply.answer)
+
+
+def test_an_uncommon_name_asked_about_is_answered_from_the_article_that_says_it(
+    careers: Assistant,
+) -> None:
+    """ "tu journeyman len master mat bao lau" (Vietnamese, with the English article's own
+    words) quoted the Vietnamese articles' durations first, then refused them as saying
+    nothing about a journeyman: an article that never says an uncommon name the question
+    asks about is not quoted while another does."""
+    reply = careers.ask("tu journeyman len master mat bao lau")
+    assert not reply.abstained and "2 years" in reply.answer, reply.answer
+    assert {s.path.rsplit("/", 1)[-1] for s in reply.sources} == {"electrician-apprenticeship.md"}

@@ -71,6 +71,10 @@ def _searcher(
         def places(self, text: str) -> list[str]:
             return Searcher.places(cast(Searcher, self), text)
 
+        @staticmethod
+        def subject_names(text: str, language: str = "") -> list[set[tuple[str, ...]]]:
+            return []
+
         def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
             text = self.document_text(path)
             named = roles_named(text, self.index.lexical.roles)
