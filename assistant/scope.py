@@ -945,11 +945,18 @@ class Topics:
         topics: dict[str, list[str]],
         exceptions: Iterable[str] = (),
         labels: dict[str, dict[str, str]] | None = None,
+        facts: dict[str, list[str]] | None = None,
     ) -> None:
         self._topics = {name: _Pattern.of(terms) for name, terms in topics.items() if terms}
         # A passage names a topic in its own words: "học một ngành" names "học ngành".
         self._in_passages = {
             name: _Pattern.of(terms, gaps=PHRASE_GAPS) for name, terms in topics.items() if terms
+        }
+        # Or gives a fact of it: "từ 6h45 sáng đến khoảng 17h" gives the working hours.
+        self._facts = {
+            name: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+            for name, patterns in (facts or {}).items()
+            if patterns
         }
         self._exceptions = _Pattern.of(exceptions, plural=False)
         self._labels = labels or {}
@@ -966,7 +973,10 @@ class Topics:
             str(name): {lang: str(entry[lang]) for lang in ("en", "vi") if entry.get(lang)}
             for name, entry in entries.items()
         }
-        return cls(topics, [str(e) for e in data.get("except") or []], labels)
+        facts = {
+            str(name): [str(p) for p in entry.get("facts") or []] for name, entry in entries.items()
+        }
+        return cls(topics, [str(e) for e in data.get("except") or []], labels, facts)
 
     def label(self, name: str, language: str) -> str:
         """How a refusal in ``language`` names the topic (its name if none is given)."""
@@ -978,9 +988,14 @@ class Topics:
 
     def named(self, text: str, passage: bool = False) -> set[str]:
         """The topics ``text`` names (a question; with ``passage``, a passage)."""
-        text = self._prepare(text)
+        prepared = self._prepare(text)
         patterns = self._in_passages if passage else self._topics
-        return {name for name, pattern in patterns.items() if pattern.for_text(text).search(text)}
+        named = {
+            n for n, pattern in patterns.items() if pattern.for_text(prepared).search(prepared)
+        }
+        if passage:
+            named |= {n for n, pattern in self._facts.items() if pattern.search(text)}
+        return named
 
     def unsupported(self, question: str, passages: Iterable[str]) -> set[str]:
         """The topics the question names that none of the passages names."""

@@ -89,6 +89,18 @@ def test_a_passage_names_a_topic_in_its_own_words(topics: Topics) -> None:
     assert topics.unsupported(question, [far]) == {"education"}
 
 
+def test_a_passage_gives_the_times_of_a_working_day_without_naming_them(topics: Topics) -> None:
+    day = "Ngày làm việc của GVMN thường kéo dài 9-10 tiếng, từ 6h45 sáng đến khoảng 17h."
+    assert topics.unsupported("gvmn lam tu may gio den may gio", [day]) == set()
+    assert topics.unsupported("what time do nurses start work?", ["Shifts run 7 am to 7 pm."]) == (
+        set()
+    )
+    long = "Ngày làm việc của GVMN thường kéo dài 9-10 tiếng."
+    assert topics.unsupported("gvmn lam tu may gio den may gio", [long]) == {"times of day"}
+    # A time of day says nothing about Saturdays or hours a week.
+    assert topics.unsupported("gdv co phai lam thu 7 ko", [day]) == {"working conditions"}
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -804,3 +816,11 @@ def test_an_uncommon_name_asked_about_is_answered_from_the_article_that_says_it(
     reply = careers.ask("tu journeyman len master mat bao lau")
     assert not reply.abstained and "2 years" in reply.answer, reply.answer
     assert {s.path.rsplit("/", 1)[-1] for s in reply.sources} == {"electrician-apprenticeship.md"}
+
+
+def test_the_times_of_a_working_day_are_answered_from_a_timetable(careers: Assistant) -> None:
+    """The preschool article gives its day as times ("từ 6h45 sáng đến khoảng 17h") and never
+    says "giờ làm việc": the question was refused as about working hours no passage names."""
+    reply = careers.ask("gvmn lam tu may gio den may gio")
+    assert "6h45" in reply.answer and "17h" in reply.answer, reply.answer
+    assert careers.ask("AE lam tu may gio den may gio").abstained  # the seed gives no times
