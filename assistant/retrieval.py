@@ -241,6 +241,7 @@ class Searcher:
         self._pinned = threading.local()  # the version one question is answered from
         self._documents: dict[tuple[str, str], str] = {}
         self._names: dict[tuple[str, str], tuple[frozenset[int], frozenset[str]]] = {}
+        self._terms: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._generality: dict[tuple[str, str], Generality] = {}
         self._axis: LanguageAxis | None = None
         self._subjects: dict[str, np.ndarray] = {}
@@ -798,7 +799,7 @@ class Searcher:
         rare = [name for name in names if any(uncommon(w) for term in name for w in term)]
         if rare:
             paths = {str(h.document.metadata.get("path", "")) for h in hits}
-            held = {path: held_terms(self.document_text(path)) for path in paths}
+            held = {path: self.document_terms(path) for path in paths}
             saying = {p for p in paths for name in rare if any(says(t, held[p]) for t in name)}
             if saying:
                 out = {
@@ -842,6 +843,16 @@ class Searcher:
 
         return self._remember(
             self._names, (self.index.manifest.version, path), names, DOCUMENTS_CACHED
+        )
+
+    def document_terms(self, path: str) -> set[tuple[str, ...]]:
+        """What one document holds for ``question.says`` (``held_terms`` of its whole text);
+        cached per index version."""
+        return self._remember(
+            self._terms,
+            (self.index.manifest.version, path),
+            lambda: held_terms(self.document_text(path)),
+            DOCUMENTS_CACHED,
         )
 
     def generality(self, path: str) -> Generality:

@@ -9,6 +9,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from assistant.answer import Answer, ExtractiveAnswerer, Source, combine, without_attribution
+from assistant.question import held_terms
 from assistant.retrieval import Generality, Hit, Query, Searcher
 from assistant.terms import roles_named
 from assistant.text import Aliases
@@ -74,6 +75,9 @@ def _searcher(
         @staticmethod
         def subject_names(text: str, language: str = "") -> list[set[tuple[str, ...]]]:
             return []
+
+        def document_terms(self, path: str) -> set[tuple[str, ...]]:
+            return held_terms(self.document_text(path))
 
         def document_names(self, path: str) -> tuple[frozenset[int], frozenset[str]]:
             text = self.document_text(path)
