@@ -77,6 +77,7 @@ from .question import (
     asks_count,
     duties_asked,
     fact_kinds,
+    focus_names,
     focus_words,
     gives_number,
     held_terms,
@@ -366,7 +367,11 @@ class Scope:
                 return refusal
         duties = duties_asked(query.standalone)
         if duties:
-            unknown = self._unknown_roles_here(duties, language, hits) or self.unknown_words(duties)
+            unknown = (
+                self._unknown_roles_here(duties, language, hits)
+                or self.unknown_words(duties)
+                or self._unwritten_names(duties, language, hits)
+            )
             if unknown:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
@@ -491,9 +496,11 @@ class Scope:
         # Other terms the corpus defines (a certificate, an exam): one of them must be named
         # where the fact is given ("how long does the CMA take" is not answered by the ACCA).
         things = aliases.entities(query.standalone) - aliases.titles
-        unknown = self._unknown_roles_here(
-            query.standalone, language, hits
-        ) or self._uncommon_unknown(query.standalone, language, hits)
+        unknown = (
+            self._unknown_roles_here(query.standalone, language, hits)
+            or self._uncommon_unknown(query.standalone, language, hits)
+            or self._unwritten_names(query.standalone, language, hits)
+        )
         # A place asked about ("in Hanoi", "ở Việt Nam") must be named where the fact is given.
         where = self.searcher.places(query.standalone)
         # Roles the corpus names but does not define ("sales director"): one of them must be
@@ -755,6 +762,40 @@ class Scope:
             pair = f"{asked[i - 1]} {word}" if i and language == "en" else ""
             found.append(pair if pair and re.search(rf"\b{re.escape(pair)}\b", folded) else word)
         return found
+
+    def _unwritten_names(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
+        """The Vietnamese names of what ``text`` asks about whose first word the corpus
+        writes, but never followed by the syllable that comes next in the name: "giáo viên
+        tiểu học" of a corpus that writes only "giáo viên mầm non", "nhân viên mặt đất" of
+        one about flight attendants. A Vietnamese name puts its head first and what kind it
+        is after it. Glosses in brackets do not part a name ("Trợ giảng (teaching assistant)
+        trường quốc tế"). Only when the best passage is in Vietnamese."""
+        if language != "vi" or not _first_in(hits, language):
+            return []
+        written = self.searcher.index.lexical.accents  # every folded pair written with marks
+        found = []
+        for name in focus_names(text, language):
+            for term in name:
+                if (
+                    len(term) >= 3
+                    and " ".join(term[:2]) in written
+                    and term[2] not in STOPWORDS | _NO_KIND_WORDS
+                    and " ".join(term[1:3]) not in written
+                    and not self._written_unglossed(term[1:3], hits)
+                ):
+                    spelled = r"\W+".join(term)
+                    typed = re.search(rf"(?<!\w){spelled}(?!\w)", fold(text))
+                    found.append(text[typed.start() : typed.end()] if typed else " ".join(term))
+        return found
+
+    def _written_unglossed(self, pair: tuple[str, ...], hits: Sequence[Hit]) -> bool:
+        """Whether a document of ``hits`` writes the two folded words of ``pair`` in a row
+        once its glosses in brackets are left out."""
+        for path in dict.fromkeys(str(h.document.metadata.get("path", "")) for h in hits):
+            plain = _GLOSS.sub(" ", self.searcher.document_text(path))
+            if pair in held_terms(plain):
+                return True
+        return False
 
     def unknown_names(self, text: str) -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE
@@ -1037,6 +1078,13 @@ def _place(hit: Hit) -> tuple[str, int]:
     """Where a passage is: its file and its number there (``Source.path``, ``Source.chunk``)."""
     meta = hit.document.metadata
     return str(meta.get("path", "")), int(meta.get("chunk", 0))
+
+
+#: A gloss in brackets ("(teaching assistant)"), left out where a name goes on after it.
+_GLOSS = re.compile(r"\s*\([^()]*\)")
+#: Vietnamese words that say when or how good, not what kind: "kinh nghiệm mới" (only then),
+#: "nhân viên mới" (new).
+_NO_KIND_WORDS = frozenset({"moi"})
 
 
 def _first_in(hits: Sequence[Hit], language: str) -> bool:

@@ -824,3 +824,25 @@ def test_the_times_of_a_working_day_are_answered_from_a_timetable(careers: Assis
     reply = careers.ask("gvmn lam tu may gio den may gio")
     assert "6h45" in reply.answer and "17h" in reply.answer, reply.answer
     assert careers.ask("AE lam tu may gio den may gio").abstained  # the seed gives no times
+
+
+def test_a_vietnamese_role_the_corpus_never_names_is_refused(careers: Assistant) -> None:
+    """A Vietnamese name puts its head first: "giáo viên tiểu học" is a kind of "giáo viên"
+    that the corpus (which writes "giáo viên mầm non") never names, so the preschool
+    teachers' pay and day are no answer. Kinds it names are answered, also when a gloss in
+    brackets parts the name ("Trợ giảng (teaching assistant) trường quốc tế")."""
+    for question, named in [
+        ("giao vien tieu hoc luong bao nhieu", "giao vien tieu hoc"),
+        ("nhan vien mat dat lam nhung gi", "nhan vien mat dat"),
+        ("hieu truong truong mam non lam nhung viec gi", "hieu truong truong mam non"),
+    ]:
+        reply = careers.ask(question)
+        assert reply.abstained and named in reply.answer, (question, reply.answer)
+    for question, fact in [
+        ("luong tro giang truong quoc te bn", "6-9"),
+        ("tiep vien truong luong bao nhieu", "35-50"),
+        ("giao vien mam non truong tu luong bn", "7-12"),
+        ("can may nam kinh nghiem moi len duoc tiep vien truong", "5-7"),
+    ]:
+        reply = careers.ask(question)
+        assert fact in reply.answer, (question, reply.answer)
