@@ -28,6 +28,10 @@ RARE_SHARE = 0.02
 #: What is learned from the passages (terms, roles, glosses) changes with this; a saved
 #: lexical index of another version is built again from the stored passages.
 LEARNED = 4
+#: ``LexicalIndex.knows`` takes a word of this many letters or more as known when the corpus
+#: writes it with an ending of at most ``ENDING`` letters ("renew" in "renewed").
+INFLECTED_FROM = 5
+ENDING = 3
 
 
 class LexicalIndex:
@@ -65,7 +69,11 @@ class LexicalIndex:
         if word in self.vocabulary:
             return True
         stem = word[:6]
-        return len(word) >= 6 and any(v.startswith(stem) for v in self.vocabulary)
+        return (len(word) >= 6 and any(v.startswith(stem) for v in self.vocabulary)) or (
+            # "renew" of "renewed", "renewal"
+            len(word) >= INFLECTED_FROM
+            and any(v.startswith(word) and len(v) - len(word) <= ENDING for v in self.vocabulary)
+        )
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:

@@ -88,6 +88,7 @@ from .retrieval import Hit, Query, Searcher
 from .terms import name_words, names_a_role, role_word, roles_named, written_roles
 from .text import (
     STOPWORDS,
+    a_word_of,
     content_words,
     detect_language,
     fold,
@@ -136,6 +137,11 @@ CANDIDATES_PER_RARE = 4
 # A phrase in a list: after a comma or "and", "or", "such as" (and an article), or before
 # one (after its gloss in brackets). Folded text.
 _LISTED_BEFORE = re.compile(r"(?:,|\b(?:va|and|or|hoac|hay|such as|nhu))\s+(?:(?:a|an|the)\s+)?$")
+#: Words of the name that opens a sentence, at most, for the brackets after it to gloss it.
+SUBJECT_WORDS = 6
+#: Words of its language a question needs to be asked of passages in the other one
+#: (``Scope._asked_across``): one ("hello", "ok") may be small talk.
+ACROSS_WORDS = 2
 _LISTED_AFTER = re.compile(r"(?:\s*\([^)]*\))?\s*(?:,|\b(?:va|and|or|hoac|hay)\b)")
 #: How every refusal starts, so that a reader (or a test) can tell one at a glance.
 REFUSAL_START = {"en": "I don't know:", "vi": "Tôi không biết:"}
@@ -341,6 +347,7 @@ class Scope:
             not signals.known_words
             and (signals.words or not question.history)
             and not self.searcher.expansions(query.standalone)  # "B/L": a term it defines
+            and not self._asked_across(query.standalone, language, hits)
         ):
             # "12345", "asdfghjkl", "hello", "ok": nothing the corpus could be about.
             log.info("no word of the question is in the corpus: refusing")
@@ -391,6 +398,18 @@ class Scope:
             about = ", ".join(self.topics.label(name, language) for name in missing)
             return self._saying(_NO_TOPIC, language, hits, about=about)
         return None
+
+    @staticmethod
+    def _asked_across(text: str, language: str, hits: Sequence[Hit]) -> bool:
+        """Whether ``text`` is a question in words of ``language`` (two or more) about passages
+        in the other one, which need not write any of its words: "what are the downsides of
+        being an auto mechanic" of a Vietnamese article on the "thợ sửa ô tô"."""
+        asked = content_words(text)
+        return (
+            bool(hits)
+            and not _first_in(hits, language)
+            and sum(a_word_of(w, language) for w in asked) >= ACROSS_WORDS
+        )
 
     def unstated(self, question: Question, answer: Answer, near: Sequence[Hit]) -> str | None:
         """The refusal for an extractive ``answer`` to a question for a figure (a kind of fact,
@@ -848,7 +867,14 @@ class Scope:
                 before = folded[: match.start()]
                 after = folded[match.end() :]
                 listed = _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(after)
-                first = len(content_words(before)) < 2
+                # First in its sentence, or in the brackets after the name that opens it:
+                # "Kỹ thuật viên ô tô (KTV ô tô, thợ sửa ô tô, automotive technician) là ..."
+                opened = before.rfind("(")
+                first = len(content_words(before)) < 2 or (
+                    opened >= 0
+                    and ")" not in before[opened:]
+                    and len(words(before[:opened])) <= SUBJECT_WORDS
+                )
                 passing = listed and not first and not gives and not pattern.search(heading)
                 found.append((chunk, plain[match.start() : match.end()] if passing else None))
         return found

@@ -287,6 +287,14 @@ UNCOMMON_ZIPF = 4.0
 
 
 @functools.lru_cache(maxsize=4096)
+def a_word_of(word: str, language: str) -> bool:
+    """Whether ``word`` is a word of ``language`` that people write (wordfreq lists it):
+    "mechanic" is, "asdfghjkl" and "12345" are not."""
+    from wordfreq import zipf_frequency
+
+    return word.isalpha() and zipf_frequency(word, language) > 0
+
+
 def uncommon(word: str) -> bool:
     """Whether ``word`` is rare in everyday English and Vietnamese (``UNCOMMON_ZIPF``)."""
     from wordfreq import zipf_frequency

@@ -846,3 +846,12 @@ def test_a_vietnamese_role_the_corpus_never_names_is_refused(careers: Assistant)
     ]:
         reply = careers.ask(question)
         assert fact in reply.answer, (question, reply.answer)
+
+
+def test_a_follow_up_in_a_word_the_corpus_writes_with_an_ending_is_answered(
+    careers: Assistant,
+) -> None:
+    """ "how often do i have to renew it" holds one word of its own, "renew", which the
+    corpus writes only as "renewed": it was refused as holding no word of the corpus."""
+    reply = careers.ask("how often do i have to renew it", ["how do I get an electrician license"])
+    assert not reply.abstained and "1-3 years" in reply.answer, reply.answer

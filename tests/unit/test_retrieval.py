@@ -200,6 +200,62 @@ def test_a_role_named_only_in_a_list_beside_others_is_named_in_passing(
     assert scope.in_passing("What does a quokka manager do?") is None
 
 
+def test_a_name_in_the_brackets_after_the_subject_of_a_sentence_is_not_in_passing(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    body = (
+        "Kỹ thuật viên ô tô (KTV ô tô, thợ sửa ô tô, automotive technician) là người sửa xe.\n\n"
+        "Xưởng có cố vấn dịch vụ, thợ sơn ô tô và thợ gò.\n\n"
+        "Ngoài kỹ thuật viên, mỗi xưởng lớn còn có những người khác (thợ gò, thợ sơn ô tô)."
+    )
+    scope = Scope(_searcher(make_corpus, tmp_path, {"oto.md": ("vi", body)}))
+    # Another name of the role that opens the sentence, glossed after it.
+    assert scope.in_passing("luong tho sua o to bn") is None
+    # Brackets far into a sentence list things beside others.
+    assert (scope.in_passing("luong tho son o to bn") or "").startswith("thợ sơn")
+
+
+def test_a_vietnamese_name_the_corpus_never_writes_after_its_head_is_unwritten(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    body = (
+        "Giáo viên mầm non chăm sóc trẻ.\n\n"
+        "Trợ giảng (teaching assistant) trường quốc tế hỗ trợ giáo viên mầm non."
+    )
+    searcher = _searcher(make_corpus, tmp_path, {"gvmn.md": ("vi", body)})
+    scope = Scope(searcher)
+    hits = searcher.search("giáo viên mầm non")
+    assert scope._unwritten_names("luong giao vien tieu hoc bn", "vi", hits) == [
+        "giao vien tieu hoc"
+    ]
+    # The kind the corpus names, also past a gloss in brackets; and words that say when.
+    assert scope._unwritten_names("luong giao vien mam non bn", "vi", hits) == []
+    assert scope._unwritten_names("luong tro giang truong quoc te bn", "vi", hits) == []
+    assert scope._unwritten_names("giao vien moi vao nghe luong bn", "vi", hits) == []
+    # Asked in English, the passages need not name it as the question does.
+    assert scope._unwritten_names("luong giao vien tieu hoc bn", "en", hits) == []
+
+
+def test_a_question_in_real_words_about_passages_in_the_other_language_is_asked_across(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    body = "Nhược điểm của nghề thợ sửa ô tô: môi trường nóng và ồn."
+    searcher = _searcher(make_corpus, tmp_path, {"oto.md": ("vi", body)})
+    hits = searcher.search("nhược điểm thợ sửa ô tô")
+    assert Scope._asked_across("downsides of being an auto mechanic", "en", hits)
+    # One word may be small talk; letters that make no word are none.
+    assert not Scope._asked_across("hello", "en", hits)
+    assert not Scope._asked_across("asdfghjkl qwertyuiop", "en", hits)
+    # Asked in the passages' language, the corpus must write a word of it.
+    assert not Scope._asked_across("nhuoc diem cua tho han", "vi", hits)
+
+
 def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
     make_corpus: Path, tmp_path: Path
 ) -> None:
@@ -428,3 +484,13 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
     searcher._by_what_is_asked(top, unnamed, set(), set())
     searcher._by_what_is_asked(top, defined, set(), {"qa lead"})
     assert asked == ["what tools does a use ?"]
+
+
+def test_the_corpus_knows_a_word_it_writes_with_an_ending() -> None:
+    from assistant.lexical import LexicalIndex
+
+    lexical = LexicalIndex.build(["a", "b"], ["Licenses are renewed every year.", "Responsible."])
+    assert lexical.knows("renew") and lexical.knows("renewed") and lexical.knows("license")
+    assert lexical.knows("responsibilities")  # the same stem
+    # A short word or a longer ending is another word.
+    assert not lexical.knows("rene") and not lexical.knows("renewing")
