@@ -788,7 +788,9 @@ class Scope:
         tiểu học" of a corpus that writes only "giáo viên mầm non", "nhân viên mặt đất" of
         one about flight attendants. A Vietnamese name puts its head first and what kind it
         is after it. Glosses in brackets do not part a name ("Trợ giảng (teaching assistant)
-        trường quốc tế"). Only when the best passage is in Vietnamese."""
+        trường quốc tế"). A function word among its first three syllables makes it no name
+        ("đậu khi tuyển" in "ty le dau khi tuyen tiep vien"). Only when the best passage is in
+        Vietnamese."""
         if language != "vi" or not _first_in(hits, language):
             return []
         written = self.searcher.index.lexical.accents  # every folded pair written with marks
@@ -798,7 +800,7 @@ class Scope:
                 if (
                     len(term) >= 3
                     and " ".join(term[:2]) in written
-                    and term[2] not in STOPWORDS | _NO_KIND_WORDS
+                    and not set(term[:3]) & (STOPWORDS | _NO_KIND_WORDS)
                     and " ".join(term[1:3]) not in written
                     and not self._written_unglossed(term[1:3], hits)
                 ):

@@ -101,6 +101,19 @@ def test_a_passage_gives_the_times_of_a_working_day_without_naming_them(topics: 
     assert topics.unsupported("gdv co phai lam thu 7 ko", [day]) == {"working conditions"}
 
 
+def test_a_passage_gives_the_score_to_pass_or_the_share_who_pass(topics: Topics) -> None:
+    exam = "The journeyman exam has 80-100 questions and requires a score of 70% or higher."
+    fee = "Lệ phí thi sát hạch là 300.000 đồng, chứng chỉ có hiệu lực 5 năm."
+    assert topics.unsupported("journeyman exam passing score?", [exam]) == set()
+    assert topics.unsupported("thi sat hach bao nhieu diem thi dau", [fee]) == {"exam scores"}
+    assert topics.unsupported("diem chuan bao nhieu", ["Điểm chuẩn từ 19 đến 25 điểm."]) == set()
+    assert topics.unsupported("can ielts may diem", ["Most agencies ask for IELTS 7.0."]) == set()
+    # A score to pass is no share of candidates who pass.
+    assert topics.unsupported("what's the pass rate of the exam", [exam]) == {"pass rates"}
+    picked = "Tỷ lệ chọi khoảng 1/20, tức chỉ 5% ứng viên được nhận."
+    assert topics.unsupported("ty le do khi thi tuyen", [picked]) == set()
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -843,6 +856,7 @@ def test_a_vietnamese_role_the_corpus_never_names_is_refused(careers: Assistant)
         ("tiep vien truong luong bao nhieu", "35-50"),
         ("giao vien mam non truong tu luong bn", "7-12"),
         ("can may nam kinh nghiem moi len duoc tiep vien truong", "5-7"),
+        ("ty le dau khi tuyen tiep vien la bao nhieu", "5%"),  # no name: "đậu khi tuyển"
     ]:
         reply = careers.ask(question)
         assert fact in reply.answer, (question, reply.answer)
@@ -855,3 +869,18 @@ def test_a_follow_up_in_a_word_the_corpus_writes_with_an_ending_is_answered(
     corpus writes only as "renewed": it was refused as holding no word of the corpus."""
     reply = careers.ask("how often do i have to renew it", ["how do I get an electrician license"])
     assert not reply.abstained and "1-3 years" in reply.answer, reply.answer
+
+
+def test_the_score_to_pass_an_exam_is_answered_only_where_it_is_given(
+    careers: Assistant,
+) -> None:
+    """A passing score or a pass rate is a fact of its own: the exam's fee, length or number
+    of questions is no answer to it."""
+    for question in [
+        "ky thi tuyen tiep vien can bao nhieu diem moi dau",
+        "what's the pass rate of the master electrician exam",
+    ]:
+        reply = careers.ask(question)
+        assert reply.abstained, (question, reply.answer)
+    reply = careers.ask("diem chuan nganh giao duc mam non bao nhieu")
+    assert "19 đến 25 điểm" in reply.answer, reply.answer
