@@ -315,8 +315,10 @@ class ExtractiveAnswerer:
         kind: str | None = None,
         said: Collection[str] = (),
         sides: Sequence[Callable[[str], bool]] = (),
+        gives: Callable[[str], bool] | None = None,
     ) -> Answer:
         """Compose the answer from ``hits`` (best first); ``kind``: the kind of fact asked;
+        ``gives``: whether a sentence gives a fact of the topic asked (``Topics.fact_test``);
         ``said``: sentences an answer to another part of the question quotes already;
         ``sides``: for a comparison, whether a sentence names each thing compared; then only
         where a passage sets them side by side is quoted (``side_by_side``)."""
@@ -397,7 +399,7 @@ class ExtractiveAnswerer:
             if asked:
                 shared = asked & content_words(text)
                 score += WORD_OVERLAP_WEIGHT * sum(weights[w] for w in shared) / total
-            if kind and kind in fact_kinds(text):
+            if (kind and kind in fact_kinds(text)) or (gives is not None and gives(text)):
                 score += KIND_BONUS
             if defined and sum(fold(t) in fold(text) for t in defined) >= 2:
                 score += DEFINITION_BONUS

@@ -319,7 +319,12 @@ class Assistant:
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
         answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
-            query, hits, question.language, kind=question.kind, said=said
+            query,
+            hits,
+            question.language,
+            kind=question.kind,
+            said=said,
+            gives=self.scope.topics.fact_test(query.standalone),
         )
         unstated = self.scope.unstated(question, answer, hits)
         if unstated is not None:

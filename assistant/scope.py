@@ -1066,6 +1066,14 @@ class Topics:
             named |= {n for n, pattern in self._facts.items() if pattern.search(text)}
         return named
 
+    def fact_test(self, question: str) -> Callable[[str], bool] | None:
+        """For a question that names topics a passage can give a fact of (``facts``), whether
+        a sentence gives one ("requires a score of 70%" for a passing score); else None."""
+        patterns = [self._facts[n] for n in sorted(self.named(question)) if n in self._facts]
+        if not patterns:
+            return None
+        return lambda text: any(p.search(text) for p in patterns)
+
     def unsupported(self, question: str, passages: Iterable[str]) -> set[str]:
         """The topics the question names that none of the passages names."""
         asked = self.named(question)

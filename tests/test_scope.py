@@ -884,3 +884,6 @@ def test_the_score_to_pass_an_exam_is_answered_only_where_it_is_given(
         assert reply.abstained, (question, reply.answer)
     reply = careers.ask("diem chuan nganh giao duc mam non bao nhieu")
     assert "19 đến 25 điểm" in reply.answer, reply.answer
+    # The sentence that gives the score is quoted, not only those about the exam.
+    reply = careers.ask("journeyman exam passing score?")
+    assert "score of 70%" in reply.answer, reply.answer
