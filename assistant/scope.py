@@ -804,9 +804,14 @@ class Scope:
                     and " ".join(term[1:3]) not in written
                     and not self._written_unglossed(term[1:3], hits)
                 ):
-                    spelled = r"\W+".join(term)
-                    typed = re.search(rf"(?<!\w){spelled}(?!\w)", fold(text))
-                    found.append(text[typed.start() : typed.end()] if typed else " ".join(term))
+                    # As typed, where folding kept the question's letters in place.
+                    spelled = r"\W+".join(map(re.escape, term))
+                    folded = fold(text)
+                    typed = re.search(rf"(?<!\w){spelled}(?!\w)", folded)
+                    if typed and len(folded) == len(text):
+                        found.append(text[typed.start() : typed.end()])
+                    else:
+                        found.append(" ".join(term))
         return found
 
     def _written_unglossed(self, pair: tuple[str, ...], hits: Sequence[Hit]) -> bool:
