@@ -77,7 +77,6 @@ from .question import (
     asks_count,
     duties_asked,
     fact_kinds,
-    focus_names,
     focus_words,
     gives_number,
     held_terms,
@@ -787,7 +786,8 @@ class Scope:
         writes, but never followed by the syllable that comes next in the name: "giáo viên
         tiểu học" of a corpus that writes only "giáo viên mầm non", "nhân viên mặt đất" of
         one about flight attendants. A Vietnamese name puts its head first and what kind it
-        is after it. Glosses in brackets do not part a name ("Trợ giảng (teaching assistant)
+        is after it, each a word of two syllables or more ("đầu bếp sang Úc" goes
+        somewhere). Glosses in brackets do not part a name ("Trợ giảng (teaching assistant)
         trường quốc tế"). A function word among its first three syllables makes it no name
         ("đậu khi tuyển" in "ty le dau khi tuyen tiep vien"). Only when the best passage is in
         Vietnamese."""
@@ -795,10 +795,11 @@ class Scope:
             return []
         written = self.searcher.index.lexical.accents  # every folded pair written with marks
         found = []
-        for name in focus_names(text, language):
+        # The names less the places asked about ("đầu bếp" in "dau bep sang Uc").
+        for name in self.searcher.subject_names(text, language):
             for term in name:
                 if (
-                    len(term) >= 3
+                    len(term) >= VI_NAME_SYLLABLES
                     and " ".join(term[:2]) in written
                     and not set(term[:3]) & (STOPWORDS | _NO_KIND_WORDS)
                     and " ".join(term[1:3]) not in written
@@ -1121,6 +1122,9 @@ def _place(hit: Hit) -> tuple[str, int]:
     return str(meta.get("path", "")), int(meta.get("chunk", 0))
 
 
+#: Syllables of a Vietnamese name whose kind the corpus may not write: a head of two and a
+#: kind of two or more.
+VI_NAME_SYLLABLES = 4
 #: A gloss in brackets ("(teaching assistant)"), left out where a name goes on after it.
 _GLOSS = re.compile(r"\s*\([^()]*\)")
 #: Vietnamese words that say when or how good, not what kind: "kinh nghiệm mới" (only then),

@@ -746,13 +746,13 @@ def test_an_answer_that_does_not_give_what_was_asked_is_not_given(
     bot = with_article(tmp_path, e5, "court-reporter.md", COURT_REPORTER, **{"dau-bep": CHEF})
     # The article gives a percentage (the agencies' share), but not the exam's pass rate:
     # the answer was the steps to a licence.
-    for question in [
-        "what's the pass rate of the RPR exam",
-        "what percentage of people pass the RPR exam",
+    for question, why in [
+        ("what's the pass rate of the RPR exam", "how many candidates pass"),
+        ("what percentage of people pass the RPR exam", "percentages or rates"),
     ]:
         reply = bot.ask(question)
         assert reply.abstained, (question, reply.answer)
-        assert "percentages or rates" in reply.answer, reply.answer
+        assert why in reply.answer, reply.answer
     # A translator's pay, where the only Vietnamese pay is the chef's: the answer was the
     # chef's salary table.
     reply = bot.ask("bien dich vien luong bao nhieu")
