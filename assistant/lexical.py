@@ -68,11 +68,12 @@ class LexicalIndex:
         word = word.lower()
         if word in self.vocabulary:
             return True
-        stem = word[:6]
-        return (len(word) >= 6 and any(v.startswith(stem) for v in self.vocabulary)) or (
-            # "renew" of "renewed", "renewal"
-            len(word) >= INFLECTED_FROM
-            and any(v.startswith(word) and len(v) - len(word) <= ENDING for v in self.vocabulary)
+        if len(word) >= 6:
+            stem = word[:6]
+            return any(v.startswith(stem) for v in self.vocabulary)
+        # "renew" of "renewed" (a longer word's stem covers its endings already)
+        return len(word) >= INFLECTED_FROM and any(
+            v.startswith(word) and len(v) - len(word) <= ENDING for v in self.vocabulary
         )
 
     @classmethod

@@ -295,6 +295,7 @@ def a_word_of(word: str, language: str) -> bool:
     return word.isalpha() and zipf_frequency(word, language) > 0
 
 
+@functools.lru_cache(maxsize=4096)
 def uncommon(word: str) -> bool:
     """Whether ``word`` is rare in everyday English and Vietnamese (``UNCOMMON_ZIPF``)."""
     from wordfreq import zipf_frequency
