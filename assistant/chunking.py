@@ -103,6 +103,14 @@ def plain_markdown(text: str) -> str:
                 i += 1
             out.extend(_table_sentences(rows))
             continue
+        bare = _bare_table(lines, i)
+        if bare:
+            # A table typed with bare pipes ("Cấp bậc | Kinh nghiệm | Lương"), a rule line
+            # under its header or none.
+            rows = [_cells(lines[n]) for n in range(i, i + bare) if not _TABLE_RULE.match(lines[n])]
+            out.extend(_table_sentences(rows))
+            i += bare
+            continue
         heading = _HEADING.match(line)
         bold = _BOLD_LINE.match(line)
         if heading:
@@ -127,6 +135,26 @@ def plain_markdown(text: str) -> str:
                 out.append(plain)
         i += 1
     return "\n".join(out)
+
+
+#: Rows a table typed with bare pipes has at least, its header among them.
+BARE_TABLE_ROWS = 3
+
+
+def _bare_table(lines: list[str], i: int) -> int:
+    """How many lines from line ``i`` on are a table typed with bare pipes: lines with as
+    many pipes as each other, none at their ends, a header and two rows at least (a rule
+    line under the header may come between); 0 if they are none."""
+    pipes = lines[i].count("|")
+    if not pipes or lines[i].strip().startswith("|"):
+        return 0
+    n = i + 1
+    if n < len(lines) and _TABLE_RULE.match(lines[n]):
+        n += 1
+    while n < len(lines) and lines[n].count("|") == pipes and lines[n].strip()[:1] != "|":
+        n += 1
+    rows = n - i - (1 if i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]) else 0)
+    return n - i if rows >= BARE_TABLE_ROWS else 0
 
 
 def _plain_heading(lines: list[str], i: int) -> bool:

@@ -340,3 +340,22 @@ def test_pdf_and_word_articles_are_indexed_and_found(
     salary = bot.search("What is the monthly salary of an Account Manager in Hanoi?", k=3)
     assert salary[0].path == "corpus/am.docx"
     assert "Hanoi; Monthly salary: 22-30 million VND" in salary[0].text
+
+
+def test_a_plain_text_table_typed_with_bare_pipes_is_quoted_with_its_column_names(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """The car mechanic article (tests/eval/tune/fresh7) is plain text and writes its pay
+    table as "Quản đốc xưởng | Trên 8 năm | 25-40" under a header row: a row was quoted so,
+    without saying which column held the pay."""
+    article = Path(__file__).parent / "eval/tune/fresh7/ky-thuat-vien-o-to.txt"
+    shutil.copy(article, make_corpus / article.name)
+    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+
+    reply = bot.ask("luong quan doc xuong bn 1 thang")
+
+    assert "Quản đốc xưởng; Kinh nghiệm: Trên 8 năm; Lương (triệu đồng/tháng): 25-40" in (
+        reply.answer
+    ), reply.answer
+    assert "|" not in reply.answer

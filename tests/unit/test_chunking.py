@@ -37,6 +37,24 @@ def test_tables_become_rows_that_name_their_columns() -> None:
     assert "|" not in plain and "---" not in plain
 
 
+def test_a_table_typed_with_bare_pipes_becomes_rows_that_name_their_columns() -> None:
+    # A plain-text article writes its table without the pipes at the ends of a row, with or
+    # without a rule line under the header.
+    text = (
+        "Lương theo cấp bậc\n\nCấp bậc | Kinh nghiệm | Lương (triệu đồng/tháng)\n"
+        "Học việc (thợ phụ) | 0-1 năm | 4-6\nQuản đốc xưởng | Trên 8 năm | 25-40\n\n"
+        "Level | Pay\n--- | ---\nJunior | $40,000\nSenior | $60,000\n"
+    )
+    lines = plain_markdown(text).split("\n")
+    assert (
+        "Cấp bậc: Học việc (thợ phụ); Kinh nghiệm: 0-1 năm; Lương (triệu đồng/tháng): 4-6." in lines
+    )
+    assert "Level: Senior; Pay: $60,000." in lines
+    assert not any("|" in line or "---" in line for line in lines)
+    # A line or two with a pipe in them is no table.
+    assert plain_markdown("Chọn A | B.\nHoặc C | D.") == "Chọn A | B.\nHoặc C | D."
+
+
 def test_emphasis_links_and_code_marks_go_and_list_items_stay_items() -> None:
     plain = plain_markdown(ARTICLE)
     assert f"{BULLET} Creating layouts for print and digital channels." in plain
