@@ -14,6 +14,7 @@ duration or an amount of money, and how they join two questions into one. What a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -34,7 +35,13 @@ PERCENT = "percent"
 # What something costs: a word for a cost and a question for an amount, in either order ("how
 # much does the exam cost", "le phi thi bao nhieu"); "What is the monthly fee called?" asks
 # for a name.
-_COST_WORDS = r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|ton|het)"
+# "phí" alone is a fee only where it is what is asked ("mất phí", "phí bao nhiêu"): "phi công"
+# is a pilot.
+_COST_WORDS = (
+    r"(?:costs?|fees?|prices?|tuition|hoc phi|le phi|chi phi|phi thi|phi dang ky|phi dich vu|"
+    r"mat phi|ton|het|"
+    r"phi(?= (?:la )?bao nhieu))"
+)
 _AMOUNT = r"(?:how much|bao nhieu)"  # "bn" is spelled out first (``_cue_text``)
 # Cues matched on folded text (lower case, no diacritics), as whole words. A group holds the
 # words a cue spans that are not its own ("how much does <a UX designer> make").
@@ -95,11 +102,26 @@ _FACT_PATTERNS = {
     ),
     PERCENT: re.compile(r"\d\s?%|\b(?:percent|phan tram)\b"),
 }
-# A sentence gives a cost when it gives an amount of money and names a cost, fee or price.
+# A sentence gives a cost when it gives an amount of money and names a cost, fee or price
+# (or says what something "tốn").
 _COST_GIVEN = re.compile(
-    r"\b(?:costs?|costing|fees?|prices?|priced|tuition|phi|chi phi|hoc phi|le phi|gia tien)\b"
+    r"\b(?:costs?|costing|fees?|prices?|priced|tuition|phi|chi phi|hoc phi|le phi|gia tien|"
+    r"ton)\b"
 )
 
+# What a sentence calls money that is not a price: pay, income, a commission, a bonus, tips;
+# what something is worth, its sales or its budget (matched with its marks: "thưởng" is a
+# bonus, "thường" is "usually").
+_NOT_PRICE = re.compile(
+    r"\b(?:salar(?:y|ies)|pay|paid|earns?|earning|earnings|income|wages?|commissions?|"
+    r"bonus(?:es)?|tips?|allowances?|worth|revenue|sales|budgets?|value|lương|thu nhập|"
+    r"hoa hồng|thưởng|tiền tip|phụ cấp|kiếm|nhận|doanh thu|doanh số|ngân sách|giá trị)\b"
+)
+# An amount for a span of time, as pay is given ("6-7 triệu đồng/tháng", "$90,000 a year").
+_PER_PERIOD = re.compile(
+    r"/\s?(?:thang|nam|gio|month|year|hour)\b|"
+    r"\b(?:per|a|an|each|mot|moi|hang) (?:month|year|hour|thang|nam|gio)\b"
+)
 # Question cues that make one side of "and" / "và" a question of its own (folded text).
 _EN_QUESTION = re.compile(  # at the start, or after what it is asked of ("X - what ...?")
     r"(?:^|\s[-–:]\s*|:\s*)(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
@@ -303,10 +325,14 @@ def answer_kind(text: str) -> str | None:
 
 def fact_kinds(sentence: str) -> set[str]:
     """The kinds of fact a sentence holds: a duration, an amount of money, a cost (an amount
-    of money with the word for a cost, fee or price), a percentage."""
+    of money with the word for a cost, fee or price, or one that is not pay: "một bộ dụng cụ
+    cơ bản khoảng 4-7 triệu đồng"), a percentage."""
     folded = fold(sentence)
     kinds = {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
-    if MONEY in kinds and _COST_GIVEN.search(folded):
+    if MONEY in kinds and (
+        _COST_GIVEN.search(folded)
+        or not (_NOT_PRICE.search(sentence.lower()) or _PER_PERIOD.search(folded))
+    ):
         kinds.add(COST)
     return kinds
 
@@ -434,11 +460,48 @@ _ASKS_WHICH = frozenset({"nao", "dau"})
 PLACE_WORDS = 4
 
 
+#: Words of the regions that countries are cut into ("Central", "North-West"), which are
+#: everyday words in lower case.
+_COMPASS = frozenset(
+    "north south east west northern southern eastern western central centre".split()
+)
+
+
+@functools.cache
+def _place_names() -> frozenset[tuple[str, ...]]:
+    """The folded words of the names of the world's countries and of their states and
+    provinces (``pycountry``), without names that hold a point of the compass."""
+    import pycountry  # noqa: PLC0415 - a few MB of data, read only when a question asks
+
+    names = [getattr(c, a, "") for c in pycountry.countries for a in ("name", "common_name")]
+    names += [s.name for s in pycountry.subdivisions if s.type in {"State", "Province", "Country"}]
+    out: set[tuple[str, ...]] = set()
+    for name in names:
+        held = tuple(fold(w) for w in re.findall(r"\w+", name or ""))
+        if held and "," not in name and not _COMPASS & set(held):
+            out.add(held)
+            out.add(("".join(held),))  # "Viet Nam" is also typed "vietnam"
+    return frozenset(out)
+
+
+_CLAUSE_END = re.compile(r"\s*(?:[?!.,;:)]|$)")
+
+
+def known_place(tokens: list[str]) -> list[str]:
+    """The first words of ``tokens`` that name a country, state or province, longest first
+    ("new york" of "new york city"); none when they name none."""
+    for n in range(min(len(tokens), PLACE_WORDS), 0, -1):
+        if tuple(fold(w) for w in tokens[:n]) in _place_names() and len(tokens[0]) > 2:
+            return tokens[:n]
+    return []
+
+
 def places(text: str) -> list[str]:
     """The places a question asks about ("da nang" in "lam ke toan o da nang luong bn", "Ho
     Chi Minh City" in "... per month in Ho Chi Minh City?"): the words after "ở"/"tại" up to
     a common word or a cue for a kind of fact, or the capitalised words after "in"/"at"."""
-    tokens = re.findall(r"\w+", text)
+    spans = list(re.finditer(r"\w+", text))
+    tokens = [m.group() for m in spans]
     found = []
     for i, token in enumerate(tokens[:-1]):
         lower = token.lower()
@@ -451,6 +514,12 @@ def places(text: str) -> list[str]:
             if capitals and j == i + 1 and word == "the":
                 continue  # "in the US", "in the Philippines"
             if capitals and not word[0].isupper():
+                # "in canada", "in new south wales": a country, state or province typed in
+                # lower case is a place all the same.
+                # At the end of a clause only: "a game developer in unity" is no place.
+                place = known_place(tokens[j : i + 1 + PLACE_WORDS]) if not name else []
+                if place and _CLAUSE_END.match(text, spans[j + len(place) - 1].end()):
+                    name = place
                 break
             rest = _cue_text(" ".join(tokens[j : j + 3]))  # a cue may span words: "kiem dc"
             if not capitals and (

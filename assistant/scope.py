@@ -136,8 +136,9 @@ CANDIDATES_PER_RARE = 4
 # A phrase in a list: after a comma or "and", "or", "such as" (and an article), or before
 # one (after its gloss in brackets). Folded text.
 _LISTED_BEFORE = re.compile(r"(?:,|\b(?:va|and|or|hoac|hay|such as|nhu))\s+(?:(?:a|an|the)\s+)?$")
-#: Words of the name that opens a sentence, at most, for the brackets after it to gloss it.
-SUBJECT_WORDS = 6
+#: Words of the name that opens a sentence, at most, for the brackets after it to gloss it
+#: (a Vietnamese name may take seven syllables: "Tư vấn viên bảo hiểm nhân thọ").
+SUBJECT_WORDS = 8
 #: Words of its language a question needs to be asked of passages in the other one
 #: (``Scope._asked_across``): one ("hello", "ok") may be small talk.
 ACROSS_WORDS = 2
@@ -579,7 +580,11 @@ class Scope:
                 for r in dict.fromkeys(other_roles)
                 if not {role_word(w) for w in r.split()} & spelled
             ]
-        given = given[:NAMED_IN_REFUSAL]
+        # Each name once, however it is written: "Media Manager", "media managers".
+        unique: dict[tuple[str, ...], str] = {}
+        for written in given:
+            unique.setdefault(_key(written), written)
+        given = list(unique.values())[:NAMED_IN_REFUSAL]
         # A role the corpus never names ("UX designer" where it names only graphic designers)
         # is what the refusal is about, not the defined roles beside it.
         wanted = named_asked(set() if unknown else (asked or things))
@@ -1092,6 +1097,11 @@ class Topics:
     def _prepare(self, text: str) -> str:
         text = text.lower()
         return self._exceptions.for_text(text).sub(" ", text)
+
+
+def _key(name: str) -> tuple[str, ...]:
+    """A name as names are told apart: its words folded, without a plural's "s"."""
+    return tuple(role_word(w) for w in name.split())
 
 
 def out_of_scope_vectors(

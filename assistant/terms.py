@@ -114,6 +114,14 @@ def definitions(text: str) -> list[tuple[str, str]]:
 _EN_GLOSS = re.compile(
     rf"\((?:({_ABBR})\s*,\s*)?([A-Za-z][A-Za-z'’ /-]{{2,50}}?)\s*(?:[,;][^()\n]*)?\)"
 )
+#: A name that opens a sentence, then a list of its other names in brackets, then what it is:
+#: "Kỹ thuật viên ô tô (KTV ô tô, thợ sửa ô tô, automotive technician) là người ...".
+_OPENING_NAMES = re.compile(
+    r"(?:^|(?<=[.!?:]\s))([^\W\d_][\w -]{2,60}?) \(([^()\n]{2,150})\) (?:là|is|are)\b",
+    re.MULTILINE,
+)
+#: An English name in such a list: one to ``LONGEST`` words of letters.
+_ENGLISH_NAME = re.compile(r"[A-Za-z][A-Za-z'’-]*(?: [A-Za-z][A-Za-z'’-]*){0,5}")
 #: Between two names a gloss gives for one thing.
 _OR_NAME = re.compile(r"\s+/\s+")
 #: A Vietnamese gloss in parentheses after an English name: "Media Planner (chuyên viên ...)".
@@ -138,8 +146,11 @@ def glosses(text: str) -> list[tuple[str, str]]:
     (shipping line)", "Trưởng phòng xuất nhập khẩu (Import-Export Manager)", "Media Planner
     (chuyên viên hoạch định truyền thông)". A Vietnamese article names its jargon in English
     beside it; the pair lets an English question find the Vietnamese passage, and back."""
-    found: list[tuple[str, str]] = []
+    listed = _listed_names(text)
+    found = [pair for pairs in listed.values() for pair in pairs]
     for m in _EN_GLOSS.finditer(text):
+        if m.start() in listed:
+            continue
         names = [" ".join(n.split()) for n in _OR_NAME.split(m.group(2))]
         n = max(len(re.findall(r"[A-Za-z]+", english)) for english in names)
         if (
@@ -173,6 +184,28 @@ def glosses(text: str) -> list[tuple[str, str]]:
         phrase = m.group(2).split()
         if 2 <= len(phrase) <= LONGEST and _mostly_vietnamese(phrase):
             found.append((" ".join(phrase), m.group(1)))
+    return found
+
+
+def _listed_names(text: str) -> dict[int, list[tuple[str, str]]]:
+    """(Vietnamese, English) for each English name in the list in brackets after a
+    Vietnamese name that opens a sentence ("Kỹ thuật viên ô tô (KTV ô tô, thợ sửa ô tô,
+    automotive technician) là ..."): every one names the whole phrase, however long. Keyed
+    by where the brackets open."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for m in _OPENING_NAMES.finditer(text):
+        phrase = m.group(1).split()
+        if (
+            not 2 <= len(phrase) <= SYLLABLES_PER_WORD * LONGEST
+            or not _mostly_vietnamese(phrase)
+            or any(w.lower() in _VI_BOUNDARY for w in phrase)  # "Các công ty lớn như Big4"
+        ):
+            continue
+        found[m.start(2) - 1] = [
+            (" ".join(phrase), name)
+            for name in (" ".join(n.split()) for n in m.group(2).split(","))
+            if _ENGLISH_NAME.fullmatch(name) and not any(w.isupper() for w in name.split())
+        ]
     return found
 
 

@@ -49,6 +49,10 @@ from assistant.question import (
         ("How much is the fee for the ISTQB exam?", COST),
         ("What is the monthly fee a client pays its agency called?", None),
         ("le phi thi CPA bn vay", COST),
+        # "phí" alone is a fee where it is what is asked; "phi công" is a pilot.
+        ("dang tin tuyen dung tren TopCV mat phi bao nhieu", COST),
+        ("thi CMP phi la bao nhieu", COST),
+        ("phi cong luong bao nhieu", MONEY),
         ("tester muon tang luong thi nen hoc them gi", None),  # advice about pay
         ("How do I negotiate my salary as a new AE?", None),
         ("does a PMP raise your salary? by how much", MONEY),
@@ -232,6 +236,12 @@ def test_terms_to_define_are_asked_one_by_one() -> None:
 def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
     assert COST in fact_kinds("The exam fee is $250, paid when you register.")
     assert COST in fact_kinds("Lệ phí thi là 1,5 triệu đồng mỗi môn.")
+    assert COST in fact_kinds("Một hội nghị 300 khách tốn khoảng 300-600 triệu đồng.")
+    # An amount that is no pay, revenue or budget is a price, named so or not.
+    assert COST in fact_kinds("Tổng cộng một bộ dụng cụ cơ bản khoảng 4-7 triệu đồng.")
+    assert COST not in fact_kinds("Giáo viên mầm non tư thục: 7-12 triệu đồng/tháng.")
+    assert COST not in fact_kinds("A CSM manages accounts worth $1.5-3 million in revenue.")
+    assert COST not in fact_kinds("Thợ chính được thưởng 2-5 triệu đồng dịp Tết.")
     assert COST not in fact_kinds("A QA engineer earns $70,000-$90,000 a year.")
     assert MONEY in fact_kinds("A QA engineer earns $70,000-$90,000 a year.")
 
@@ -259,6 +269,11 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
         ("sang nam luong tang bn", []),
         ("how much do preschool teachers make in the US", ["US"]),  # "the" before the name
         ("what do AEs do in the morning?", []),
+        # A country, state or province typed in lower case, where a clause ends.
+        ("how much do social media managers make in canada", ["canada"]),
+        ("salary in vietnam, and in texas?", ["vietnam", "texas"]),
+        ("what does a game developer in georgia earn", []),  # the clause goes on
+        ("what's it like to work in marketing?", []),
     ],
 )
 def test_the_places_a_question_asks_about(question: str, where: list[str]) -> None:

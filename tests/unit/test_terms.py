@@ -95,6 +95,25 @@ def test_a_gloss_may_give_two_english_names() -> None:
     assert glosses(text) == [("Bếp trưởng", "Head Chef"), ("Bếp trưởng", "Executive Chef")]
 
 
+def test_the_english_names_listed_after_a_name_that_opens_a_sentence_are_its_glosses() -> None:
+    # The list names the whole phrase before it, however long: not "tuyển dụng" alone, and
+    # the Vietnamese names in the list ("thợ sửa ô tô") are no English ones.
+    text = (
+        "Chuyên viên tuyển dụng (recruiter, talent acquisition specialist) là người tìm kiếm "
+        "ứng viên.\nKỹ thuật viên ô tô (KTV ô tô, thợ sửa ô tô, automotive technician) là "
+        "người sửa xe. Tư vấn viên bảo hiểm nhân thọ (đại lý bảo hiểm, insurance agent) là "
+        "người bán bảo hiểm."
+    )
+    assert glosses(text) == [
+        ("Chuyên viên tuyển dụng", "recruiter"),
+        ("Chuyên viên tuyển dụng", "talent acquisition specialist"),
+        ("Kỹ thuật viên ô tô", "automotive technician"),
+        ("Tư vấn viên bảo hiểm nhân thọ", "insurance agent"),
+    ]
+    # A list that opens no sentence, or says nothing of what the name is, is not one.
+    assert glosses("Các công ty lớn như Big4 (Deloitte, PwC, EY) là nơi trả lương cao.") == []
+
+
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
     groups = learn_terms(
         [
