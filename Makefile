@@ -64,6 +64,7 @@ SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/quest
 	tests/eval/tune/fresh.jsonl \
 	tests/eval/tune/fresh2.jsonl tests/eval/tune/fresh3.jsonl tests/eval/tune/fresh4.jsonl \
 	tests/eval/tune/fresh5.jsonl tests/eval/tune/fresh6.jsonl tests/eval/tune/fresh7.jsonl \
+	tests/eval/tune/fresh8.jsonl \
 	tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
 
 ## eval: quality on every question set, beside dense e5 alone, BM25 and the LangChain tutorial recipe
