@@ -484,14 +484,18 @@ def _place_names() -> frozenset[tuple[str, ...]]:
     return frozenset(out)
 
 
+#: Where a clause ends: a mark, or the end of the text.
 _CLAUSE_END = re.compile(r"\s*(?:[?!.,;:)]|$)")
 
 
 def known_place(tokens: list[str]) -> list[str]:
     """The first words of ``tokens`` that name a country, state or province, longest first
-    ("new york" of "new york city"); none when they name none."""
+    ("new york" of "new york city"); none when they name none (nor for a word of two
+    letters: "us", "in" are words first)."""
+    if not tokens or len(tokens[0]) <= 2:
+        return []
     for n in range(min(len(tokens), PLACE_WORDS), 0, -1):
-        if tuple(fold(w) for w in tokens[:n]) in _place_names() and len(tokens[0]) > 2:
+        if tuple(fold(w) for w in tokens[:n]) in _place_names():
             return tokens[:n]
     return []
 
@@ -499,7 +503,8 @@ def known_place(tokens: list[str]) -> list[str]:
 def places(text: str) -> list[str]:
     """The places a question asks about ("da nang" in "lam ke toan o da nang luong bn", "Ho
     Chi Minh City" in "... per month in Ho Chi Minh City?"): the words after "ở"/"tại" up to
-    a common word or a cue for a kind of fact, or the capitalised words after "in"/"at"."""
+    a common word or a cue for a kind of fact, or the capitalised words after "in"/"at" (or
+    a country, state or province typed in lower case, "in canada")."""
     spans = list(re.finditer(r"\w+", text))
     tokens = [m.group() for m in spans]
     found = []
@@ -514,9 +519,9 @@ def places(text: str) -> list[str]:
             if capitals and j == i + 1 and word == "the":
                 continue  # "in the US", "in the Philippines"
             if capitals and not word[0].isupper():
-                # "in canada", "in new south wales": a country, state or province typed in
-                # lower case is a place all the same.
-                # At the end of a clause only: "a game developer in unity" is no place.
+                # "in canada", "in texas?": a country, state or province typed in lower case
+                # is a place all the same where its clause ends ("a game developer in
+                # georgia earns" goes on: no place).
                 place = known_place(tokens[j : i + 1 + PLACE_WORDS]) if not name else []
                 if place and _CLAUSE_END.match(text, spans[j + len(place) - 1].end()):
                     name = place
