@@ -122,10 +122,11 @@ _PER_PERIOD = re.compile(
     r"/\s?(?:thang|nam|gio|month|year|hour)\b|"
     r"\b(?:per|a|an|each|mot|moi|hang) (?:month|year|hour|thang|nam|gio)\b"
 )
-# Question cues that make one side of "and" / "và" a question of its own (folded text).
+# Question cues that make one side of "and" / "và" (or chat's "n", "&") a question of its own
+# (folded text; "whats" as typed without its apostrophe).
 _EN_QUESTION = re.compile(  # at the start, or after what it is asked of ("X - what ...?")
-    r"(?:^|\s[-–:]\s*|:\s*)(?:how|what|when|who|whom|which|why|where|is|are|do|does|did|can|"
-    r"could|should|would|will|must|any)\b"
+    r"(?:^|\s[-–:]\s*|:\s*)(?:how|what|whats|hows|when|who|whom|which|why|where|is|are|do|does|"
+    r"did|can|could|should|would|will|must|any)\b"
 )
 _VI_QUESTION = re.compile(
     r"\b(?:gi|nao|bao lau|bao nhieu|may|khong|ko|hok|sao|the nao|ai|"
@@ -136,7 +137,7 @@ _COMPARISON = re.compile(
     r"vs|khac|khac nhau|khac biet|so sanh|giong|hon)\b"
 )
 _JOINS = re.compile(
-    r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|also|plus|va|con|voi lai|sau do)\s+|,\s+)", re.IGNORECASE
+    r"\s*(?:\?+\s+|;\s*|,?\s+(?:and|n|&|also|plus|va|con|voi lai|sau do)\s+|,\s+)", re.IGNORECASE
 )
 
 

@@ -165,6 +165,13 @@ def test_a_question_that_names_its_subject_first_gets_each_part_answered(bot: As
     assert re.search(r"serv\w* the client|execution|project", reply.answer, re.I), reply.answer
 
 
+def test_a_question_joined_by_chat_s_n_gets_each_part_answered(bot: Assistant) -> None:
+    # "n" for "and": only the timeline was answered.
+    reply = bot.ask("what does an AE do n how long till AM")
+    assert re.search(r"2\s*[-–]\s*3", reply.answer), reply.answer  # the timeline
+    assert re.search(r"serv\w* the client|execution|project", reply.answer, re.I), reply.answer
+
+
 def test_the_parts_of_a_question_do_not_repeat_each_others_quotes(bot: Assistant) -> None:
     # Two parts that ask nearly the same: the second adds what the first did not say.
     reply = bot.ask("What does an AE do, and what does an account executive do all day?")

@@ -108,6 +108,15 @@ def test_sentences_holding_a_duration_or_an_amount() -> None:
             "bank teller: what do they do, and how much do they earn?",
             ["bank teller: what do they do", "how much do they earn?"],
         ),
+        (  # chat's "n" and "&" join questions too; "whats" is typed without its apostrophe
+            "how many questions on the exam n whats the passing score",
+            ["how many questions on the exam", "whats the passing score"],
+        ),
+        (
+            "what does an AE do & how much do they earn",
+            ["what does an AE do", "how much do they earn"],
+        ),
+        ("is rock n roll a good career", ["is rock n roll a good career"]),
         ("AE và AM khác nhau thế nào?", ["AE và AM khác nhau thế nào?"]),  # a comparison
         ("junior vs senior designer: what changes?", ["junior vs senior designer: what changes?"]),
         ("Tôi 24 tuổi, AE là gì?", ["Tôi 24 tuổi, AE là gì?"]),  # one question
