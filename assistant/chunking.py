@@ -148,13 +148,11 @@ def _bare_table(lines: list[str], i: int) -> int:
     pipes = lines[i].count("|")
     if not pipes or lines[i].strip().startswith("|"):
         return 0
-    n = i + 1
-    if n < len(lines) and _TABLE_RULE.match(lines[n]):
-        n += 1
+    rule = i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]) is not None
+    n = i + 1 + rule
     while n < len(lines) and lines[n].count("|") == pipes and lines[n].strip()[:1] != "|":
         n += 1
-    rows = n - i - (1 if i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]) else 0)
-    return n - i if rows >= BARE_TABLE_ROWS else 0
+    return n - i if n - i - rule >= BARE_TABLE_ROWS else 0
 
 
 def _plain_heading(lines: list[str], i: int) -> bool:

@@ -799,6 +799,7 @@ class Scope:
         if language != "vi" or not _first_in(hits, language):
             return []
         written = self.searcher.index.lexical.accents  # every folded pair written with marks
+        folded = fold(text)
         found = []
         # The names less the places asked about ("đầu bếp" in "dau bep sang Uc").
         for name in self.searcher.subject_names(text, language):
@@ -812,7 +813,6 @@ class Scope:
                 ):
                     # As typed, where folding kept the question's letters in place.
                     spelled = r"\W+".join(map(re.escape, term))
-                    folded = fold(text)
                     typed = re.search(rf"(?<!\w){spelled}(?!\w)", folded)
                     if typed and len(folded) == len(text):
                         found.append(text[typed.start() : typed.end()])
