@@ -40,6 +40,8 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LIST_MARK = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+#: A section's number before a plain-text heading: "2. ", "3) ".
+_NUMBER_MARK = re.compile(r"^\s*(\d{1,2})([.)])\s+")
 #: A label and a figure: "Lương: 6-7 triệu/tháng".
 _LABELLED_FIGURE = re.compile(r"^[^:]{1,40}:\s.*\d")
 #: A line that is one bold span and nothing else ("**Mức lương**", "__Pay:__").
@@ -124,7 +126,8 @@ def plain_markdown(text: str) -> str:
             # Plain text (a .txt file, a PDF's text) heads its sections with short lines; the
             # first line is its title.
             first = not any(x.strip() for x in out)
-            out.append(f"{'#' if first else '#' * min(6, level + 1)} {line.strip()}")
+            title = _NUMBER_MARK.sub("", line).strip()
+            out.append(f"{'#' if first else '#' * min(6, level + 1)} {title}")
         else:
             line = _QUOTE_MARK.sub("", line)
             line = _LIST_MARK.sub(rf"\1{BULLET} ", line)
@@ -158,8 +161,12 @@ def _bare_table(lines: list[str], i: int) -> int:
 def _plain_heading(lines: list[str], i: int) -> bool:
     """Whether line ``i`` is a plain-text heading: a short line after a blank one, capitalised
     and without a stop (or a question: "Lương barista bao nhiêu?"), with more text after it
-    ("Con đường thăng tiến", then its list)."""
+    ("Con đường thăng tiến", then its list). It may be numbered ("2. Học nghề ở đâu?") where
+    it stands alone and the lines around it are no items numbered next to it."""
     line = lines[i].strip()
+    numbered = _numbered_heading(lines, i)
+    if numbered:
+        line = _NUMBER_MARK.sub("", line)
     rest = [x for x in lines[i + 1 : i + 3] if x.strip()]
     return bool(
         line
@@ -169,11 +176,28 @@ def _plain_heading(lines: list[str], i: int) -> bool:
         and len(line) <= PLAIN_HEADING_CHARS
         and line[0].isupper()
         and line[-1] not in '.!:;,…"”)'
-        and not _LIST_MARK.match(lines[i])
+        and (numbered or not _LIST_MARK.match(lines[i]))
         and not _TABLE_ROW.match(line)
         and ";" not in line  # a table's row ("Level: Junior; Salary: $65,000")
         and not _LABELLED_FIGURE.match(line)  # a fact ("Lương: 6-7 triệu/tháng")
     )
+
+
+def _numbered_heading(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is numbered as a section is: a blank line after it, and the nearest
+    lines with text above and below it not numbered one before or after it (as the items of a
+    list spaced out with blank lines are: "1. Gội\n\n2. Sấy")."""
+    mark = _NUMBER_MARK.match(lines[i])
+    if not mark or i + 1 >= len(lines) or lines[i + 1].strip():
+        return False
+    number, stop = int(mark.group(1)), mark.group(2)
+    above = next((x for x in reversed(lines[:i]) if x.strip()), "")
+    below = next((x for x in lines[i + 1 :] if x.strip()), "")
+    for near, step in ((above, -1), (below, 1)):
+        other = _NUMBER_MARK.match(near)
+        if other and other.group(2) == stop and int(other.group(1)) == number + step:
+            return False
+    return True
 
 
 def _stands_alone(lines: list[str], i: int) -> bool:

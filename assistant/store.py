@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 #: Bumped when the layout of a version, or what is learned into it from the corpus (terms,
 #: roles, glosses), changes; part of the no-op fingerprint, so that the next build makes a
 #: new version (reusing every vector).
-FORMAT = 6  # 6: the English names listed after a Vietnamese name are learned as its glosses
+FORMAT = 7  # 7: a numbered line of plain text heads a section (chunking._numbered_heading)
 #: Records read from Chroma per request.
 PAGE = 1000
 #: Most records written per request, whatever more the server allows: bounds one request's

@@ -11,6 +11,7 @@ import pytest
 from support import with_article
 
 from assistant import Assistant, Settings
+from assistant.chunking import BULLET
 from assistant.embeddings import E5Embeddings
 from assistant.scope import Calibration, Signals, Topics, fit_calibration
 
@@ -859,6 +860,16 @@ def test_a_price_is_answered_where_it_is_not_called_one(trades: Assistant) -> No
     passage that gives a cost."""
     reply = trades.ask("mua bo dung cu lam toc co ban het bao nhieu")
     assert not reply.abstained and "4-7 triệu" in reply.answer, reply.answer
+
+
+def test_a_numbered_line_of_plain_text_heads_its_section(trades: Assistant) -> None:
+    """The hairdresser article (plain text) heads its sections "1. Thợ làm tóc làm gì?": the
+    line was read as a list item, so its list of duties did not know what it was about and
+    the question was answered with the definition alone."""
+    hits = trades.search("tho lam toc lm nhung viec gi")
+    assert hits[0].text.startswith(f"{BULLET} Tư vấn kiểu tóc"), hits[0].text
+    reply = trades.ask("tho lam toc lm nhung viec gi")
+    assert "Tư vấn kiểu tóc phù hợp" in reply.answer, reply.answer
 
 
 def test_an_english_name_listed_after_a_vietnamese_name_is_that_name(trades: Assistant) -> None:

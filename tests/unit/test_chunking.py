@@ -164,6 +164,37 @@ def test_plain_text_heads_its_sections_with_short_lines() -> None:
     ]
 
 
+def test_plain_text_may_number_its_headings() -> None:
+    # "1. Thợ làm tóc làm gì?" on a line of its own heads a section: its number is left out.
+    # Items spaced out with blank lines are numbered one after another: they stay items.
+    text = (
+        "Thợ làm tóc\n\nThợ làm tóc cắt và nhuộm tóc.\n\n1. Thợ làm tóc làm gì?\n\n"
+        "- Tư vấn kiểu tóc.\n\n2. Học nghề ở đâu\n\nHọc ở trung tâm 3 tháng.\n\n"
+        "Các bước:\n\n1. Gội đầu\n\n2. Sấy tóc\n\nHết."
+    )
+    assert plain_markdown(text).split("\n") == [
+        "# Thợ làm tóc",
+        "",
+        "Thợ làm tóc cắt và nhuộm tóc.",
+        "",
+        "## Thợ làm tóc làm gì?",
+        "",
+        f"{BULLET} Tư vấn kiểu tóc.",
+        "",
+        "## Học nghề ở đâu",
+        "",
+        "Học ở trung tâm 3 tháng.",
+        "",
+        "Các bước:",
+        "",
+        f"{BULLET} Gội đầu",
+        "",
+        f"{BULLET} Sấy tóc",
+        "",
+        "Hết.",
+    ]
+
+
 def test_text_that_marks_its_headings_has_no_plain_ones() -> None:
     # A Markdown file heads its sections with "#": a short line in it is text (a line cut
     # short, a caption), whatever follows it.
