@@ -109,14 +109,19 @@ _COST_GIVEN = re.compile(
     r"ton)\b"
 )
 
-# What a sentence calls money that is not a price: pay, income, a commission, a bonus, tips;
-# what something is worth, its sales or its budget (matched with its marks: "thưởng" is a
-# bonus, "thường" is "usually").
-_NOT_PRICE = re.compile(
-    r"\b(?:salar(?:y|ies)|pay|paid|earns?|earning|earnings|income|wages?|commissions?|"
-    r"bonus(?:es)?|tips?|allowances?|worth|revenue|sales|budgets?|value|lương|thu nhập|"
-    r"hoa hồng|thưởng|tiền tip|phụ cấp|kiếm|nhận|doanh thu|doanh số|ngân sách|giá trị)\b"
+# What a sentence calls money that is earned: pay, income, a commission, a bonus, tips
+# (matched with its marks: "thưởng" is a bonus, "thường" is "usually").
+_PAY = (
+    r"salar(?:y|ies)|pay|paid|earns?|earning|earnings|income|wages?|commissions?|"
+    r"bonus(?:es)?|tips?|allowances?|lương|thu nhập|hoa hồng|thưởng|tiền tip|phụ cấp|kiếm|nhận"
 )
+# What a sentence calls money that is neither earned nor paid for something: what something is
+# worth, its sales, its budget.
+_HELD = r"worth|revenue|sales|budgets?|value|doanh thu|doanh số|ngân sách|giá trị"
+_PAY_NAMED = re.compile(rf"\b(?:{_PAY})\b")
+_HELD_NAMED = re.compile(rf"\b(?:{_HELD})\b")
+# What a sentence calls money that is not a price.
+_NOT_PRICE = re.compile(rf"\b(?:{_PAY}|{_HELD})\b")
 # An amount for a span of time, as pay is given ("6-7 triệu đồng/tháng", "$90,000 a year").
 _PER_PERIOD = re.compile(
     r"/\s?(?:thang|nam|gio|month|year|hour)\b|"
@@ -330,11 +335,13 @@ def fact_kinds(sentence: str) -> set[str]:
     cơ bản khoảng 4-7 triệu đồng"), a percentage."""
     folded = fold(sentence)
     kinds = {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
+    lower = sentence.lower()
     if MONEY in kinds and (
-        _COST_GIVEN.search(folded)
-        or not (_NOT_PRICE.search(sentence.lower()) or _PER_PERIOD.search(folded))
+        _COST_GIVEN.search(folded) or not (_NOT_PRICE.search(lower) or _PER_PERIOD.search(folded))
     ):
         kinds.add(COST)
+    if MONEY in kinds and _HELD_NAMED.search(lower) and not _PAY_NAMED.search(lower):
+        kinds.discard(MONEY)  # "accounts worth $1.5-3 million" is no pay
     return kinds
 
 

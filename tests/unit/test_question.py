@@ -255,6 +255,14 @@ def test_a_cost_is_an_amount_with_the_word_for_a_cost() -> None:
     assert MONEY in fact_kinds("A QA engineer earns $70,000-$90,000 a year.")
 
 
+def test_money_a_thing_is_worth_is_no_pay() -> None:
+    # What accounts are worth, sales or a budget answer no "how much does a CSM make".
+    assert MONEY not in fact_kinds("A CSM manages accounts worth $1.5-3 million in revenue.")
+    assert MONEY not in fact_kinds("Doanh thu của salon khoảng 2 tỷ đồng mỗi năm.")
+    assert MONEY in fact_kinds("Sales reps earn a commission of $2,000 a month on sales.")
+    assert MONEY in fact_kinds("Lương 8-12 triệu đồng/tháng, thưởng theo doanh số.")
+
+
 @pytest.mark.parametrize(
     ("question", "where"),
     [
