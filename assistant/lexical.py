@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from .terms import learn_glosses, learn_terms, role_heads, role_heads_of, role_phrases
+from .terms import (
+    learn_glosses,
+    learn_subjects,
+    learn_terms,
+    role_heads,
+    role_heads_of,
+    role_phrases,
+)
 from .text import fold, lexical_tokens, words
 
 log = logging.getLogger(__name__)
@@ -27,7 +34,7 @@ RARE_PASSAGES = 2
 RARE_SHARE = 0.02
 #: What is learned from the passages (terms, roles, glosses) changes with this; a saved
 #: lexical index of another version is built again from the stored passages.
-LEARNED = 4
+LEARNED = 5
 #: ``LexicalIndex.knows`` takes a word of this many letters or more as known when the corpus
 #: writes it with an ending of at most ``ENDING`` letters ("renew" in "renewed").
 INFLECTED_FROM = 5
@@ -45,6 +52,7 @@ class LexicalIndex:
         terms: list[list[str]] | None = None,
         roles: list[str] | None = None,
         glosses: list[list[str]] | None = None,
+        subjects: list[list[str]] | None = None,
     ) -> None:
         self.ids = ids
         self._bm25 = bm25
@@ -52,6 +60,9 @@ class LexicalIndex:
         self.terms = terms or []
         #: terms glossed in the other language ("hãng tàu (shipping line)"; ``terms.glosses``)
         self.glosses = glosses or []
+        #: the glossed names sentences open with to say what they are ("Thợ làm tóc (hair
+        #: stylist) là ..."; ``terms.learn_subjects``): what the articles are about
+        self.subjects = subjects or []
         #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
         self.roles = frozenset(roles or [])
         #: the head words of those roles ("planner"), for telling a role in a question
@@ -89,6 +100,7 @@ class LexicalIndex:
             terms,
             sorted(role_phrases(texts, role_heads(texts, terms))),
             learn_glosses(texts),
+            learn_subjects(texts),
         )
 
     @classmethod
@@ -100,6 +112,7 @@ class LexicalIndex:
         terms: list[list[str]] | None = None,
         roles: list[str] | None = None,
         glosses: list[list[str]] | None = None,
+        subjects: list[list[str]] | None = None,
     ) -> LexicalIndex:
         """BM25 over passages already split into ``lexical_tokens`` (one list per id).
 
@@ -107,10 +120,10 @@ class LexicalIndex:
         table from the texts, and learns the corpus's terms and roles from them).
         """
         if not ids:
-            return cls([], None, accents, terms, roles, glosses)
+            return cls([], None, accents, terms, roles, glosses, subjects)
         bm25 = _bm25s().BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(ids, bm25, accents, terms, roles, glosses)
+        return cls(ids, bm25, accents, terms, roles, glosses, subjects)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -158,6 +171,7 @@ class LexicalIndex:
                     "groups": self.terms,
                     "roles": sorted(self.roles),
                     "glosses": self.glosses,
+                    "subjects": self.subjects,
                 },
                 ensure_ascii=False,
             ),
@@ -179,7 +193,13 @@ class LexicalIndex:
         if not isinstance(terms, dict) or terms.get("version") != LEARNED:
             raise ValueError(f"{folder / 'terms.json'} is from an older version")
         return cls(
-            ids, bm25, accents, terms.get("groups"), terms.get("roles"), terms.get("glosses")
+            ids,
+            bm25,
+            accents,
+            terms.get("groups"),
+            terms.get("roles"),
+            terms.get("glosses"),
+            terms.get("subjects"),
         )
 
     def _postings(self, word: str) -> tuple[Any, int, int] | None:

@@ -61,6 +61,7 @@ from .text import (
     fold,
     lexical_tokens,
     normalize,
+    term_pattern,
     uncommon,
     words,
 )
@@ -654,13 +655,25 @@ class Searcher:
                 hit.score -= OTHER_SUBJECT_PENALTY
             elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):
                 hit.score -= OTHER_SUBJECT_PENALTY  # "SEO executive" asked, "sales executive" here
-        self._less_about_the_subject(top, query, titles, asked_roles)
-        self._by_what_is_asked(top, query, titles, asked_roles)
+        names = [*subject_names(self.aliases, titles, asked_roles), *self._glossed(query)]
+        self._less_about_the_subject(top, query, names)
+        self._by_what_is_asked(top, query, names)
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
-    def _less_about_the_subject(
-        self, top: list[Hit], query: Query, titles: set[int], roles: set[str]
-    ) -> None:
+    def _glossed(self, query: Query) -> list[str]:
+        """Both names of each article's subject the corpus glosses in the other language that
+        the question says ("insurance agent" and "Tư vấn viên bảo hiểm nhân thọ",
+        ``LexicalIndex.subjects``): a Vietnamese article writes the English name of its
+        subject once, where it defines it."""
+        folded = fold(query.standalone)
+        return [
+            term
+            for pair in self.index.lexical.subjects
+            if any(re.search(rf"(?<!\w){term_pattern(t)}(?!\w)", folded) for t in pair)
+            for term in pair
+        ]
+
+    def _less_about_the_subject(self, top: list[Hit], query: Query, names: list[str]) -> None:
         """For a question that asks something of the role or term it names ("gdv can ky nang
         gi"), take ``SUBJECT_WEIGHT`` times how much more a passage is about that subject
         than its document's other candidates (their median similarity to the subject alone)
@@ -668,23 +681,18 @@ class Searcher:
         defines the subject stands out so, and answers only what it is, what it does or how
         it compares with another."""
         asked = query.standalone
-        if not (titles or roles) or (
-            asks_definition(asked) or duties_asked(asked) or is_comparison(asked)
-        ):
+        if not names or asks_definition(asked) or duties_asked(asked) or is_comparison(asked):
             return
-        subject = self._subject_vector(", ".join(subject_names(self.aliases, titles, roles)))
+        subject = self._subject_vector(", ".join(dict.fromkeys(names)))
         for hit, excess in _beside_siblings(top, subject):
             if excess > SUBJECT_STANDS_OUT:
                 hit.score -= SUBJECT_WEIGHT * excess
 
-    def _by_what_is_asked(
-        self, top: list[Hit], query: Query, titles: set[int], roles: set[str]
-    ) -> None:
+    def _by_what_is_asked(self, top: list[Hit], query: Query, names: list[str]) -> None:
         """For a question that names its subject (a role or term), add ``ASKED_WEIGHT``
         times how much nearer each passage is to what is asked of it (``asked_of_subject``)
         than the median of its document's candidates (at least ``SUBJECT_SIBLINGS``). Asked
         what the subject is ("NRR là gì"), nothing else is asked of it."""
-        names = subject_names(self.aliases, titles, roles)
         if not names or asks_definition(query.standalone):
             return
         asked = asked_of_subject(query.standalone, names)

@@ -221,12 +221,25 @@ def _mostly_vietnamese(words: list[str]) -> bool:
 def learn_glosses(texts: Iterable[str]) -> list[list[str]]:
     """Groups ``[Vietnamese, English]`` of the terms the texts gloss (``glosses``), each as
     most often written."""
+    return _most_written(pair for text in texts for pair in glosses(text))
+
+
+def learn_subjects(texts: Iterable[str]) -> list[list[str]]:
+    """Groups ``[Vietnamese, English]`` of the names a sentence opens with and lists its
+    English names after ("Tư vấn viên bảo hiểm nhân thọ (đại lý bảo hiểm, insurance agent)
+    là ..."): what an article is about, each as most often written."""
+    return _most_written(
+        pair for text in texts for pairs in _listed_names(text).values() for pair in pairs
+    )
+
+
+def _most_written(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Each pair once, as most often written (pairs the same once folded are one)."""
     spellings: dict[tuple[str, str], Counter[str]] = {}
-    for text in texts:
-        for vietnamese, english in glosses(text):
-            key = (fold(vietnamese), fold(english))
-            if key[0] != key[1]:
-                spellings.setdefault(key, Counter())[f"{vietnamese}\n{english}"] += 1
+    for vietnamese, english in pairs:
+        key = (fold(vietnamese), fold(english))
+        if key[0] != key[1]:
+            spellings.setdefault(key, Counter())[f"{vietnamese}\n{english}"] += 1
     return [counts.most_common(1)[0][0].split("\n") for _, counts in sorted(spellings.items())]
 
 

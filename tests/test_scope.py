@@ -872,6 +872,16 @@ def test_a_numbered_line_of_plain_text_heads_its_section(trades: Assistant) -> N
     assert "Tư vấn kiểu tóc phù hợp" in reply.answer, reply.answer
 
 
+def test_an_english_question_finds_more_than_where_a_vietnamese_article_names_it(
+    trades: Assistant,
+) -> None:
+    """The insurance article writes "insurance agent" once, in its first sentence, which was
+    the passage ranked first for every English question that named the agent; what the
+    question asks of the agent ranks the exam's passage first."""
+    hits = trades.search("how many questions are on the insurance agent exam")
+    assert "Bài thi: 50 câu trắc nghiệm" in hits[0].text, hits[0].text
+
+
 def test_an_english_name_listed_after_a_vietnamese_name_is_that_name(trades: Assistant) -> None:
     """ "Tư vấn viên bảo hiểm nhân thọ (đại lý bảo hiểm, insurance agent, financial advisor)
     là ...": the insurance agent is the article's subject, not a name said in passing, and a

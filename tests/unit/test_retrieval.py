@@ -416,10 +416,10 @@ def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands
     subject = np.array([1.0, 0.0], dtype=np.float32)
     monkeypatch.setattr(searcher, "_subject_vector", lambda _: subject)
 
-    def scores(question: str, top: list[Hit], roles: set[str]) -> list[float]:
+    def scores(question: str, top: list[Hit], names: list[str]) -> list[float]:
         for hit in top:
             hit.score = 1.0
-        searcher._less_about_the_subject(top, searcher.prepare(question), set(), roles)
+        searcher._less_about_the_subject(top, searcher.prepare(question), names)
         return [round(h.score, 4) for h in top]
 
     # Of a document's passages, the one that stands out (0.9 against a median of 0.8) loses
@@ -427,14 +427,14 @@ def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands
     # too few for one of them to stand out.
     # A passage's similarity to the subject alone is its first coordinate.
     top = _passages("a.md", [0.9, 0.8, 0.8, 0.7]) + _passages("b.md", [0.9, 0.5])
-    first, *others = scores("what tools does a QA lead use?", top, {"qa lead"})
+    first, *others = scores("what tools does a QA lead use?", top, ["qa lead"])
     assert first == round(1.0 - SUBJECT_WEIGHT * 0.1, 4) < 1.0
     assert others == [1.0] * 5
     # Asked what the subject is, what it does or how it compares, or without a subject:
     # the passage about it is the answer.
     for question in ["what is a QA lead?", "what does a QA lead do?", "QA lead vs QA engineer"]:
-        assert scores(question, top, {"qa lead"}) == [1.0] * 6, question
-    assert scores("what tools are used?", top, set()) == [1.0] * 6
+        assert scores(question, top, ["qa lead"]) == [1.0] * 6, question
+    assert scores("what tools are used?", top, []) == [1.0] * 6
 
 
 def test_what_is_asked_of_a_subject_is_the_question_without_its_names() -> None:
@@ -468,7 +468,7 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
     top = _passages("a.md", [0.9, 0.8, 0.8, 0.6]) + _passages("b.md", [0.9, 0.5])
     for hit in top:
         hit.score = 1.0
-    searcher._by_what_is_asked(top, tools, set(), {"qa lead"})
+    searcher._by_what_is_asked(top, tools, ["qa lead"])
     assert asked == ["what tools does a use ?"]
     # Against the median of its document's candidates (0.8); two of another document are too
     # few to compare.
@@ -481,8 +481,8 @@ def test_passages_gain_by_how_near_they_are_to_what_is_asked_of_the_subject(
         1.0,
     ]
     # A question that names no subject asks nothing of one, nor does one asking what it is.
-    searcher._by_what_is_asked(top, unnamed, set(), set())
-    searcher._by_what_is_asked(top, defined, set(), {"qa lead"})
+    searcher._by_what_is_asked(top, unnamed, [])
+    searcher._by_what_is_asked(top, defined, ["qa lead"])
     assert asked == ["what tools does a use ?"]
 
 

@@ -6,6 +6,7 @@ from assistant.terms import (
     definitions,
     glosses,
     learn_glosses,
+    learn_subjects,
     learn_terms,
     merge_groups,
     with_terms,
@@ -112,6 +113,17 @@ def test_the_english_names_listed_after_a_name_that_opens_a_sentence_are_its_glo
     ]
     # A list that opens no sentence, or says nothing of what the name is, is not one.
     assert glosses("Các công ty lớn như Big4 (Deloitte, PwC, EY) là nơi trả lương cao.") == []
+
+
+def test_what_an_article_is_about_is_the_glossed_name_a_sentence_opens_with() -> None:
+    # Its jargon glossed in passing ("hãng tàu (shipping line)") is not what it is about.
+    texts = [
+        "Thợ làm tóc (hair stylist, thợ tóc) là người cắt tóc. Thợ làm tóc làm việc ở "
+        "hãng tàu (shipping line) và salon.",
+        "Thợ Làm Tóc (Hair Stylist) là nghề khéo tay.",
+    ]
+    assert learn_subjects(texts) == [["Thợ làm tóc", "hair stylist"]]
+    assert ["hãng tàu", "shipping line"] in learn_glosses(texts)
 
 
 def test_an_abbreviation_with_two_meanings_keeps_both_most_defined_first() -> None:
