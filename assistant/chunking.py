@@ -191,8 +191,8 @@ def _numbered_heading(lines: list[str], i: int) -> bool:
     if not mark or i + 1 >= len(lines) or lines[i + 1].strip():
         return False
     number, stop = int(mark.group(1)), mark.group(2)
-    above = next((x for x in reversed(lines[:i]) if x.strip()), "")
-    below = next((x for x in lines[i + 1 :] if x.strip()), "")
+    above = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].strip()), "")
+    below = next((lines[k] for k in range(i + 2, len(lines)) if lines[k].strip()), "")
     for near, step in ((above, -1), (below, 1)):
         other = _NUMBER_MARK.match(near)
         if other and other.group(2) == stop and int(other.group(1)) == number + step:

@@ -120,8 +120,6 @@ _PAY = (
 _HELD = r"worth|revenue|sales|budgets?|value|doanh thu|doanh số|ngân sách|giá trị"
 _PAY_NAMED = re.compile(rf"\b(?:{_PAY})\b")
 _HELD_NAMED = re.compile(rf"\b(?:{_HELD})\b")
-# What a sentence calls money that is not a price.
-_NOT_PRICE = re.compile(rf"\b(?:{_PAY}|{_HELD})\b")
 # An amount for a span of time, as pay is given ("6-7 triệu đồng/tháng", "$90,000 a year").
 _PER_PERIOD = re.compile(
     r"/\s?(?:thang|nam|gio|month|year|hour)\b|"
@@ -335,12 +333,13 @@ def fact_kinds(sentence: str) -> set[str]:
     cơ bản khoảng 4-7 triệu đồng"), a percentage."""
     folded = fold(sentence)
     kinds = {kind for kind, pattern in _FACT_PATTERNS.items() if pattern.search(folded)}
+    if MONEY not in kinds:
+        return kinds
     lower = sentence.lower()
-    if MONEY in kinds and (
-        _COST_GIVEN.search(folded) or not (_NOT_PRICE.search(lower) or _PER_PERIOD.search(folded))
-    ):
+    paid, held = _PAY_NAMED.search(lower), _HELD_NAMED.search(lower)
+    if _COST_GIVEN.search(folded) or not (paid or held or _PER_PERIOD.search(folded)):
         kinds.add(COST)
-    if MONEY in kinds and _HELD_NAMED.search(lower) and not _PAY_NAMED.search(lower):
+    if held and not paid:
         kinds.discard(MONEY)  # "accounts worth $1.5-3 million" is no pay
     return kinds
 
