@@ -185,7 +185,11 @@ class Assistant:
         text, notice = self._clean(question)
         turns = _user_turns(history)
         read = Question.read(text, turns)
-        parts = with_subject(read.parts, self._names_own) if len(read.parts) > 1 else read.parts
+        parts = (
+            with_subject(read.parts, self._names_own, self.searcher.index.lexical.accents)
+            if len(read.parts) > 1
+            else read.parts
+        )
         leaning = {i for i, part in enumerate(parts) if part != read.parts[i]}
         compared: list[Callable[[str], bool]] = []
         if len(parts) == 1:  # two roles compared, or terms to define: each searched for alone
@@ -260,7 +264,7 @@ class Assistant:
         return bool(
             self.searcher.aliases.entities(part)
             or roles_named(part, lexical.roles)
-            or any(lexical.is_rare(w) for w in focus_words(part))
+            or any(lexical.is_rare(w) for w in focus_words(part, lexical.accents))
         )
 
     def _search(

@@ -18,11 +18,19 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .terms import name_words, role_word
-from .text import STOPWORDS, content_words, detect_language, fold, uncommon, vi_syllable, words
+from .text import (
+    STOPWORDS,
+    VI_FUNCTION_WORDS,
+    detect_language,
+    fold,
+    uncommon,
+    vi_syllable,
+    words,
+)
 
 DURATION = "duration"
 MONEY = "money"
@@ -50,7 +58,8 @@ _KIND_CUES = {
         r"how long|how many (?:more )?(?:years?|months?|weeks?)|how much time|"
         r"how soon|how quickly|how fast|bao lau|may nam|bao nhieu nam|may thang|"
         r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
-        r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng"
+        r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng|"
+        r"thoi han (?:la )?(?:bao lau|may nam|bao nhieu nam)"
     ),
     MONEY: (
         r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
@@ -372,18 +381,45 @@ def _without_cues(text: str) -> str:
     return folded
 
 
-def focus_words(text: str) -> list[str]:
+def focus_words(text: str, spelled: Mapping[str, str] | None = None) -> list[str]:
     """The folded content words of a question other than its cues for a kind of fact and
     its units and numbers: what the fact is asked about ("ux designer" in "How much does a UX
-    designer earn per year?")."""
-    return [w for w in (fold(w) for w in content_words(_without_cues(text))) if not w.isdigit()]
+    designer earn per year?").
+
+    A word typed without marks may fold to a stop word that it is not: ``spelled`` (the
+    corpus's marked spellings of folded word pairs) tells which, from the content word next to
+    it ("dang" is "đẳng" in "hoc cao dang", "su" is "sư" in "ky su", not "đang" and "sự")."""
+    tokens = words(_without_cues(text))
+    return [
+        w
+        for i, w in enumerate(tokens)
+        if len(w) > 1
+        and not w.isdigit()
+        and (w not in STOPWORDS or (spelled is not None and _spelled_as_word(tokens, i, spelled)))
+    ]
+
+
+def _spelled_as_word(tokens: Sequence[str], i: int, spelled: Mapping[str, str]) -> bool:
+    """Whether the corpus writes the stop word ``tokens[i]``, beside a content word next to
+    it, as a word that is no function word."""
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(tokens) or tokens[j] in STOPWORDS:
+            continue
+        first, second = sorted((i, j))
+        written = spelled.get(f"{tokens[first]} {tokens[second]}", "").split(" ")
+        if len(written) == 2 and written[0 if i < j else 1] not in VI_FUNCTION_WORDS:
+            return True
+    return False
 
 
 def focus_names(
-    text: str, language: str, keep: Callable[[str], bool] = lambda word: True
+    text: str,
+    language: str,
+    keep: Callable[[str], bool] = lambda word: True,
+    spelled: Mapping[str, str] | None = None,
 ) -> list[set[tuple[str, ...]]]:
     """``focus_words`` (those ``keep`` keeps) as the names a fact is asked of (``word_names``)."""
-    focus = {w for w in focus_words(text) if keep(w)}
+    focus = {w for w in focus_words(text, spelled) if keep(w)}
     return word_names(words(_without_cues(text)), focus, language)
 
 
@@ -590,14 +626,19 @@ def _spelled_out(text: str, place: str) -> bool:
     return re.search(rf"(?<!\w){name}(?!\w)", text) is not None
 
 
-def with_subject(parts: list[str], names_own: Callable[[str], bool] | None = None) -> list[str]:
+def with_subject(
+    parts: list[str],
+    names_own: Callable[[str], bool] | None = None,
+    spelled: Mapping[str, str] | None = None,
+) -> list[str]:
     """The parts of a question, each later part that names nothing of its own ("and what do
     they do?") given the subject of the first ("seo manager luong bao nhieu, lam nhung gi" ->
     "seo manager lam nhung gi"). ``names_own`` tells whether a part names what it asks about
-    (the corpus's terms, roles or rare words); without it, any two words of its own do."""
+    (the corpus's terms, roles or rare words); without it, any two words of its own do.
+    ``spelled`` is as for ``focus_words``."""
     if names_own is None:
         names_own = _two_words
-    focus = set(focus_words(parts[0]))
+    focus = set(focus_words(parts[0], spelled))
     # As the first part writes them: "import-export manager" stays one role's name.
     subject = " ".join(
         w for w in name_words(parts[0]) if focus & {fold(p) for p in re.findall(r"\w+", w)}

@@ -777,7 +777,9 @@ class Searcher:
         for term in self.expansions(text):
             names = [fold(w) for w in words(term)]
             others |= word_terms(names, {fold(w) for w in content_words(term)}, language)
-        return [name | others for name in focus_names(text, language, keep)]
+        return [
+            name | others for name in focus_names(text, language, keep, self.index.lexical.accents)
+        ]
 
     def places(self, text: str) -> list[str]:
         """The places ``text`` asks about (``question.places``), less the corpus's terms and

@@ -678,7 +678,7 @@ class Scope:
         place_words = {role_word(w) for place in where for w in re.findall(r"\w+", place)}
         return {
             role_word(w)
-            for w in focus_words(question)
+            for w in focus_words(question, self.searcher.index.lexical.accents)
             if role_word(w) not in place_words and lexical.is_rare(w)
         }
 
@@ -721,7 +721,7 @@ class Scope:
         asked ("lương cứng cộng hoa hồng, thường từ 3-5% giá trị hợp đồng")."""
         lexical = self.searcher.index.lexical
         tokens = [fold(w) for w in words(text)]
-        focus = set(focus_words(text))
+        focus = set(focus_words(text, self.searcher.index.lexical.accents))
         postings: dict[str, set[str]] = {}  # each word's passages, looked up once
         seen: list[str] = []
         for n in range(PHRASE_WORDS, 1, -1):
@@ -761,7 +761,7 @@ class Scope:
         place_words = {fold(w) for place in self.searcher.places(text) for w in words(place)}
         return [
             word
-            for word in focus_words(text)
+            for word in focus_words(text, self.searcher.index.lexical.accents)
             if len(word) >= MIN_UNKNOWN_WORD and word not in place_words and self._unwritten(word)
         ]
 
@@ -773,7 +773,7 @@ class Scope:
         the article need not write."""
         if not _first_in(hits, language):
             return []
-        asked = focus_words(text)
+        asked = focus_words(text, self.searcher.index.lexical.accents)
         folded = fold(text)
         found = []
         for word in self.unknown_words(text):

@@ -66,6 +66,19 @@ dc dk ko k j vd ntn nha nhe nhen a e mn bt thui hok hem ak uh uk ok oki okay bn 
 )
 
 
+# The Vietnamese function words above as they are written, with their marks: "đang" (is
+# doing) is one, "đẳng" of "cao đẳng" (college), which folds to the same "dang", is none.
+VI_FUNCTION_WORDS = frozenset(
+    """
+à ai anh ấy bà bao bị bỏ bố các cách cái cần cho chỉ chị chứ chưa có cô con còn của cũng đã
+đang đây đấy để đến đều đi đó do được gì giờ hả hay hai hết hoặc hỏi hơi khi không là lại làm
+lên lúc mà mấy mình một muốn nào nè nếu nhé nhỉ nhiều như những nhưng nữa ở ơi phải qua quá
+ra rằng rất rồi sao sẽ sự ta tại thế thể thì thôi thực tôi tới từ tự từng và vào vậy về vì
+với xin
+""".split()
+)
+
+
 def normalize(text: str) -> str:
     """Unicode NFC, invisible characters removed, runs of spaces folded (newlines kept).
 

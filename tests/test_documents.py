@@ -359,3 +359,20 @@ def test_a_plain_text_table_typed_with_bare_pipes_is_quoted_with_its_column_name
         reply.answer
     ), reply.answer
     assert "|" not in reply.answer
+
+
+def test_a_syllable_typed_without_marks_is_read_as_the_corpus_writes_it(
+    make_corpus: Path, tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """ "hoc cao dang o to": "dang" folds "đẳng" (of "cao đẳng", a college) and "đang" (a
+    function word) alike, so the question was read as asking about "hoc cao" and refused
+    for saying nothing about it; the corpus writes "cao đẳng", which tells them apart."""
+    article = Path(__file__).parent / "eval/tune/fresh7/ky-thuat-vien-o-to.txt"
+    shutil.copy(article, make_corpus / article.name)
+    bot = Assistant(Settings(corpus_dir=make_corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+
+    reply = bot.ask("hoc cao dang o to mat may nam")
+
+    assert not reply.abstained, reply.answer
+    assert "Cao đẳng Công nghệ kỹ thuật ô tô: 2,5-3 năm" in reply.answer, reply.answer

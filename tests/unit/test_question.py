@@ -166,6 +166,18 @@ def test_the_focus_of_a_question_keeps_the_words_inside_its_cue(
     assert focus_words(question) == focus
 
 
+def test_a_stop_word_typed_without_marks_is_a_word_where_the_corpus_spells_it_as_one() -> None:
+    # The corpus's marked spellings of folded word pairs (the lexical index's accent table).
+    spelled = {"cao dang": "cao đẳng", "ky su": "kỹ sư", "dang hoc": "đang học", "o to": "ô tô"}
+    question = "hoc cao dang o to mat may nam"
+    assert focus_words(question) == ["hoc", "cao"]
+    assert focus_words(question, spelled) == ["hoc", "cao", "dang"]
+    assert focus_words("ky su xay dung lam gi", spelled) == ["ky", "su", "xay", "dung"]
+    # "đang" (is doing) stays a function word, and two stop words do not vouch for each other.
+    assert focus_words("toi dang hoc marketing", spelled) == ["hoc", "marketing"]
+    assert "to" not in focus_words("how to become an engineer", spelled)
+
+
 @pytest.mark.parametrize(
     ("question", "language", "terms"),
     [
