@@ -937,18 +937,33 @@ class Scope:
         passages ``near`` the question name (a question about testers is offered ISTQB, not
         the account roles of another article), in the order the corpus has them."""
         try:
-            terms = self.searcher.index.lexical.terms
+            lexical = self.searcher.index.lexical
+            terms, subjects = lexical.terms, lexical.subjects
         except Exception:  # no index yet: say it without names
-            terms = []
+            terms, subjects = [], []
         # Each near passage's terms, as the alias table (the learned terms among them) finds them.
         aliases = self.searcher.aliases
         near_terms = [{fold(t) for g, _ in aliases.written(h.context) for t in g} for h in near]
+        near_text = [fold(h.context) for h in near]
 
-        def named_near(group: list[str]) -> int:
+        def term_near(group: list[str]) -> int:
             return sum(fold(group[0]) in terms for terms in near_terms)
 
-        groups = sorted((g for g in terms if len(g) > 1), key=named_near, reverse=True)
-        names = list(dict.fromkeys(f"{g[1]} ({g[0]})" for g in groups))[:NAMED_IN_REFUSAL]
+        def subject_near(pair: list[str]) -> int:
+            patterns = [re.compile(rf"(?<!\w){term_pattern(name)}(?!\w)") for name in pair]
+            return sum(any(p.search(text) for p in patterns) for text in near_text)
+
+        # Terms with their abbreviation ("Account Executive (AE)") and the subjects articles
+        # gloss in the other language ("Tài xế xe công nghệ (ride-hailing driver)").
+        offered = [(f"{g[1]} ({g[0]})", term_near(g)) for g in terms if len(g) > 1]
+        # One gloss of each subject ("insurance agent", not also "financial advisor").
+        glossed: dict[str, list[str]] = {}
+        for pair in subjects:
+            if len(pair) > 1:
+                glossed.setdefault(fold(pair[0]), pair)
+        offered += [(f"{p[0]} ({p[1]})", subject_near(p)) for p in glossed.values()]
+        offered.sort(key=lambda named: named[1], reverse=True)
+        names = list(dict.fromkeys(name for name, _ in offered))[:NAMED_IN_REFUSAL]
         about = _ABOUT.get(language, _ABOUT["en"]).format(names=", ".join(names)) if names else ""
         return _CAN_ANSWER.get(language, _CAN_ANSWER["en"]).format(about=about)
 

@@ -961,3 +961,13 @@ def test_the_score_to_pass_an_exam_is_answered_only_where_it_is_given(
     # The sentence that gives the score is quoted, not only those about the exam.
     reply = careers.ask("journeyman exam passing score?")
     assert "score of 70%" in reply.answer, reply.answer
+
+
+def test_a_refusal_offers_the_subject_an_article_glosses(trades: Assistant) -> None:
+    """An article whose subject has no abbreviation ("Tư vấn viên bảo hiểm nhân thọ (đại lý
+    bảo hiểm, insurance agent)") was never offered: a refusal named only abbreviated terms,
+    the seed's account roles first, to someone asking about insurance agents."""
+    reply = trades.ask("tu van vien bao hiem o My kiem dc bn")
+    assert reply.abstained, reply.answer
+    offered = reply.answer[reply.answer.index("ví dụ") :]
+    assert offered.index("Tư vấn viên bảo hiểm nhân thọ (") < offered.index("(AE)"), reply.answer
