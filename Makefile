@@ -57,14 +57,14 @@ chat: $(VENV)/.stamp-install
 	$(BIN)/assistant chat
 
 # Question sets: the shipped corpus (dev, validation, tune, sealed) and new articles added to a
-# temporary copy of it (tune/articles, tune/fresh..fresh4, sealed/articles). Tune on all
+# temporary copy of it (tune/articles, tune/fresh..fresh9, sealed/articles). Tune on all
 # but the sealed ones, which are only reported.
 SUITES := tests/eval/dev.jsonl tests/eval/validation.jsonl tests/eval/tune/questions.jsonl \
 	tests/eval/tune/articles.jsonl tests/eval/tune/fresh-questions.jsonl tests/eval/tune/fresh-questions2.jsonl \
 	tests/eval/tune/fresh.jsonl \
 	tests/eval/tune/fresh2.jsonl tests/eval/tune/fresh3.jsonl tests/eval/tune/fresh4.jsonl \
 	tests/eval/tune/fresh5.jsonl tests/eval/tune/fresh6.jsonl tests/eval/tune/fresh7.jsonl \
-	tests/eval/tune/fresh8.jsonl \
+	tests/eval/tune/fresh8.jsonl tests/eval/tune/fresh9.jsonl \
 	tests/eval/sealed/questions.jsonl tests/eval/sealed/articles.jsonl
 
 ## eval: quality on every question set, beside dense e5 alone, BM25 and the LangChain tutorial recipe
