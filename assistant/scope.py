@@ -383,6 +383,15 @@ class Scope:
                 # "What does an art director do?" where the corpus names no art director.
                 log.info("the corpus never names %s: refusing", ", ".join(unknown))
                 return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
+        if question.kind is None and not duties and language == "vi":
+            # "chay gojek chiet khau bn", "Dentsu co tuyen AE fresher ko": a word a Vietnamese
+            # question writes that the corpus never does and everyday language seldom does
+            # names what it asks about (a company, a brand). (In an English question such a
+            # word is as often another word for what the corpus says: "downsides", "bonuses".)
+            unknown = self._uncommon_unknown(query.standalone, language, hits)
+            if unknown:
+                log.info("the corpus never names %s: refusing", ", ".join(unknown))
+                return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
         if question.kind is not None or duties:
             passing = self.in_passing(query.standalone, question.kind)
             if passing:

@@ -971,3 +971,17 @@ def test_a_refusal_offers_the_subject_an_article_glosses(trades: Assistant) -> N
     assert reply.abstained, reply.answer
     offered = reply.answer[reply.answer.index("ví dụ") :]
     assert offered.index("Tư vấn viên bảo hiểm nhân thọ (") < offered.index("(AE)"), reply.answer
+
+
+def test_a_vietnamese_question_about_a_company_the_corpus_never_names_is_refused(
+    trades: Assistant,
+) -> None:
+    """ "prudential hay manulife tra hoa hong cao hon" names two insurers the corpus never
+    writes: it was answered with the commission rates of the article, as if they were
+    theirs."""
+    reply = trades.ask("prudential hay manulife tra hoa hong cao hon")
+    assert reply.abstained, reply.answer
+    assert "prudential" in reply.answer or "manulife" in reply.answer, reply.answer
+    # A Vietnamese question about what the corpus does name is still answered.
+    answered = trades.ask("tu van vien bao hiem nhan hoa hong bao nhieu phan tram")
+    assert not answered.abstained, answered.answer
