@@ -679,6 +679,10 @@ class Scope:
                 holders.append(hit)
         return holders
 
+    def _focus_words(self, text: str) -> list[str]:
+        """``question.focus_words`` of ``text``, its stop words read as the corpus spells them."""
+        return focus_words(text, self.searcher.index.lexical.accents)
+
     def _subject(self, question: str, where: list[str]) -> set[str]:
         """The rare words of what a question asks a fact about (its focus words, not a place),
         those few passages hold: "fiata" in "hoc FIATA het bao nhieu tien", "thủ kho" in
@@ -687,7 +691,7 @@ class Scope:
         place_words = {role_word(w) for place in where for w in re.findall(r"\w+", place)}
         return {
             role_word(w)
-            for w in focus_words(question, self.searcher.index.lexical.accents)
+            for w in self._focus_words(question)
             if role_word(w) not in place_words and lexical.is_rare(w)
         }
 
@@ -730,7 +734,7 @@ class Scope:
         asked ("lương cứng cộng hoa hồng, thường từ 3-5% giá trị hợp đồng")."""
         lexical = self.searcher.index.lexical
         tokens = [fold(w) for w in words(text)]
-        focus = set(focus_words(text, self.searcher.index.lexical.accents))
+        focus = set(self._focus_words(text))
         postings: dict[str, set[str]] = {}  # each word's passages, looked up once
         seen: list[str] = []
         for n in range(PHRASE_WORDS, 1, -1):
@@ -770,7 +774,7 @@ class Scope:
         place_words = {fold(w) for place in self.searcher.places(text) for w in words(place)}
         return [
             word
-            for word in focus_words(text, self.searcher.index.lexical.accents)
+            for word in self._focus_words(text)
             if len(word) >= MIN_UNKNOWN_WORD and word not in place_words and self._unwritten(word)
         ]
 
@@ -782,7 +786,7 @@ class Scope:
         the article need not write."""
         if not _first_in(hits, language):
             return []
-        asked = focus_words(text, self.searcher.index.lexical.accents)
+        asked = self._focus_words(text)
         folded = fold(text)
         found = []
         for word in self.unknown_words(text):
