@@ -871,8 +871,12 @@ class Scope:
         for i in range(MIN_PART, len(plain) - MIN_PART + 1):
             if set(lexical.holding(plain[:i])) & set(lexical.holding(plain[i:])):
                 return False
+        # The corpus's words, and the words a question is made of that no passage need hold
+        # ("actualy" is a typo of "actually", not something the corpus never names).
         near = [
-            v for v in lexical.spellings if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
+            v
+            for v in lexical.spellings | STOPWORDS
+            if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
         ]
         return not difflib.get_close_matches(plain, near, n=1, cutoff=TYPO_SIMILARITY)
 
