@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import json
 import logging
 import re
@@ -373,25 +374,23 @@ class Scope:
             if refusal is not None:
                 return refusal
         duties = duties_asked(query.standalone)
+        unknown: list[str] = []
         if duties:
+            # "What does an art director do?" where the corpus names no art director.
             unknown = (
                 self._unknown_roles_here(duties, language, hits)
                 or self.unknown_words(duties)
                 or self._unwritten_names(duties, language, hits)
             )
-            if unknown:
-                # "What does an art director do?" where the corpus names no art director.
-                log.info("the corpus never names %s: refusing", ", ".join(unknown))
-                return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
-        if question.kind is None and not duties and language == "vi":
+        elif question.kind is None and language == "vi":
             # "chay gojek chiet khau bn", "Dentsu co tuyen AE fresher ko": a word a Vietnamese
             # question writes that the corpus never does and everyday language seldom does
             # names what it asks about (a company, a brand). (In an English question such a
             # word is as often another word for what the corpus says: "downsides", "bonuses".)
             unknown = self._uncommon_unknown(query.standalone, language, hits)
-            if unknown:
-                log.info("the corpus never names %s: refusing", ", ".join(unknown))
-                return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
+        if unknown:
+            log.info("the corpus never names %s: refusing", ", ".join(unknown))
+            return self._saying(_NO_TOPIC, language, hits, about=", ".join(unknown))
         if question.kind is not None or duties:
             passing = self.in_passing(query.standalone, question.kind)
             if passing:
@@ -875,7 +874,7 @@ class Scope:
         # ("actualy" is a typo of "actually", not something the corpus never names).
         near = [
             v
-            for v in lexical.spellings | STOPWORDS
+            for v in itertools.chain(lexical.spellings, STOPWORDS)
             if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
         ]
         return not difflib.get_close_matches(plain, near, n=1, cutoff=TYPO_SIMILARITY)
