@@ -34,7 +34,7 @@ RARE_PASSAGES = 2
 RARE_SHARE = 0.02
 #: What is learned from the passages (terms, roles, glosses) changes with this; a saved
 #: lexical index of another version is built again from the stored passages.
-LEARNED = 5
+LEARNED = 6
 #: ``LexicalIndex.knows`` takes a word of this many letters or more as known when the corpus
 #: writes it with an ending of at most ``ENDING`` letters ("renew" in "renewed").
 INFLECTED_FROM = 5

@@ -305,6 +305,14 @@ CREDENTIALS = frozenset(
 )
 
 
+#: A lower-case word right after a capitalised name: a Vietnamese name may run on in lower
+#: case ("Luật Kiến trúc"), where the name's last capitalised syllable is no role's head.
+_RUN_ON = re.compile(r" ([^\W\d_][\w'’-]*)")
+#: A name's last word followed by the next one in at least this share of the places the
+#: corpus writes it is the first syllable of a longer word ("Kiến" of "Kiến trúc").
+BOUND_SHARE = 0.5
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def role_word(word: str) -> str:
     """A word as role names are compared: folded, a plural's final "s" dropped."""
@@ -336,21 +344,49 @@ def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set
     With the corpus's ``terms`` (``learn_terms``): also the last word of a term's long form
     whose abbreviation is a head, a role English writes in lower case ("therapist" of "a
     physical therapist (PT)" beside "Staff PT" and "New graduate PT")."""
-    names: dict[str, set[str]] = {}
+    texts = list(texts)
+    found: list[tuple[list[str], str]] = []  # each name's words, and the word after it
     places: set[str] = set()
     for text in texts:
         for match in _NAME.finditer(text):
             words = [fold(w) for w in match.group().split()]
-            head = role_word(words[-1])
-            names.setdefault(head, set()).add(" ".join(words[:-1]))
+            next_word = _RUN_ON.match(text, match.end())
+            follower = next_word.group(1) if next_word else ""
+            found.append((words, fold(follower) if follower[:1].islower() else ""))
             preceding = name_words(text[max(0, match.start() - 12) : match.start()])
             if preceding and preceding[-1].lower() in PLACE_CUES:
-                places.add(head)
+                places.add(role_word(words[-1]))
+    bound = _bound_pairs(texts, {(w[-1], follower) for w, follower in found if follower})
+    names: dict[str, set[str]] = {}
+    for words, follower in found:
+        if (words[-1], follower) not in bound:
+            names.setdefault(role_word(words[-1]), set()).add(" ".join(words[:-1]))
     heads = {h for h, before in names.items() if len(before) >= HEAD_NAMES} - places - CREDENTIALS
     return heads | {
         role_word(long.split()[-1])
         for abbr, long in terms
         if role_word(abbr) in heads and len(long.split()) > 1
+    }
+
+
+def _bound_pairs(texts: list[str], pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (word, next word) ``pairs``, folded, that the texts write together in lower case
+    at least twice, and in at least ``BOUND_SHARE`` of the places they write the first word in
+    lower case: one word of several syllables ("kiến trúc"), whose first syllable ends no
+    name. A name's word that is never written in lower case ("DevOps engineer") stays one."""
+    firsts = {first for first, _ in pairs}
+    written: Counter[str] = Counter()
+    together: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        words = _WORD.findall(text)
+        for first, second in zip(words, [*words[1:], ""], strict=True):
+            if first[0].islower() and (folded := fold(first)) in firsts:
+                written[folded] += 1
+                together[folded, fold(second)] += (folded, fold(second)) in pairs
+    return {
+        pair
+        for pair in pairs
+        if together[pair] >= 2 and together[pair] >= BOUND_SHARE * written[pair[0]]
     }
 
 

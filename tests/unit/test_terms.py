@@ -205,6 +205,24 @@ def test_a_word_that_ends_a_place_s_name_is_no_role_head() -> None:
     assert "nam" not in heads  # "Việt Nam", "Miền Nam", "Hà Nam" follow "ở" or "tại"
 
 
+def test_the_first_syllable_of_a_longer_word_is_no_role_head() -> None:
+    from assistant.terms import role_heads, role_phrases
+
+    texts = [
+        "Theo Luật Kiến trúc, kiến trúc sư cần chứng chỉ. Ngành Kiến trúc tuyển sinh khối V.",
+        "Học kiến trúc mất 5 năm; điều kiện là thi vẽ. Account Manager và Brand Manager.",
+        "A Junior DevOps engineer earns less than a Senior DevOps engineer.",
+    ]
+    heads = role_heads(texts)
+    # "Kiến" ends "Luật Kiến" and "Ngành Kiến", but the name runs on in lower case, and
+    # "kiến" is followed by "trúc" wherever it is written in lower case.
+    assert "kien" not in heads
+    assert "dieu kien" not in role_phrases(texts, heads)
+    assert "manager" in heads
+    # "DevOps" is never written in lower case: the names it ends stay roles.
+    assert "devop" in heads
+
+
 def test_what_credentials_are_called_heads_no_role() -> None:
     from assistant.terms import role_heads
 
