@@ -117,6 +117,12 @@ PHRASE_GAPS = 2
 PHRASE_WORDS = 5
 # A capitalised word after a cue for a place or an employer, an article between them.
 _AT_NAME = re.compile(r"\b(?:at|in|ở|o|tại|tai)\s+(?:(?:a|an|the)\s+)?(\w+)", re.IGNORECASE)
+#: An abbreviation: a word with two capitals or more ("QS", "SaaS", "AEs"), perhaps in brackets.
+_ABBREVIATION = re.compile(
+    r"(?<![\w.])(?P<bracket>\(\s*)?(?P<word>[A-Z][a-z]*[A-Z][A-Za-z]*)(?(bracket)\s*\))(?![\w.])"
+)
+#: Text that ends with a figure: the word after it is its unit ("500 USD").
+_AFTER_FIGURE = re.compile(r"\d\s*$")
 #: Shortest capitalised word of a question taken as a name the corpus may lack ("AE", "VN"
 #: and "HR" are more often abbreviations it spells out).
 MIN_NAME = 3
@@ -396,7 +402,7 @@ class Scope:
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
                 return self._saying(_IN_PASSING, language, hits, asked=passing)
-        named = self.unknown_names(question.text)
+        named = self.unknown_names(question.text, language)
         if named:
             log.info("no passage has the names %s: refusing", ", ".join(named))
             return self._saying(_NO_TOPIC, language, hits, about=", ".join(named))
@@ -841,12 +847,12 @@ class Scope:
                 return True
         return False
 
-    def unknown_names(self, text: str) -> list[str]:
+    def unknown_names(self, text: str, language: str = "") -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE
         at a SaaS company", "in Texas", "ở Singapore") that no passage holds, nor a word
         spelled nearly the same: where the question is asked about is somewhere the corpus
-        does not know."""
-        return [
+        does not know. Then its abbreviations the corpus never writes (``_unknown_short``)."""
+        at = [
             word
             for word in (m.group(1) for m in _AT_NAME.finditer(text))
             if len(word) >= MIN_NAME
@@ -854,6 +860,28 @@ class Scope:
             and not word.isdigit()
             and self._unwritten(word)
         ]
+        return list(dict.fromkeys([*at, *self._unknown_short(text, language)]))
+
+    def _unknown_short(self, text: str, language: str) -> list[str]:
+        """The abbreviations ``text`` names that no passage writes and everyday language
+        seldom uses: "SaaS", "HVAC" in an English question, any language's in brackets after
+        a name ("ky su dinh gia xay dung (QS)"). A Vietnamese chat writes common words short
+        in capitals ("SV", "CNTT"); a figure's unit ("500 USD") and a place are no names."""
+        lexical = self.searcher.index.lexical
+        places = {fold(w) for place in self.searcher.places(text) for w in words(place)}
+        found = []
+        for match in _ABBREVIATION.finditer(text):
+            word = match.group("word")
+            if language != "en" and not match.group("bracket"):
+                continue
+            if _AFTER_FIGURE.search(text[: match.start()]):
+                continue
+            forms = {fold(word), fold(re.sub(r"(?<=[A-Z])s$", "", word))}  # "AEs"
+            if forms & places or not uncommon(fold(word)):
+                continue
+            if not any(lexical.knows(f) or f in lexical.joined for f in forms):
+                found.append(word)
+        return found
 
     def _unwritten(self, word: str) -> bool:
         """Whether the corpus never writes ``word``: not as written nor folded, not as an

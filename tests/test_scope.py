@@ -985,3 +985,16 @@ def test_a_vietnamese_question_about_a_company_the_corpus_never_names_is_refused
     # A Vietnamese question about what the corpus does name is still answered.
     answered = trades.ask("tu van vien bao hiem nhan hoa hong bao nhieu phan tram")
     assert not answered.abstained, answered.answer
+
+
+def test_a_question_naming_an_abbreviation_the_corpus_never_writes_is_refused(
+    trades: Assistant,
+) -> None:
+    """ "how much does a SaaS social media manager make" was answered with the article's pay
+    table, which is about no SaaS company: an abbreviation the question names and no passage
+    writes is something the sources do not cover."""
+    reply = trades.ask("how much does a SaaS social media manager make")
+    assert reply.abstained, reply.answer
+    assert "SaaS" in reply.answer, reply.answer
+    answered = trades.ask("how much does a social media manager make")
+    assert not answered.abstained, answered.answer

@@ -269,6 +269,16 @@ def test_a_name_after_at_or_in_that_the_corpus_never_writes_is_unknown(
     assert scope.unknown_names("what does a teller do in Vietnam?") == []
     assert scope.unknown_names("giao dich vien o Vietnsm") == []
     assert scope.unknown_names("what does a teller do in saas?") == []
+    # An abbreviation no passage writes names something the corpus does not cover: in an
+    # English question, or in brackets after a name in any language.
+    assert scope.unknown_names("what quota do SaaS tellers carry?", "en") == ["SaaS"]
+    assert scope.unknown_names("giao dich vien ngoai hoi (FX) luong bn", "vi") == ["FX"]
+    # Not a Vietnamese chat's shorthand, a figure's unit, a place, a word everyday language
+    # uses, or the plural of an abbreviation the corpus writes.
+    assert scope.unknown_names("SV nam 3 lam giao dich vien dc ko", "vi") == []
+    assert scope.unknown_names("do tellers earn 500 USD a month?", "en") == []
+    assert scope.unknown_names("is a teller paid more in the US?", "en") == []
+    assert scope.unknown_names("and in big cities like NYC?", "en") == []
     # Asked what a role does: a word of it that no passage holds (long enough not to be a
     # chat spelling, and no typo of one it holds).
     assert scope.unknown_words("what does a cashier do?") == ["cashier"]
