@@ -123,6 +123,8 @@ _ABBREVIATION = re.compile(
 )
 #: Text that ends with a figure: the word after it is its unit ("500 USD").
 _AFTER_FIGURE = re.compile(r"\d\s*$")
+#: English words before what a rate is counted in ("per session", "each haircut").
+_RATE_WORDS = frozenset({"per", "each", "every"})
 #: Shortest capitalised word of a question taken as a name the corpus may lack ("AE", "VN"
 #: and "HR" are more often abbreviations it spells out).
 MIN_NAME = 3
@@ -340,7 +342,10 @@ class Scope:
         """The similarity and vocabulary measurements the checks use."""
         asked = content_words(query.standalone)
         lexical = self.searcher.index.lexical
-        known = sum(lexical.knows(w) or lexical.knows(fold(w)) for w in asked)
+        # A word typed as one that the corpus writes as two is known ("oto" for "ô tô").
+        known = sum(
+            lexical.knows(w) or lexical.knows(fold(w)) or fold(w) in lexical.joined for w in asked
+        )
         best = max((h.dense for h in hits), default=0.0)
         return Signals(best, self.out_of_scope_similarity(query), known, len(asked))
 
@@ -694,11 +699,30 @@ class Scope:
         "lương thủ kho bao nhiêu"; not "mới ra trường", which many passages hold."""
         lexical = self.searcher.index.lexical
         place_words = {role_word(w) for place in where for w in re.findall(r"\w+", place)}
+        counted_in = self._counted_in(question)
         return {
             role_word(w)
             for w in self._focus_words(question)
-            if role_word(w) not in place_words and lexical.is_rare(w)
+            if w not in counted_in and role_word(w) not in place_words and lexical.is_rare(w)
         }
+
+    def _counted_in(self, question: str) -> set[str]:
+        """The words a question counts a figure in, folded ("mỗi lượt" in "bao nhiêu % mỗi
+        lượt cắt", "per session"): what a rate is per, not what it is about. Typed without
+        marks, "moi" is "mỗi" where the corpus writes it so before the next word (not "mới",
+        new)."""
+        tokens = words(question)
+        accents = self.searcher.index.lexical.accents
+        counted: set[str] = set()
+        for word, after in zip(tokens, tokens[1:], strict=False):
+            plain, unit = fold(word), fold(after)
+            if (
+                plain in _RATE_WORDS
+                or word.lower() == "mỗi"
+                or (word == plain and accents.get(f"{plain} {unit}", "").lower().startswith("mỗi"))
+            ):
+                counted.update((plain, unit))
+        return counted
 
     def _names(self, subject: set[str], hit: Hit, item: str) -> bool:
         """Whether a list item or a table row that gives a fact is about what was asked: when
@@ -739,7 +763,7 @@ class Scope:
         asked ("lương cứng cộng hoa hồng, thường từ 3-5% giá trị hợp đồng")."""
         lexical = self.searcher.index.lexical
         tokens = [fold(w) for w in words(text)]
-        focus = set(self._focus_words(text))
+        focus = set(self._focus_words(text)) - self._counted_in(text)
         postings: dict[str, set[str]] = {}  # each word's passages, looked up once
         seen: list[str] = []
         for n in range(PHRASE_WORDS, 1, -1):

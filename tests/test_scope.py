@@ -998,3 +998,12 @@ def test_a_question_naming_an_abbreviation_the_corpus_never_writes_is_refused(
     assert "SaaS" in reply.answer, reply.answer
     answered = trades.ask("how much does a social media manager make")
     assert not answered.abstained, answered.answer
+
+
+def test_what_a_rate_is_counted_in_is_not_what_it_is_asked_of(trades: Assistant) -> None:
+    """ "thợ tóc nhận bao nhiêu phần trăm mỗi lượt nhuộm" was refused as asking about a
+    "lượt" (a turn), which the commission list does not name: "mỗi lượt" is what the rate is
+    counted in."""
+    reply = trades.ask("thợ tóc nhận bao nhiêu phần trăm mỗi lượt nhuộm")
+    assert not reply.abstained, reply.answer
+    assert "10-15%" in reply.answer, reply.answer

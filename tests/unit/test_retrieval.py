@@ -506,3 +506,34 @@ def test_the_corpus_knows_a_word_it_writes_with_an_ending() -> None:
     assert lexical.knows("responsibilities")  # the same stem
     # A short word or a longer ending is another word.
     assert not lexical.knows("rene") and not lexical.knows("renewing")
+
+
+def test_a_word_typed_as_one_that_the_corpus_writes_as_two_is_known(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.question import Question
+    from assistant.scope import Scope
+
+    body = "Bảo hiểm bắt buộc cho ô tô khoảng 830.000 đồng một năm, cho xe máy 66.000 đồng."
+    scope = Scope(_searcher(make_corpus, tmp_path, {"bh.md": ("vi", body)}))
+    # "con oto thi sao?" after a question about motorbikes: "oto" is the corpus's "ô tô".
+    question = Question.read("con oto thi sao?", ["bao hiem xe may 1 nam bn"])
+    query = scope.searcher.prepare(question.text, question.history)
+    hits = scope.searcher.search(query)
+    assert scope.signals(question, query, hits).known_words == 1
+
+
+def test_what_a_rate_is_counted_in_is_not_what_it_is_about(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    from assistant.scope import Scope
+
+    body = (
+        "Thu nhập theo dịch vụ: cắt tóc nhận 30-40% giá, mỗi lượt gội 10.000 đồng. Thợ mới ra nghề."
+    )
+    scope = Scope(_searcher(make_corpus, tmp_path, {"toc.md": ("vi", body)}))
+    assert scope._counted_in("bao nhiêu % mỗi lượt cắt") == {"moi", "luot"}
+    assert scope._counted_in("how much per session") == {"per", "session"}
+    # Typed without marks, "moi" is "mỗi" where the corpus writes "mỗi lượt", not "mới".
+    assert scope._counted_in("bao nhieu % moi luot cat") == {"moi", "luot"}
+    assert scope._counted_in("tho moi ra nghe luong bn") == set()
