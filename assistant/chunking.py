@@ -223,6 +223,13 @@ def _continues(before: str, line: str) -> bool:
     )
 
 
+def embedded(title: str, section: str, text: str) -> str:
+    """What is embedded and searched of a passage: its document's title, the headings of its
+    section (when it has any), then its text."""
+    heading = f"{title}\n{section}" if section else title
+    return f"{heading}\n{text}"
+
+
 @dataclass(frozen=True)
 class Passage:
     """A passage of a document: where it starts in the plain text, its text without heading

@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .chunking import passages, plain_markdown, quotable_sentences
+from .chunking import embedded, passages, plain_markdown, quotable_sentences
 from .config import Settings
 from .corpus import CorpusFile, FileCache, Skipped, read_corpus
 from .embeddings import E5Embeddings, SentenceTransformerEmbeddings
@@ -201,8 +201,7 @@ def split_corpus(files: Iterable[CorpusFile], settings: Settings, model: str) ->
             )
         ):
             text = passage.text
-            heading = f"{meta['title']}\n{passage.section}" if passage.section else meta["title"]
-            embed_text = f"{heading}\n{text}"
+            embed_text = embedded(str(meta["title"]), passage.section, text)
             metadata = {
                 **meta,
                 "chunk": n,

@@ -25,6 +25,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .chunking import embedded
 from .config import Settings
 from .conversation import (
     context_turn,
@@ -352,7 +353,13 @@ class Searcher:
             # from the stored passages and keep it beside the local settings.
             log.info("building the lexical index from the store into %s", folder)
             records = list(version.records("chunks"))
-            texts = [f"{r.metadata.get('title', '')}\n{r.text}" for r in records]
+            # the texts it was built from where the passages were indexed
+            texts = [
+                embedded(
+                    str(r.metadata.get("title", "")), str(r.metadata.get("section", "")), r.text
+                )
+                for r in records
+            ]
             lexical = LexicalIndex.build([r.id for r in records], texts)
             try:
                 lexical.save(folder)

@@ -345,21 +345,24 @@ def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set
     whose abbreviation is a head, a role English writes in lower case ("therapist" of "a
     physical therapist (PT)" beside "Staff PT" and "New graduate PT")."""
     texts = list(texts)
-    found: list[tuple[list[str], str]] = []  # each name's words, and the word after it
+    # each name's words, and its last word with the lower-case word after it (marks kept)
+    found: list[tuple[list[str], tuple[str, str]]] = []
     places: set[str] = set()
     for text in texts:
         for match in _NAME.finditer(text):
-            words = [fold(w) for w in match.group().split()]
+            written = match.group().split()
+            words = [fold(w) for w in written]
             next_word = _RUN_ON.match(text, match.end())
             follower = next_word.group(1) if next_word else ""
-            found.append((words, fold(follower) if follower[:1].islower() else ""))
+            pair = (written[-1].lower(), follower if follower[:1].islower() else "")
+            found.append((words, pair))
             preceding = name_words(text[max(0, match.start() - 12) : match.start()])
             if preceding and preceding[-1].lower() in PLACE_CUES:
                 places.add(role_word(words[-1]))
-    bound = _bound_pairs(texts, {(w[-1], follower) for w, follower in found if follower})
+    bound = _bound_pairs(texts, {pair for _, pair in found if pair[1]})
     names: dict[str, set[str]] = {}
-    for words, follower in found:
-        if (words[-1], follower) not in bound:
+    for words, pair in found:
+        if pair not in bound:
             names.setdefault(role_word(words[-1]), set()).add(" ".join(words[:-1]))
     heads = {h for h, before in names.items() if len(before) >= HEAD_NAMES} - places - CREDENTIALS
     return heads | {
@@ -370,19 +373,20 @@ def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set
 
 
 def _bound_pairs(texts: list[str], pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (word, next word) ``pairs``, folded, that the texts write together in lower case
-    at least twice, and in at least ``BOUND_SHARE`` of the places they write the first word in
-    lower case: one word of several syllables ("kiến trúc"), whose first syllable ends no
-    name. A name's word that is never written in lower case ("DevOps engineer") stays one."""
+    """The (word, next word) ``pairs``, in lower case with their marks, that the texts write
+    together at least twice, and in at least ``BOUND_SHARE`` of the places they write the
+    first word in lower case: one word of several syllables ("kiến trúc", not "điều kiện"),
+    whose first syllable ends no name. A name's word that is never written in lower case
+    ("DevOps engineer") stays one."""
     firsts = {first for first, _ in pairs}
     written: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
     for text in texts:
         words = _WORD.findall(text)
         for first, second in zip(words, [*words[1:], ""], strict=True):
-            if first[0].islower() and (folded := fold(first)) in firsts:
-                written[folded] += 1
-                together[folded, fold(second)] += (folded, fold(second)) in pairs
+            if first in firsts:
+                written[first] += 1
+                together[first, second] += (first, second) in pairs
     return {
         pair
         for pair in pairs
