@@ -54,7 +54,7 @@ from .question import (
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
-from .terms import roles_named, subject_names, with_terms
+from .terms import roles_named, subject_names, with_terms, written_roles
 from .text import (
     Aliases,
     content_words,
@@ -98,6 +98,10 @@ SUBJECT_SIBLINGS = 3
 #: to stand out: a role's definition stands out by 0.06-0.07 with e5, the other passages of
 #: an article about the role by less than 0.03.
 SUBJECT_STANDS_OUT = 0.04
+#: The same for the subject of the document most candidates come from, when the question
+#: names none (``Searcher._document_subject``): the names in its title are not the question's,
+#: and its defining passage stands out from them by 0.03 with e5.
+DOCUMENT_SUBJECT_STANDS_OUT = 0.025
 #: Weight of how much nearer a passage is to what the question asks of its subject (the
 #: question without the subject's names: "How do I become a ?" of "How do I become a QA
 #: tester?") than its document's other candidates (their median), added to its score. Every
@@ -106,6 +110,8 @@ SUBJECT_STANDS_OUT = 0.04
 ASKED_WEIGHT = 0.75
 #: Subjects whose vectors are kept (cleared when full).
 SUBJECTS_CACHED = 256
+#: Best candidates looked at for the document a question is about.
+DOCUMENT_SUBJECT_TOP = 10
 #: Added, times the share of the question's distinctive words its document holds, to a
 #: passage in another language than the question (``Searcher._focus``): the dense side ranks
 #: those lower whatever they say. A word is distinctive when at most FOCUS_SHARE of the
@@ -243,6 +249,7 @@ class Searcher:
         self._pinned = threading.local()  # the version one question is answered from
         self._documents: dict[tuple[str, str], str] = {}
         self._names: dict[tuple[str, str], tuple[frozenset[int], frozenset[str]]] = {}
+        self._titles: dict[tuple[str, str], str] = {}
         self._terms: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._generality: dict[tuple[str, str], Generality] = {}
         self._axis: LanguageAxis | None = None
@@ -663,7 +670,11 @@ class Searcher:
             elif asked_roles and not asked_roles & set(roles_named(text, roles)[:1]):
                 hit.score -= OTHER_SUBJECT_PENALTY  # "SEO executive" asked, "sales executive" here
         names = [*subject_names(self.aliases, titles, asked_roles), *self._glossed(query)]
-        self._less_about_the_subject(top, query, names)
+        if names:
+            self._less_about_the_subject(top, query, names, SUBJECT_STANDS_OUT)
+        else:
+            implied = self._document_subject(top)
+            self._less_about_the_subject(top, query, implied, DOCUMENT_SUBJECT_STANDS_OUT)
         self._by_what_is_asked(top, query, names)
         return sorted(top, key=lambda h: h.score, reverse=True) + ranked[SENTENCE_CANDIDATES:]
 
@@ -672,7 +683,11 @@ class Searcher:
         the question says ("insurance agent" and "Tư vấn viên bảo hiểm nhân thọ",
         ``LexicalIndex.subjects``): a Vietnamese article writes the English name of its
         subject once, where it defines it."""
-        folded = fold(query.standalone)
+        return self._glossed_in(fold(query.standalone))
+
+    def _glossed_in(self, folded: str) -> list[str]:
+        """Both names of each glossed subject (``LexicalIndex.subjects``) the folded text
+        names."""
         return [
             term
             for pair in self.index.lexical.subjects
@@ -680,7 +695,37 @@ class Searcher:
             for term in pair
         ]
 
-    def _less_about_the_subject(self, top: list[Hit], query: Query, names: list[str]) -> None:
+    def _document_subject(self, top: list[Hit]) -> list[str]:
+        """The names of the subject of the document most of the best candidates are from: the
+        roles its title names, and the glossed subjects it does (a question about an article's
+        subject need not name it: "co phai truc dem ko" of the article on vet techs)."""
+        held = Counter(str(h.document.metadata.get("path")) for h in top[:DOCUMENT_SUBJECT_TOP])
+        if not held:
+            return []
+        path, n = held.most_common(1)[0]
+        if n * 2 < min(len(top), DOCUMENT_SUBJECT_TOP):
+            return []
+        title = self.document_title(path)
+        return [*written_roles(title, self.index.lexical.roles), *self._glossed_in(fold(title))]
+
+    def document_title(self, path: str) -> str:
+        """One indexed document's title, with the headings above its first passage (a
+        plain-text file's title is its file name, and its first line heads every section);
+        cached per index version."""
+        version = self.index.version
+
+        def title() -> str:
+            first = version.passages_at(path, [0])
+            meta = first[0].metadata if first else {}
+            return f"{meta.get('title', '')}\n{meta.get('section', '')}"
+
+        return self._remember(
+            self._titles, (self.index.manifest.version, path), title, DOCUMENTS_CACHED
+        )
+
+    def _less_about_the_subject(
+        self, top: list[Hit], query: Query, names: list[str], stands_out: float
+    ) -> None:
         """For a question that asks something of the role or term it names ("gdv can ky nang
         gi"), take ``SUBJECT_WEIGHT`` times how much more a passage is about that subject
         than its document's other candidates (their median similarity to the subject alone)
@@ -692,7 +737,7 @@ class Searcher:
             return
         subject = self._subject_vector(", ".join(dict.fromkeys(names)))
         for hit, excess in _beside_siblings(top, subject):
-            if excess > SUBJECT_STANDS_OUT:
+            if excess > stands_out:
                 hit.score -= SUBJECT_WEIGHT * excess
 
     def _by_what_is_asked(self, top: list[Hit], query: Query, names: list[str]) -> None:

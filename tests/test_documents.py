@@ -376,3 +376,22 @@ def test_a_syllable_typed_without_marks_is_read_as_the_corpus_writes_it(
 
     assert not reply.abstained, reply.answer
     assert "Cao đẳng Công nghệ kỹ thuật ô tô: 2,5-3 năm" in reply.answer, reply.answer
+
+
+def test_a_question_that_names_no_subject_is_not_answered_by_the_article_s_definition(
+    tmp_path: Path, e5: E5Embeddings
+) -> None:
+    """ "hoc vet tech mat bao lau" names "vet tech", which the article only writes as
+    the short name of its Veterinary Technician: the passage that defines the role ranked
+    first, as it does for any question near the article's subject. The subject of the
+    document most candidates come from (its title's role, or the subject a Vietnamese
+    article glosses in English) is now the question's, and the passage that stands out as
+    about it loses."""
+    corpus = tmp_path / "shipped"  # the shipped corpus and the articles of tune/fresh9
+    shutil.copytree(Path(__file__).parent.parent / "corpus", corpus)
+    shutil.copytree(Path(__file__).parent / "eval/tune/fresh9", corpus / "articles" / "fresh9")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+
+    study = bot.search("hoc vet tech mat bao lau", k=3)
+    assert "finish in two years" in study[0].text, [h.text[:80] for h in study]

@@ -14,6 +14,7 @@ from assistant import Settings
 from assistant.indexing import Embedder, Indexer, IndexReport
 from assistant.retrieval import (
     ASKED_WEIGHT,
+    SUBJECT_STANDS_OUT,
     SUBJECT_WEIGHT,
     Generality,
     Hit,
@@ -431,7 +432,7 @@ def test_a_passage_more_about_the_subject_than_its_siblings_loses_what_it_stands
     def scores(question: str, top: list[Hit], names: list[str]) -> list[float]:
         for hit in top:
             hit.score = 1.0
-        searcher._less_about_the_subject(top, searcher.prepare(question), names)
+        searcher._less_about_the_subject(top, searcher.prepare(question), names, SUBJECT_STANDS_OUT)
         return [round(h.score, 4) for h in top]
 
     # Of a document's passages, the one that stands out (0.9 against a median of 0.8) loses
@@ -537,3 +538,23 @@ def test_what_a_rate_is_counted_in_is_not_what_it_is_about(
     # Typed without marks, "moi" is "mỗi" where the corpus writes "mỗi lượt", not "mới".
     assert scope._counted_in("bao nhieu % moi luot cat") == {"moi", "luot"}
     assert scope._counted_in("tho moi ra nghe luong bn") == set()
+
+
+def test_the_subject_of_the_document_a_question_is_about_is_read_from_its_title(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    (make_corpus / "tai-xe.txt").write_text(
+        "Làm tài xế xe công nghệ: điều kiện và thu nhập\n\n"
+        "Tài xế xe công nghệ (ride-hailing driver) là người chở khách qua ứng dụng.\n\n"
+        "Thu nhập\n\nChạy xe máy toàn thời gian kiếm 7-10 triệu đồng mỗi tháng.\n\n"
+        "Giờ làm\n\nNhiều tài xế chạy 10-12 tiếng mỗi ngày, cả ban đêm.\n",
+        "utf-8",
+    )
+    searcher = _searcher(make_corpus, tmp_path, {})
+    top = searcher.search("chay dem co nguy hiem ko", k=10)
+    path = str(top[0].document.metadata["path"])
+    assert path.endswith("tai-xe.txt")
+    # A plain-text file's title is its file name; its first line heads its sections.
+    assert "Làm tài xế xe công nghệ" in searcher.document_title(path)
+    # The question names no subject: the document's, glossed in the other language, is it.
+    assert searcher._document_subject(top) == ["Tài xế xe công nghệ", "ride-hailing driver"]
