@@ -727,9 +727,10 @@ class Searcher:
         self, top: list[Hit], query: Query, names: list[str], stands_out: float
     ) -> None:
         """For a question that asks something of the role or term it names ("gdv can ky nang
-        gi"), take ``SUBJECT_WEIGHT`` times how much more a passage is about that subject
-        than its document's other candidates (their median similarity to the subject alone)
-        from a passage where that is more than ``SUBJECT_STANDS_OUT``. The passage that
+        gi"), or of its document's subject (``names``), take ``SUBJECT_WEIGHT`` times how much
+        more a passage is about that subject than its document's other candidates (their
+        median similarity to the subject alone) from a passage where that is more than
+        ``stands_out`` (``SUBJECT_STANDS_OUT``, ``DOCUMENT_SUBJECT_STANDS_OUT``). The passage that
         defines the subject stands out so, and answers only what it is, what it does or how
         it compares with another."""
         asked = query.standalone
