@@ -341,11 +341,7 @@ class Scope:
     def signals(self, question: Question, query: Query, hits: list[Hit]) -> Signals:
         """The similarity and vocabulary measurements the checks use."""
         asked = content_words(query.standalone)
-        lexical = self.searcher.index.lexical
-        # A word typed as one that the corpus writes as two is known ("oto" for "ô tô").
-        known = sum(
-            lexical.knows(w) or lexical.knows(fold(w)) or fold(w) in lexical.joined for w in asked
-        )
+        known = sum(map(self._known, asked))
         best = max((h.dense for h in hits), default=0.0)
         return Signals(best, self.out_of_scope_similarity(query), known, len(asked))
 
@@ -891,21 +887,28 @@ class Scope:
         seldom uses: "SaaS", "HVAC" in an English question, any language's in brackets after
         a name ("ky su dinh gia xay dung (QS)"). A Vietnamese chat writes common words short
         in capitals ("SV", "CNTT"); a figure's unit ("500 USD") and a place are no names."""
-        lexical = self.searcher.index.lexical
+        written = [
+            match.group("word")
+            for match in _ABBREVIATION.finditer(text)
+            if (language == "en" or match.group("bracket"))
+            and not _AFTER_FIGURE.search(text[: match.start()])
+        ]
+        if not written:
+            return []
         places = {fold(w) for place in self.searcher.places(text) for w in words(place)}
         found = []
-        for match in _ABBREVIATION.finditer(text):
-            word = match.group("word")
-            if language != "en" and not match.group("bracket"):
-                continue
-            if _AFTER_FIGURE.search(text[: match.start()]):
-                continue
+        for word in written:
             forms = {fold(word), fold(re.sub(r"(?<=[A-Z])s$", "", word))}  # "AEs"
-            if forms & places or not uncommon(fold(word)):
-                continue
-            if not any(lexical.knows(f) or f in lexical.joined for f in forms):
+            if not forms & places and uncommon(fold(word)) and not any(map(self._known, forms)):
                 found.append(word)
         return found
+
+    def _known(self, word: str) -> bool:
+        """Whether the corpus writes ``word``, as typed or folded, or as two words typed as one
+        ("oto" for "ô tô")."""
+        lexical = self.searcher.index.lexical
+        plain = fold(word)
+        return lexical.knows(word) or lexical.knows(plain) or plain in lexical.joined
 
     def _unwritten(self, word: str) -> bool:
         """Whether the corpus never writes ``word``: not as written nor folded, not as an
@@ -914,7 +917,7 @@ class Scope:
         "pre-licensing")."""
         lexical = self.searcher.index.lexical
         plain = fold(word)
-        if lexical.knows(plain) or lexical.knows(word) or plain in lexical.joined:
+        if self._known(word):
             return False
         stem = re.sub(r"s$", "", plain)
         if len(stem) >= MIN_SHORTENED and any(v.startswith(stem) for v in lexical.vocabulary):

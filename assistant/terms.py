@@ -307,7 +307,7 @@ CREDENTIALS = frozenset(
 
 #: A lower-case word right after a capitalised name: a Vietnamese name may run on in lower
 #: case ("Luật Kiến trúc"), where the name's last capitalised syllable is no role's head.
-_RUN_ON = re.compile(r" ([^\W\d_][\w'’-]*)")
+_RUN_ON = re.compile(rf" ({_WORD.pattern})")
 #: A name's last word followed by the next one in at least this share of the places the
 #: corpus writes it is the first syllable of a longer word ("Kiến" of "Kiến trúc").
 BOUND_SHARE = 0.5
