@@ -18,6 +18,7 @@ import numpy as np
 
 from .terms import (
     learn_glosses,
+    learn_initials,
     learn_subjects,
     learn_terms,
     role_heads,
@@ -34,7 +35,7 @@ RARE_PASSAGES = 2
 RARE_SHARE = 0.02
 #: What is learned from the passages (terms, roles, glosses) changes with this; a saved
 #: lexical index of another version is built again from the stored passages.
-LEARNED = 6
+LEARNED = 7
 #: ``LexicalIndex.knows`` takes a word of this many letters or more as known when the corpus
 #: writes it with an ending of at most ``ENDING`` letters ("renew" in "renewed").
 INFLECTED_FROM = 5
@@ -53,6 +54,7 @@ class LexicalIndex:
         roles: list[str] | None = None,
         glosses: list[list[str]] | None = None,
         subjects: list[list[str]] | None = None,
+        initials: dict[str, str] | None = None,
     ) -> None:
         self.ids = ids
         self._bm25 = bm25
@@ -63,6 +65,8 @@ class LexicalIndex:
         #: the glossed names sentences open with to say what they are ("Thợ làm tóc (hair
         #: stylist) là ..."; ``terms.learn_subjects``): what the articles are about
         self.subjects = subjects or []
+        #: the Vietnamese phrases typed as their initials ("bhxh"; ``terms.learn_initials``)
+        self.initials = initials or {}
         #: "word head" pairs naming roles in the corpus ("media planner"; ``terms.role_phrases``)
         self.roles = frozenset(roles or [])
         #: the head words of those roles ("planner"), for telling a role in a question
@@ -101,6 +105,7 @@ class LexicalIndex:
             sorted(role_phrases(texts, role_heads(texts, terms))),
             learn_glosses(texts),
             learn_subjects(texts),
+            learn_initials(texts),
         )
 
     @classmethod
@@ -113,6 +118,7 @@ class LexicalIndex:
         roles: list[str] | None = None,
         glosses: list[list[str]] | None = None,
         subjects: list[list[str]] | None = None,
+        initials: dict[str, str] | None = None,
     ) -> LexicalIndex:
         """BM25 over passages already split into ``lexical_tokens`` (one list per id).
 
@@ -120,10 +126,10 @@ class LexicalIndex:
         table from the texts, and learns the corpus's terms and roles from them).
         """
         if not ids:
-            return cls([], None, accents, terms, roles, glosses, subjects)
+            return cls([], None, accents, terms, roles, glosses, subjects, initials)
         bm25 = _bm25s().BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(ids, bm25, accents, terms, roles, glosses, subjects)
+        return cls(ids, bm25, accents, terms, roles, glosses, subjects, initials)
 
     def restore_accents(self, text: str) -> str:
         """Put back the diacritics a question typed without them, as the corpus writes them.
@@ -172,6 +178,7 @@ class LexicalIndex:
                     "roles": sorted(self.roles),
                     "glosses": self.glosses,
                     "subjects": self.subjects,
+                    "initials": self.initials,
                 },
                 ensure_ascii=False,
             ),
@@ -200,6 +207,7 @@ class LexicalIndex:
             terms.get("roles"),
             terms.get("glosses"),
             terms.get("subjects"),
+            terms.get("initials"),
         )
 
     def _postings(self, word: str) -> tuple[Any, int, int] | None:

@@ -54,7 +54,7 @@ from .question import (
 )
 from .rerank import Reranker, make_reranker
 from .store import IndexVersion, Manifest, Record, Store
-from .terms import roles_named, subject_names, with_terms, written_roles
+from .terms import is_initials, roles_named, subject_names, with_terms, written_roles
 from .text import (
     Aliases,
     content_words,
@@ -116,8 +116,10 @@ DOCUMENT_SUBJECT_TOP = 10
 #: passage in another language than the question (``Searcher._focus``): the dense side ranks
 #: those lower whatever they say. A word is distinctive when at most FOCUS_SHARE of the
 #: candidates' documents hold it, and only when they come from FOCUS_MIN_DOCUMENTS or more.
-#: (Given to every passage, it cost the seed's overlapping notes more than it gained.)
-FOCUS_WEIGHT = 0.02
+#: (Given to every passage, it cost the seed's overlapping notes more than it gained. At
+#: 0.02, an English question about a Vietnamese article still went to an English article
+#: on another career that shares its everyday words; 0.06 cost the seed's notes again.)
+FOCUS_WEIGHT = 0.04
 FOCUS_SHARE = 0.25
 FOCUS_MIN_DOCUMENTS = 4
 #: How much of the question's lean along the embedding model's language direction
@@ -385,9 +387,9 @@ class Searcher:
     def prepare(self, question: str, history: list[str] | None = None) -> Query:
         """Clean, expand and embed a question (and the user's earlier turns)."""
         self.index  # noqa: B018 - fails fast on a missing or mismatched index
-        text = normalize(question)[: self.settings.max_question_chars]
+        text = self._spelled_out(normalize(question)[: self.settings.max_question_chars])
         earlier = [
-            normalize(h)[: self.settings.max_question_chars]
+            self._spelled_out(normalize(h)[: self.settings.max_question_chars])
             for h in (history or [])
             if h and h.strip()
         ]
@@ -428,6 +430,29 @@ class Searcher:
         if self.settings.retrieval == "hybrid" and LANGUAGE_AXIS_WEIGHT:
             self.language_axis.balance(query, LANGUAGE_AXIS_WEIGHT)
         return query
+
+    def _spelled_out(self, text: str) -> str:
+        """A Vietnamese question with the phrases it types as their initials written out as
+        the corpus writes them ("dong bhxh" -> "dong bao hiem xa hoi", ``LexicalIndex.initials``),
+        without their marks in a question typed without any. Not a word the corpus writes as
+        it is, nor an abbreviation it defines: those are searched as they are."""
+        lexical = self.index.lexical
+        if (
+            not self.settings.query_expansion
+            or not lexical.initials
+            or detect_language(text) != "vi"
+        ):
+            return text
+        unmarked = fold(text) == text.lower()
+
+        def spelled(match: re.Match[str]) -> str:
+            word = match.group(0)
+            phrase = lexical.initials.get(fold(word).lower()) if is_initials(word) else None
+            if phrase is None or lexical.knows(word) or self.aliases.entities(word):
+                return word
+            return fold(phrase) if unmarked else phrase
+
+        return re.sub(r"\w+", spelled, text)
 
     def _restore(self, text: str) -> str:
         """Vietnamese typed without diacritics gets them back, as the corpus writes them."""

@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .text import STOPWORDS, Aliases, fold
+from .text import STOPWORDS, VI_FUNCTION_WORDS, Aliases, fold, words
 
 #: Words skipped when the initials of a long form are matched with an abbreviation.
 _MINOR = frozenset("of and the for to in on a an & de du la và của".split())
@@ -241,6 +241,56 @@ def _most_written(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
         if key[0] != key[1]:
             spellings.setdefault(key, Counter())[f"{vietnamese}\n{english}"] += 1
     return [counts.most_common(1)[0][0].split("\n") for _, counts in sorted(spellings.items())]
+
+
+#: A Vietnamese abbreviation typed as a word: the initials of three to five syllables,
+#: consonants all ("bhxh", "kts"); two letters are as often a chat word ("dc" for "được").
+_INITIALS = re.compile(r"[bcdfghklmnpqrstvx]{3,5}")
+#: How often the corpus writes a phrase for its initials to stand for it, and how many times
+#: more often than any other phrase with the same initials.
+INITIALS_WRITTEN = 2
+INITIALS_AHEAD = 2
+
+
+def is_initials(word: str) -> bool:
+    """Whether ``word`` could be the initials of a Vietnamese phrase ("bhxh", "KTS")."""
+    return bool(_INITIALS.fullmatch(fold(word).lower()))
+
+
+def _function_word(word: str) -> bool:
+    """Whether ``word`` (lower case, with its marks) is a function word of either language."""
+    return word in VI_FUNCTION_WORDS or (word == fold(word) and word in STOPWORDS)
+
+
+def learn_initials(texts: Iterable[str]) -> dict[str, str]:
+    """The Vietnamese phrase each set of initials stands for ("bhxh" -> "bảo hiểm xã hội",
+    "kts" -> "kiến trúc sư"), as the texts write it: people type the initials of a long name
+    the articles spell out. A phrase counts when the texts write it ``INITIALS_WRITTEN`` times
+    or more and ``INITIALS_AHEAD`` times as often as any other phrase with those initials."""
+    counts: dict[str, Counter[str]] = {}
+    for text in texts:
+        tokens = words(text)
+        plain = [fold(w) for w in tokens]
+        for n in range(3, 6):
+            for i in range(len(tokens) - n + 1):
+                key = "".join(w[:1] for w in plain[i : i + n])
+                if not _INITIALS.fullmatch(key):
+                    continue
+                phrase = " ".join(tokens[i : i + n])
+                # Marks make it Vietnamese; letters only ("2-3 năm" is no name).
+                # A name neither starts nor ends with a function word ("tư vấn về").
+                if (
+                    fold(phrase) != phrase
+                    and all(w.isalpha() for w in tokens[i : i + n])
+                    and not any(map(_function_word, (tokens[i], tokens[i + n - 1])))
+                ):
+                    counts.setdefault(key, Counter())[phrase] += 1
+    learned = {}
+    for key, phrases in counts.items():
+        (best, written), *other = phrases.most_common(2)
+        if written >= INITIALS_WRITTEN and (not other or written >= INITIALS_AHEAD * other[0][1]):
+            learned[key] = best
+    return learned
 
 
 def learn_terms(texts: Iterable[str]) -> list[list[str]]:

@@ -378,8 +378,21 @@ def test_a_syllable_typed_without_marks_is_read_as_the_corpus_writes_it(
     assert "Cao đẳng Công nghệ kỹ thuật ô tô: 2,5-3 năm" in reply.answer, reply.answer
 
 
+@pytest.fixture(scope="module")
+def with_fresh9(tmp_path_factory: pytest.TempPathFactory, e5: E5Embeddings) -> Assistant:
+    """The shipped corpus with the articles of tune/fresh9 (a vet tech guide in English, an
+    architect and a ride-hailing driver article in Vietnamese), indexed."""
+    tmp_path = tmp_path_factory.mktemp("fresh9")
+    corpus = tmp_path / "shipped"
+    shutil.copytree(Path(__file__).parent.parent / "corpus", corpus)
+    shutil.copytree(Path(__file__).parent / "eval/tune/fresh9", corpus / "articles" / "fresh9")
+    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
+    bot.index()
+    return bot
+
+
 def test_a_question_that_names_no_subject_is_not_answered_by_the_article_s_definition(
-    tmp_path: Path, e5: E5Embeddings
+    with_fresh9: Assistant,
 ) -> None:
     """ "hoc vet tech mat bao lau" names "vet tech", which the article only writes as
     the short name of its Veterinary Technician: the passage that defines the role ranked
@@ -387,11 +400,33 @@ def test_a_question_that_names_no_subject_is_not_answered_by_the_article_s_defin
     document most candidates come from (its title's role, or the subject a Vietnamese
     article glosses in English) is now the question's, and the passage that stands out as
     about it loses."""
-    corpus = tmp_path / "shipped"  # the shipped corpus and the articles of tune/fresh9
-    shutil.copytree(Path(__file__).parent.parent / "corpus", corpus)
-    shutil.copytree(Path(__file__).parent / "eval/tune/fresh9", corpus / "articles" / "fresh9")
-    bot = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embeddings=e5)
-    bot.index()
-
-    study = bot.search("hoc vet tech mat bao lau", k=3)
+    study = with_fresh9.search("hoc vet tech mat bao lau", k=3)
     assert "finish in two years" in study[0].text, [h.text[:80] for h in study]
+
+
+def test_a_phrase_typed_as_its_initials_is_searched_as_the_corpus_writes_it(
+    with_fresh9: Assistant,
+) -> None:
+    """ "bhxh" is how people type "bảo hiểm xã hội" (social insurance), which the article
+    spells out: the question was answered with the price of a uniform. The initials of the
+    phrases the corpus writes are learned with the index."""
+    reply = with_fresh9.ask("grab co dong bhxh cho tai xe ko")
+    assert not reply.abstained, reply.answer
+    assert "không được đóng bảo hiểm xã hội bắt buộc" in reply.answer, reply.answer
+    first = with_fresh9.search("tai xe grab co duoc dong bhxh ko", k=3)[0]
+    assert "bảo hiểm xã hội" in first.text, first.text
+
+
+def test_an_english_follow_up_finds_the_vietnamese_article_it_is_about(
+    with_fresh9: Assistant,
+) -> None:
+    """Asked in English after a question about the Vietnamese architect article, "how long
+    before it expires?" was answered from the English vet tech guide, whose words it shares:
+    a passage in the other language gains more (``FOCUS_WEIGHT``) when its document holds the
+    question's distinctive words."""
+    reply = with_fresh9.ask(
+        "ok and once I have it, how long before it expires?",
+        ["How do I get the architecture practising certificate in Vietnam?"],
+    )
+    assert not reply.abstained, reply.answer
+    assert "10 năm" in reply.answer, reply.answer

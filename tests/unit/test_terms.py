@@ -5,7 +5,9 @@ from __future__ import annotations
 from assistant.terms import (
     definitions,
     glosses,
+    is_initials,
     learn_glosses,
+    learn_initials,
     learn_subjects,
     learn_terms,
     merge_groups,
@@ -303,3 +305,22 @@ def test_the_roles_a_text_names_as_it_writes_them() -> None:
     text = "First Officers earn less than a Senior DevOps; the first  officer flies."
     # As written (the plural and "DevOps" kept); not across two spaces or a line.
     assert written_roles(text, roles) == ["First Officers", "Senior DevOps"]
+
+
+def test_the_phrases_people_type_as_their_initials_are_learned_from_the_texts() -> None:
+    texts = [
+        "Tài xế không được đóng bảo hiểm xã hội bắt buộc, nên tự đóng Bảo hiểm xã hội tự nguyện.",
+        "Kiến trúc sư cần chứng chỉ hành nghề; chứng chỉ hành nghề có thời hạn 10 năm.",
+        "Công ty nhận tư vấn về thuế và tư vấn về hợp đồng.",  # ends with a function word
+        "Lương kiến trúc sư mới ra trường. Một kỹ sư xây dựng.",  # the second written once
+        "Cấp bậc: 2-3 năm; bảng lương cơ bản; bảng lương cao; bảng lương chuẩn",  # no one phrase
+    ]
+    learned = learn_initials(texts)
+    assert learned["bhxh"] == "bảo hiểm xã hội"
+    assert learned["cchn"] == "chứng chỉ hành nghề"
+    assert "tvv" not in learned  # "tư vấn về"
+    assert learned["kts"] == "kiến trúc sư"
+    assert "ksxd" not in learned
+    assert not {"blc", "blb"} & set(learned)  # each written once
+    assert is_initials("BHXH") and is_initials("kts")
+    assert not is_initials("dc") and not is_initials("ko") and not is_initials("grab")
