@@ -58,7 +58,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -842,13 +842,7 @@ class Scope:
         # The names less the places asked about ("đầu bếp" in "dau bep sang Uc").
         for name in self.searcher.subject_names(text, language):
             for term in name:
-                if (
-                    len(term) >= VI_NAME_SYLLABLES
-                    and " ".join(term[:2]) in written
-                    and not set(term[:3]) & (STOPWORDS | _NO_KIND_WORDS)
-                    and " ".join(term[1:3]) not in written
-                    and not self._written_unglossed(term[1:3], hits)
-                ):
+                if len(term) >= VI_NAME_SYLLABLES and self._unwritten_kind(term, written, hits):
                     # As typed, where folding kept the question's letters in place.
                     spelled = r"\W+".join(map(re.escape, term))
                     typed = re.search(rf"(?<!\w){spelled}(?!\w)", folded)
@@ -858,12 +852,36 @@ class Scope:
                         found.append(" ".join(term))
         return found
 
-    def _written_unglossed(self, pair: tuple[str, ...], hits: Sequence[Hit]) -> bool:
-        """Whether a document of ``hits`` writes the two folded words of ``pair`` in a row
-        once its glosses in brackets are left out."""
+    def _unwritten_kind(
+        self, term: tuple[str, ...], written: Mapping[str, str], hits: Sequence[Hit]
+    ) -> bool:
+        """Whether the Vietnamese name ``term`` (its folded syllables) is a head the corpus
+        writes and, after it, a kind the corpus never writes after it: a head of two syllables
+        ("giáo viên" of "giáo viên tiểu học"), or of three that a document writes together
+        ("kiến trúc sư" of "kiến trúc sư cảnh quan", where the corpus writes only "kiến trúc
+        sư" and its levels)."""
+        if (
+            " ".join(term[:2]) in written
+            and not set(term[:3]) & (STOPWORDS | _NO_KIND_WORDS)
+            and " ".join(term[1:3]) not in written
+            and not self._written_unglossed(term[1:3], hits)
+        ):
+            return True
+        return (
+            len(term) > VI_NAME_SYLLABLES
+            and term[3] not in STOPWORDS | _NO_KIND_WORDS
+            and " ".join(term[2:4]) not in written
+            and self._written_unglossed(term[:3], hits)
+            and not self._written_unglossed(term[2:4], hits)
+        )
+
+    def _written_unglossed(self, phrase: tuple[str, ...], hits: Sequence[Hit]) -> bool:
+        """Whether a document of ``hits`` writes the folded words of ``phrase`` in a row once
+        its glosses in brackets are left out."""
+        wanted = f" {' '.join(phrase)} "
         for path in dict.fromkeys(str(h.document.metadata.get("path", "")) for h in hits):
             plain = _GLOSS.sub(" ", self.searcher.document_text(path))
-            if pair in held_terms(plain):
+            if wanted in f" {' '.join(fold(w) for w in words(plain))} ":
                 return True
         return False
 

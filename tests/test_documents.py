@@ -430,3 +430,13 @@ def test_an_english_follow_up_finds_the_vietnamese_article_it_is_about(
     )
     assert not reply.abstained, reply.answer
     assert "10 năm" in reply.answer, reply.answer
+
+
+def test_a_kind_of_a_role_the_article_never_names_is_refused(with_fresh9: Assistant) -> None:
+    """ "kiến trúc sư cảnh quan" (landscape architect) was answered with the architects'
+    salary table: the kinds of "giáo viên" were told from the ones the corpus names, but not
+    those of a three-syllable name. The levels the table names are still answered."""
+    reply = with_fresh9.ask("kien truc su canh quan luong bn")
+    assert reply.abstained and "kien truc su canh quan" in reply.answer, reply.answer
+    reply = with_fresh9.ask("kien truc su chinh luong bn")
+    assert not reply.abstained and "Kiến trúc sư chính" in reply.answer, reply.answer

@@ -241,6 +241,27 @@ def test_a_vietnamese_name_the_corpus_never_writes_after_its_head_is_unwritten(
     assert scope._unwritten_names("luong giao vien tieu hoc bn", "en", hits) == []
 
 
+def test_a_kind_the_corpus_never_writes_after_a_three_syllable_head_is_unwritten(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    """ "kiến trúc sư cảnh quan" (a landscape architect) is a kind of the "kiến trúc sư" the
+    corpus writes; its levels ("kiến trúc sư chính") are named."""
+    from assistant.scope import Scope
+
+    body = (
+        "Kiến trúc sư thiết kế công trình.\n\n"
+        "Kiến trúc sư chính phụ trách đồ án và hướng dẫn kiến trúc sư mới ra trường."
+    )
+    searcher = _searcher(make_corpus, tmp_path, {"kts.md": ("vi", body)})
+    scope = Scope(searcher)
+    hits = searcher.search("kiến trúc sư")
+    assert scope._unwritten_names("kien truc su canh quan luong bn", "vi", hits) == [
+        "kien truc su canh quan"
+    ]
+    assert scope._unwritten_names("kien truc su chinh luong bn", "vi", hits) == []
+    assert scope._unwritten_names("kien truc su moi ra truong luong bn", "vi", hits) == []
+
+
 def test_a_question_in_real_words_about_passages_in_the_other_language_is_asked_across(
     make_corpus: Path, tmp_path: Path
 ) -> None:
