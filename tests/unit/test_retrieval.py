@@ -221,13 +221,20 @@ def test_a_name_in_the_brackets_after_the_subject_of_a_sentence_is_not_in_passin
 def test_a_vietnamese_name_the_corpus_never_writes_after_its_head_is_unwritten(
     make_corpus: Path, tmp_path: Path
 ) -> None:
+    """A head of two syllables ("giáo viên") or three ("kiến trúc sư") and a kind of it."""
     from assistant.scope import Scope
 
-    body = (
+    teachers = (
         "Giáo viên mầm non chăm sóc trẻ.\n\n"
         "Trợ giảng (teaching assistant) trường quốc tế hỗ trợ giáo viên mầm non."
     )
-    searcher = _searcher(make_corpus, tmp_path, {"gvmn.md": ("vi", body)})
+    architects = (
+        "Kiến trúc sư thiết kế công trình.\n\n"
+        "Kiến trúc sư chính phụ trách đồ án và hướng dẫn kiến trúc sư mới ra trường."
+    )
+    searcher = _searcher(
+        make_corpus, tmp_path, {"gvmn.md": ("vi", teachers), "kts.md": ("vi", architects)}
+    )
     scope = Scope(searcher)
     hits = searcher.search("giáo viên mầm non")
     assert scope._unwritten_names("luong giao vien tieu hoc bn", "vi", hits) == [
@@ -239,21 +246,7 @@ def test_a_vietnamese_name_the_corpus_never_writes_after_its_head_is_unwritten(
     assert scope._unwritten_names("giao vien moi vao nghe luong bn", "vi", hits) == []
     # Asked in English, the passages need not name it as the question does.
     assert scope._unwritten_names("luong giao vien tieu hoc bn", "en", hits) == []
-
-
-def test_a_kind_the_corpus_never_writes_after_a_three_syllable_head_is_unwritten(
-    make_corpus: Path, tmp_path: Path
-) -> None:
-    """ "kiến trúc sư cảnh quan" (a landscape architect) is a kind of the "kiến trúc sư" the
-    corpus writes; its levels ("kiến trúc sư chính") are named."""
-    from assistant.scope import Scope
-
-    body = (
-        "Kiến trúc sư thiết kế công trình.\n\n"
-        "Kiến trúc sư chính phụ trách đồ án và hướng dẫn kiến trúc sư mới ra trường."
-    )
-    searcher = _searcher(make_corpus, tmp_path, {"kts.md": ("vi", body)})
-    scope = Scope(searcher)
+    # A landscape architect is a kind the corpus never writes; its levels are written.
     hits = searcher.search("kiến trúc sư")
     assert scope._unwritten_names("kien truc su canh quan luong bn", "vi", hits) == [
         "kien truc su canh quan"
