@@ -245,7 +245,8 @@ def _most_written(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
 
 #: A Vietnamese abbreviation typed as a word: the initials of three to five syllables,
 #: consonants all ("bhxh", "kts"); two letters are as often a chat word ("dc" for "được").
-_INITIALS = re.compile(r"[bcdfghklmnpqrstvx]{3,5}")
+_CONSONANTS = "bcdfghklmnpqrstvx"
+_INITIALS = re.compile(rf"[{_CONSONANTS}]{{3,5}}")
 #: How often the corpus writes a phrase for its initials to stand for it, and how many times
 #: more often than any other phrase with the same initials.
 INITIALS_WRITTEN = 2
@@ -270,21 +271,28 @@ def learn_initials(texts: Iterable[str]) -> dict[str, str]:
     counts: dict[str, Counter[str]] = {}
     for text in texts:
         tokens = words(text)
+        # Each word's initial when a name's syllable may start with it (a consonant; letters
+        # only: "2-3 năm" is no name), whether it has marks (they make a phrase Vietnamese),
+        # and whether it is a function word (a name neither starts nor ends with one: "tư vấn
+        # về").
         plain = [fold(w) for w in tokens]
+        initial = [
+            p[:1] if w.isalpha() and p[:1] in _CONSONANTS else ""
+            for w, p in zip(tokens, plain, strict=True)
+        ]
+        marked = [p != w for w, p in zip(tokens, plain, strict=True)]
+        function = [_function_word(w) for w in tokens]
         for n in range(3, 6):
             for i in range(len(tokens) - n + 1):
-                key = "".join(w[:1] for w in plain[i : i + n])
-                if not _INITIALS.fullmatch(key):
-                    continue
-                phrase = " ".join(tokens[i : i + n])
-                # Marks make it Vietnamese; letters only ("2-3 năm" is no name).
-                # A name neither starts nor ends with a function word ("tư vấn về").
+                end = i + n
                 if (
-                    fold(phrase) != phrase
-                    and all(w.isalpha() for w in tokens[i : i + n])
-                    and not any(map(_function_word, (tokens[i], tokens[i + n - 1])))
+                    all(initial[i:end])
+                    and any(marked[i:end])
+                    and not function[i]
+                    and not function[end - 1]
                 ):
-                    counts.setdefault(key, Counter())[phrase] += 1
+                    key = "".join(initial[i:end])
+                    counts.setdefault(key, Counter())[" ".join(tokens[i:end])] += 1
     learned = {}
     for key, phrases in counts.items():
         (best, written), *other = phrases.most_common(2)
