@@ -879,11 +879,16 @@ class Scope:
         """Whether a document of ``hits`` writes the folded words of ``phrase`` in a row once
         its glosses in brackets are left out."""
         wanted = f" {' '.join(phrase)} "
-        for path in dict.fromkeys(str(h.document.metadata.get("path", "")) for h in hits):
-            plain = _GLOSS.sub(" ", self.searcher.document_text(path))
-            if wanted in f" {' '.join(fold(w) for w in words(plain))} ":
-                return True
-        return False
+        return any(
+            wanted in self._unglossed(self.searcher.document_text(path))
+            for path in dict.fromkeys(str(h.document.metadata.get("path", "")) for h in hits)
+        )
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)  # a document's text, read for each phrase of a question
+    def _unglossed(text: str) -> str:
+        """A document's folded words, without its glosses in brackets, one space around each."""
+        return f" {' '.join(fold(w) for w in words(_GLOSS.sub(' ', text)))} "
 
     def unknown_names(self, text: str, language: str = "") -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE

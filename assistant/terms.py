@@ -409,19 +409,19 @@ def role_heads(texts: Iterable[str], terms: Iterable[Sequence[str]] = ()) -> set
     for text in texts:
         for match in _NAME.finditer(text):
             written = match.group().split()
-            words = [fold(w) for w in written]
+            folded = [fold(w) for w in written]
             next_word = _RUN_ON.match(text, match.end())
             follower = next_word.group(1) if next_word else ""
             pair = (written[-1].lower(), follower if follower[:1].islower() else "")
-            found.append((words, pair))
+            found.append((folded, pair))
             preceding = name_words(text[max(0, match.start() - 12) : match.start()])
             if preceding and preceding[-1].lower() in PLACE_CUES:
-                places.add(role_word(words[-1]))
+                places.add(role_word(folded[-1]))
     bound = _bound_pairs(texts, {pair for _, pair in found if pair[1]})
     names: dict[str, set[str]] = {}
-    for words, pair in found:
+    for folded, pair in found:
         if pair not in bound:
-            names.setdefault(role_word(words[-1]), set()).add(" ".join(words[:-1]))
+            names.setdefault(role_word(folded[-1]), set()).add(" ".join(folded[:-1]))
     heads = {h for h, before in names.items() if len(before) >= HEAD_NAMES} - places - CREDENTIALS
     return heads | {
         role_word(long.split()[-1])
@@ -440,8 +440,8 @@ def _bound_pairs(texts: list[str], pairs: set[tuple[str, str]]) -> set[tuple[str
     written: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
     for text in texts:
-        words = _WORD.findall(text)
-        for first, second in zip(words, [*words[1:], ""], strict=True):
+        tokens = _WORD.findall(text)
+        for first, second in zip(tokens, [*tokens[1:], ""], strict=True):
             if first in firsts:
                 written[first] += 1
                 together[first, second] += (first, second) in pairs
