@@ -27,7 +27,9 @@
    so rather than answered with that list (``Scope.in_passing``).
 6. **Names it does not know.** A capitalised name after "at", "in", "ở" or "tại" ("an AE at
    a SaaS company", "in Texas") that no passage holds, nor one spelled nearly the same, is
-   somewhere the sources say nothing about (``Scope.unknown_names``); asked what a role does,
+   somewhere the sources say nothing about (``Scope.unknown_names``); so is a name a
+   sentence capitalises after its first word that no passage holds, or whose words no
+   passage writes in a row ("tài xế taxi Mai Linh"); asked what a role does,
    a role the corpus never names ("art director", "media planner" in a corpus without them)
    is one they say nothing about (``Scope.unknown_roles``, ``Scope.unknown_words``); a
    role's name of two words counts only when the passages found are in the question's
@@ -58,7 +60,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -117,6 +119,10 @@ PHRASE_GAPS = 2
 PHRASE_WORDS = 5
 # A capitalised word after a cue for a place or an employer, an article between them.
 _AT_NAME = re.compile(r"\b(?:at|in|ở|o|tại|tai)\s+(?:(?:a|an|the)\s+)?(\w+)", re.IGNORECASE)
+#: Where a question's sentence ends; the word after it is capitalised as the first.
+_SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+|\n+")
+#: A word with its apostrophe ("Master's"): a capitalised word, not a run's end.
+_WORD = re.compile(r"[\w'’]+")
 #: An abbreviation: a word with two capitals or more ("QS", "SaaS", "AEs"), perhaps in brackets.
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(?P<bracket>\(\s*)?(?P<word>[A-Z][a-z]*[A-Z][A-Za-z]*)(?(bracket)\s*\))(?![\w.])"
@@ -140,6 +146,9 @@ _INFLECTED = re.compile(r"(?:ing|ed|ly)$")
 MIN_PART = 3
 #: Similarity (difflib ratio) from which an unknown word is taken as a typo of a known one.
 TYPO_SIMILARITY = 0.8
+#: The same for a name a question capitalises: "Agncy" is "agency" typed in haste, but
+#: "Texas" (0.8 to "teams") is another name.
+NAME_TYPO_SIMILARITY = 0.85
 #: Passages holding all of a phrase's words looked at, per passage a rare phrase may be in.
 CANDIDATES_PER_RARE = 4
 # A phrase in a list: after a comma or "and", "or", "such as" (and an article), or before
@@ -403,7 +412,7 @@ class Scope:
             if passing:
                 log.info("the corpus names %s only in passing: refusing", passing)
                 return self._saying(_IN_PASSING, language, hits, asked=passing)
-        named = self.unknown_names(question.text, language)
+        named = self.unknown_names(question.text, language, hits)
         if named:
             log.info("no passage has the names %s: refusing", ", ".join(named))
             return self._saying(_NO_TOPIC, language, hits, about=", ".join(named))
@@ -890,11 +899,13 @@ class Scope:
         """A document's folded words, without its glosses in brackets, one space around each."""
         return f" {' '.join(fold(w) for w in words(_GLOSS.sub(' ', text)))} "
 
-    def unknown_names(self, text: str, language: str = "") -> list[str]:
+    def unknown_names(self, text: str, language: str = "", hits: Sequence[Hit] = ()) -> list[str]:
         """The names ``text`` writes with a capital after "at", "in", "ở" or "tại" ("an AE
         at a SaaS company", "in Texas", "ở Singapore") that no passage holds, nor a word
         spelled nearly the same: where the question is asked about is somewhere the corpus
-        does not know. Then its abbreviations the corpus never writes (``_unknown_short``)."""
+        does not know. Then the other names it writes with capitals that the corpus never
+        does (``_unwritten_capitalised``), and its abbreviations the corpus never writes
+        (``_unknown_short``)."""
         at = [
             word
             for word in (m.group(1) for m in _AT_NAME.finditer(text))
@@ -903,7 +914,41 @@ class Scope:
             and not word.isdigit()
             and self._unwritten(word)
         ]
-        return list(dict.fromkeys([*at, *self._unknown_short(text, language)]))
+        capitalised = self._unwritten_capitalised(text, language, hits)
+        return list(dict.fromkeys([*at, *capitalised, *self._unknown_short(text, language)]))
+
+    def _unwritten_capitalised(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
+        """The names ``text`` capitalises inside a sentence that the corpus never writes: a
+        word no passage holds ("how many hours does Texas require"), or words it holds but
+        never in a row ("tài xế taxi Mai Linh"). A capital that opens a sentence names
+        nothing. Only when the best passage is in the question's language: asked in the
+        other one, a name may be written in the passages' language ("English" of an article
+        that writes "tiếng Anh"). Spelled nearly as a corpus word, a name is still another
+        name ("Texas" is no typo of "teams"), unless nearer still (``NAME_TYPO_SIMILARITY``:
+        "Agncy" is "agency")."""
+        if not _first_in(hits, language):
+            return []
+        # A place is the place check's to judge ("lương GVMN ở Viet Nam", of an article on
+        # Vietnam that need not name it).
+        places = {fold(w) for place in self.searcher.places(text) for w in words(place)}
+        found = []
+        for sentence in _SENTENCE_END.split(text):
+            for run in _capitalised_runs(sentence):
+                if {fold(word) for word in run} <= places:
+                    continue
+                if any(
+                    len(word) >= MIN_NAME and self._unwritten(word, NAME_TYPO_SIMILARITY)
+                    for word in run
+                ) or (
+                    len(run) > 1
+                    and not any(
+                        self._written_unglossed((fold(a), fold(b) + plural), hits)
+                        for a, b in itertools.pairwise(run)
+                        for plural in ("", "s")
+                    )
+                ):
+                    found.append(" ".join(run))
+        return found
 
     def _unknown_short(self, text: str, language: str) -> list[str]:
         """The abbreviations ``text`` names that no passage writes and everyday language
@@ -933,11 +978,11 @@ class Scope:
         plain = fold(word)
         return lexical.knows(word) or lexical.knows(plain) or plain in lexical.joined
 
-    def _unwritten(self, word: str) -> bool:
+    def _unwritten(self, word: str, typo_similarity: float = TYPO_SIMILARITY) -> bool:
         """Whether the corpus never writes ``word``: not as written nor folded, not as an
         accented pair typed as one word ("Vietnam" for "Việt Nam"), and not spelled nearly
-        the same (a typo: "Markting"), nor as two words a passage holds ("prelicensing" for
-        "pre-licensing")."""
+        the same (a typo: "Markting"; ``typo_similarity``), nor as two words a passage
+        holds ("prelicensing" for "pre-licensing")."""
         lexical = self.searcher.index.lexical
         plain = fold(word)
         if self._known(word):
@@ -955,7 +1000,7 @@ class Scope:
             for v in itertools.chain(lexical.spellings, STOPWORDS)
             if v[:1] == plain[:1] and abs(len(v) - len(plain)) <= 2
         ]
-        return not difflib.get_close_matches(plain, near, n=1, cutoff=TYPO_SIMILARITY)
+        return not difflib.get_close_matches(plain, near, n=1, cutoff=typo_similarity)
 
     def _mentions(
         self, phrase: str, chunks: list[str], kind: str | None = None
@@ -1249,6 +1294,19 @@ _GLOSS = re.compile(r"\s*\([^()]*\)")
 #: Vietnamese words that say when or how good, not what kind: "kinh nghiệm mới" (only then),
 #: "nhân viên mới" (new).
 _NO_KIND_WORDS = frozenset({"moi"})
+
+
+def _capitalised_runs(sentence: str) -> Iterator[list[str]]:
+    """The runs of words ``sentence`` capitalises after its first word ("Mai Linh", "Texas"),
+    written in capitals and small letters: "SaaS" and "AE" are abbreviations."""
+    run: list[str] = []
+    for i, word in enumerate([*_WORD.findall(sentence), ""]):
+        if i and word[:1].isupper() and word[1:].islower() and word.isalpha():
+            run.append(word)
+            continue
+        if run:
+            yield run
+        run = []
 
 
 def _first_in(hits: Sequence[Hit], language: str) -> bool:

@@ -440,3 +440,15 @@ def test_a_kind_of_a_role_the_article_never_names_is_refused(with_fresh9: Assist
     assert reply.abstained and "kien truc su canh quan" in reply.answer, reply.answer
     reply = with_fresh9.ask("kien truc su chinh luong bn")
     assert not reply.abstained and "Kiến trúc sư chính" in reply.answer, reply.answer
+
+
+def test_a_company_the_question_capitalises_and_the_corpus_never_names_is_refused(
+    with_fresh9: Assistant,
+) -> None:
+    """ "tài xế taxi Mai Linh" (a taxi company) was answered with the ride-hailing apps'
+    papers: "Mai" and "Linh" are syllables the article writes, but never together. A
+    question that only opens its sentences with capitals names nothing."""
+    reply = with_fresh9.ask("Muốn làm tài xế taxi Mai Linh thì cần những giấy tờ gì?")
+    assert reply.abstained and "Mai Linh" in reply.answer, reply.answer
+    reply = with_fresh9.ask("Bao nhiêu tuổi thì được đăng ký chạy xe ôm công nghệ?")
+    assert not reply.abstained and "18" in reply.answer, reply.answer

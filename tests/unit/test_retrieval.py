@@ -255,6 +255,36 @@ def test_a_vietnamese_name_the_corpus_never_writes_after_its_head_is_unwritten(
     assert scope._unwritten_names("kien truc su moi ra truong luong bn", "vi", hits) == []
 
 
+def test_a_name_a_question_capitalises_is_unknown_where_the_corpus_never_writes_it(
+    make_corpus: Path, tmp_path: Path
+) -> None:
+    """Words capitalised inside a sentence name something: a word no passage holds, or
+    words it holds but never in a row, are a name the corpus does not know."""
+    from assistant.scope import Scope
+
+    drivers = (
+        "Tài xế công nghệ chạy xe máy hoặc ô tô qua app.\n\n"
+        "Mai là người đầu tiên; xe cần linh hoạt về giờ giấc."
+    )
+    agents = "Real estate agents work in teams at an agency. Senior agents earn more."
+    searcher = _searcher(
+        make_corpus, tmp_path, {"tx.md": ("vi", drivers), "agent.md": ("en", agents)}
+    )
+    scope = Scope(searcher)
+    hits = searcher.search("tài xế công nghệ")
+    assert scope.unknown_names("Làm tài xế taxi Mai Linh cần gì?", "vi", hits) == ["Mai Linh"]
+    # The first word of each sentence is capitalised whatever it is.
+    assert scope.unknown_names("Tài xế cần gì? Bao nhiêu tuổi thì chạy được?", "vi", hits) == []
+    hits = searcher.search("real estate agent")
+    # Spelled nearly as a corpus word ("teams"), a name is still another name; but a word
+    # mistyped is no name.
+    assert scope.unknown_names("how many hours does Texas require", "en", hits) == ["Texas"]
+    assert scope.unknown_names("What does an agent do at an Agncy?", "en", hits) == []
+    # Written in a row, in the plural too; and a name asked of passages in the other language.
+    assert scope.unknown_names("How much does a Senior Agent make?", "en", hits) == []
+    assert scope.unknown_names("Do I need English to work as an agent?", "vi", hits) == []
+
+
 def test_a_question_in_real_words_about_passages_in_the_other_language_is_asked_across(
     make_corpus: Path, tmp_path: Path
 ) -> None:
