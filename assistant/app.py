@@ -28,6 +28,8 @@ from .indexing import Embedder, Indexer, IndexReport, ProgressFactory
 from .question import (
     WAY_IN,
     Question,
+    alternatives,
+    asked_of_each,
     asks_definition,
     focus_words,
     is_comparison,
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: The conversation so far: LangChain messages, OpenAI/Gradio-style dicts, or the user's turns.
 History = Sequence[BaseMessage | dict[str, Any] | str]
+#: Passages each alternative alone finds whose documents must differ from the other's.
+APART_FIRST = 8
 
 
 class Assistant:
@@ -173,7 +177,9 @@ class Assistant:
         A question that joins several ("What does an AE do, and how long until AM?") is
         answered part by part, each from its own search, and the parts' answers are joined;
         so is each side of a comparison of two roles the corpus defines ("AE khác AM chỗ nào?"),
-        after the place where a passage sets the two side by side (``answer.side_by_side``).
+        after the place where a passage sets the two side by side (``answer.side_by_side``),
+        and each of two things set as alternatives that other articles are about ("insurance
+        agent or hair stylist"), from its own article (``_apart``).
 
         All of it reads one version of the index (``Searcher.pinned``), also while a rebuild
         switches to the next.
@@ -196,6 +202,13 @@ class Assistant:
             named = self.searcher.aliases.mentions(text, titles_only=not asks_definition(text))
             parts = sides(text, named)
             compared = self._compared(text, named)
+        within: list[frozenset[str] | None] = [None] * len(parts)
+        if len(parts) == 1 and not compared:
+            # "which one needs a license, insurance agent or hair stylist": each alternative
+            # asked alone, of its own article.
+            apart = self._apart(text)
+            if apart:
+                parts, within = [a for a, _ in apart], [w for _, w in apart]
         found = None
         if len(parts) == 1:
             found = self._search(read, callbacks)
@@ -227,6 +240,7 @@ class Assistant:
                     None if len(parts) > 1 else found,
                     said=said,
                     callbacks=callbacks,
+                    within=within[i],
                 )
             )
         answer = answers[0] if len(answers) == 1 else combine(answers, read.language)
@@ -271,6 +285,7 @@ class Assistant:
         self,
         question: Question,
         callbacks: Callbacks = None,
+        within: frozenset[str] | None = None,
     ) -> tuple[Query, list[Hit], str | None]:
         """The question's query, its passages, and the refusal if they do not answer it.
 
@@ -287,6 +302,7 @@ class Assistant:
         )
         try:
             query = self.searcher.prepare(question.text, question.history)
+            query.within = within
             question.standalone = query.standalone
             hits = self.searcher.search(query, k=self.settings.top_k)
             refusal = self.scope.refusal(question, query, hits)
@@ -316,10 +332,11 @@ class Assistant:
         *,
         said: Collection[str] = (),
         callbacks: Callbacks = None,
+        within: frozenset[str] | None = None,
     ) -> Answer:
         """The extractive answer to one question (or the refusal); ``said``: the sentences
         the answers to the question's other parts quote."""
-        query, hits, refusal = found or self._search(question, callbacks)
+        query, hits, refusal = found or self._search(question, callbacks, within)
         if refusal is not None:
             return Answer(refusal, [], abstained=True, language=question.language)
         answer = ExtractiveAnswerer(self.searcher, self.settings.answer_sentences).answer(
@@ -334,6 +351,28 @@ class Assistant:
         if unstated is not None:
             return Answer(unstated, [], abstained=True, language=question.language)
         return answer
+
+    def _apart(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """For a question that sets two things as alternatives (``question.alternatives``),
+        each the subject of other documents, the question asked of each alone and the
+        document it is answered from: the one the alternative alone finds first. "Of other
+        documents": neither document is among the passages the other alternative alone finds
+        first (``APART_FIRST``), as the seed's notes on the AE are among those on "someone
+        more senior". None otherwise."""
+        spans = alternatives(text)
+        if len(spans) != 2:
+            return []
+        found = [
+            [
+                str(h.document.metadata.get("path"))
+                for h in self.searcher.search(text[a:b], k=APART_FIRST)
+            ]
+            for a, b in spans
+        ]
+        if not all(found) or found[0][0] in found[1] or found[1][0] in found[0]:
+            return []
+        asked = asked_of_each(text, spans)
+        return [(a, frozenset({f[0]})) for a, f in zip(asked, found, strict=True)]
 
     def _compared(self, text: str, titles: list[tuple[int, int]]) -> list[Callable[[str], bool]]:
         """For a comparison of two things the corpus names (two titles, else two roles), a

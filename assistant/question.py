@@ -25,6 +25,7 @@ from .terms import name_words, role_word
 from .text import (
     STOPWORDS,
     VI_FUNCTION_WORDS,
+    content_words,
     detect_language,
     fold,
     uncommon,
@@ -262,6 +263,68 @@ def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
                 rest = f"{rest[:start]} {rest[end:]}"
         out.append(re.sub(r"\s+", " ", rest).strip())
     return out
+
+
+# Two things set as alternatives: "X or Y", "X hay Y", "X vs Y"; "X and Y" only in a
+# comparison ("so sánh X và Y"). Folded text.
+_EITHER = re.compile(r"\b(?:or|hay|hoac|vs|versus)\b")
+_BOTH = re.compile(r"\b(?:and|va|voi)\b")
+# What bounds an alternative: a clause's punctuation, or a cue that opens a comparison.
+_CLAUSE = re.compile(r"[,;:?!.()]|\b(?:so sanh|compare|between|giua)\b")
+
+
+def alternatives(text: str) -> list[tuple[int, int]]:
+    """The spans of the two things ``text`` sets as alternatives in one clause: "insurance
+    agent" and "hair stylist" in "which one needs a license, insurance agent or hair
+    stylist", each as far as the clause's punctuation; none when it sets no two, or more."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return []
+    cues = list(_EITHER.finditer(folded))
+    if not cues and is_comparison(text):
+        cues = list(_BOTH.finditer(folded))
+    if len(cues) != 1:
+        return []
+    cue = cues[0]
+    starts = [m.end() for m in _CLAUSE.finditer(folded, 0, cue.start())]
+    start = starts[-1] if starts else 0
+    after = _CLAUSE.search(folded, cue.end())
+    end = after.start() if after else len(text)
+    spans = [(start, cue.start()), (cue.end(), end)]
+    spans = [
+        (a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(text[a:b].rstrip()))
+        for a, b in spans
+    ]
+    if any(not content_words(text[a:b]) for a, b in spans):
+        return []
+    return spans
+
+
+def asked_of_each(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """``text`` asked of each of its two ``alternatives`` alone: the other one left out,
+    but for its words that ask for a kind of fact ("thu nhap truong nhom bao hiem voi tho
+    chinh lam toc ai cao hon" -> "thu nhap truong nhom bao hiem" and "thu nhap tho chinh
+    lam toc ai cao hon")."""
+    (l0, l1), (r0, r1) = spans
+    left, right = kind_cues(text[l0:l1]), kind_cues(text[r0:r1])
+    asked = [
+        f"{text[:l1]} {'' if right in fold(text[l0:l1]) else right} {text[r1:]}",
+        f"{text[:l0]} {'' if left in fold(text[r0:r1]) else left} {text[r0:]}",
+    ]
+    return [re.sub(r"\s+(?=[,;:?!.])", "", " ".join(a.split())) for a in asked]
+
+
+def kind_cues(text: str) -> str:
+    """The words of ``text`` that ask for a kind of fact, folded ("thu nhap" of "thu nhap
+    truong nhom bao hiem"), without the words a cue spans."""
+    found = []
+    for pattern in _KIND_PATTERNS.values():
+        for match in pattern.finditer(_cue_text(text)):
+            cue = match.group(0)
+            for spanned in filter(None, match.groups()):
+                cue = cue.replace(spanned, " ")
+            found.append(" ".join(cue.split()))
+    return " ".join(found)
 
 
 # "How do I get a raise?", "muon tang luong thi hoc gi": advice about pay, not an amount,

@@ -198,6 +198,9 @@ class Query:
     ranked: tuple[tuple[int, str, int], list[Hit]] | None = field(
         default=None, repr=False, compare=False
     )
+    #: the documents (paths) the passages are taken from; all of them when None: one side of
+    #: a question that sets two articles' subjects as alternatives
+    within: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.standalone = self.standalone or self.text
@@ -556,14 +559,18 @@ class Searcher:
 
         Each candidate (the dense and the BM25 top passages) scores its cosine similarity
         with ``Query.ranking`` (the question without its lean towards one language) plus
-        ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score.
+        ``LEXICAL_WEIGHT`` times its BM25 score relative to the best BM25 score. Only the
+        passages of ``Query.within`` when it names documents.
         """
         query = question if isinstance(question, Query) else self.prepare(question, history)
         n = max(CANDIDATES, k * 3)
         key = (id(self), self.index.manifest.version, n)
         if query.ranked is None or query.ranked[0] != key:
             query.ranked = (key, self._ranked(query, n))
-        return _without_near_duplicates(query.ranked[1], k)
+        ranked = query.ranked[1]
+        if query.within is not None:
+            ranked = [h for h in ranked if str(h.document.metadata.get("path")) in query.within]
+        return _without_near_duplicates(ranked, k)
 
     def _ranked(self, query: Query, n: int) -> list[Hit]:
         """The ``n`` dense and the ``n`` BM25 best candidates, scored and ranked."""

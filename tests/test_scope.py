@@ -828,6 +828,18 @@ def test_pay_asked_for_a_place_is_pay_given_for_that_place(careers: Assistant) -
         assert fact in reply.answer, (question, reply.answer)
 
 
+def test_two_careers_set_as_alternatives_are_each_answered_from_their_article(
+    careers: Assistant,
+) -> None:
+    """ "tiep vien hay giao vien mam non, nghe nao phai hoc lau hon" was answered from the
+    preschool teachers' article alone: the flight attendants' training was left out."""
+    reply = careers.ask("tiep vien hay giao vien mam non, nghe nao phai hoc lau hon")
+    assert not reply.abstained, reply.answer
+    assert "12 tuần" in reply.answer and "3 năm" in reply.answer, reply.answer
+    paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
+    assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
+
+
 def test_a_country_typed_in_lower_case_is_a_place_asked_about(careers: Assistant) -> None:
     """Users type "in canada" as often as "in Canada": the electricians' pay, which is
     American, was given for "how much do journeyman electricians make in canada"."""

@@ -242,6 +242,48 @@ def test_a_comparison_is_asked_of_each_side() -> None:
     assert sides("What does an AE do?", [(13, 15)]) == ["What does an AE do?"]
 
 
+@pytest.mark.parametrize(
+    ("question", "alternatives_"),
+    [
+        (
+            "which one needs a license, insurance agent or hair stylist",
+            ["insurance agent", "hair stylist"],
+        ),
+        (
+            "ky su xay dung vs dental hygienist, ai di lam som hon",
+            ["ky su xay dung", "dental hygienist"],
+        ),
+        ("so sánh lương tiếp viên và giáo viên mầm non", ["lương tiếp viên", "giáo viên mầm non"]),
+        # "and" sets two things side by side only in a comparison.
+        ("do flight attendants and preschool teachers need first aid", []),
+        # Three things, or an alternative that names nothing, are no two alternatives.
+        ("AE, AM or AD or CSD?", []),
+        ("is it true or not?", []),
+    ],
+)
+def test_the_two_things_a_question_sets_as_alternatives(
+    question: str, alternatives_: list[str]
+) -> None:
+    from assistant.question import alternatives
+
+    assert [question[a:b] for a, b in alternatives(question)] == alternatives_
+
+
+def test_each_alternative_is_asked_alone_with_what_the_other_asks_for() -> None:
+    from assistant.question import alternatives, asked_of_each
+
+    text = "thu nhap truong nhom bao hiem voi tho chinh lam toc ai cao hon"
+    assert asked_of_each(text, alternatives(text)) == [
+        "thu nhap truong nhom bao hiem",
+        "thu nhap tho chinh lam toc ai cao hon",
+    ]
+    text = "which one needs a license, insurance agent or hair stylist?"
+    assert asked_of_each(text, alternatives(text)) == [
+        "which one needs a license, insurance agent?",
+        "which one needs a license, hair stylist?",
+    ]
+
+
 def test_terms_to_define_are_asked_one_by_one() -> None:
     from assistant.question import sides
 
