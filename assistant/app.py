@@ -355,10 +355,12 @@ class Assistant:
     def _apart(self, text: str) -> list[tuple[str, frozenset[str]]]:
         """For a question that sets two things as alternatives (``question.alternatives``),
         each the subject of other documents, the question asked of each alone and the
-        document it is answered from: the one the alternative alone finds first. "Of other
-        documents": neither document is among the passages the other alternative alone finds
-        first (``APART_FIRST``), as the seed's notes on the AE are among those on "someone
-        more senior". None otherwise."""
+        document it is answered from: the one the alternative alone finds first. "The
+        subject of other documents": of the passages each alternative alone finds first
+        (``APART_FIRST``), more than half are in that document, and none in the other's. An
+        article on one career holds most of what its name finds ("insurance agent"); the
+        seed's notes share the AE ("làm AE có hay phải tăng ca không", "AE vs account
+        director"). None otherwise."""
         spans = alternatives(text)
         if len(spans) != 2:
             return []
@@ -369,7 +371,10 @@ class Assistant:
             ]
             for a, b in spans
         ]
-        if not all(found) or found[0][0] in found[1] or found[1][0] in found[0]:
+        if not all(
+            paths[0] not in other and paths.count(paths[0]) * 2 > len(paths)
+            for paths, other in ((found[0], found[1]), (found[1], found[0]))
+        ):
             return []
         asked = asked_of_each(text, spans)
         return [(a, frozenset({f[0]})) for a, f in zip(asked, found, strict=True)]
