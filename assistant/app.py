@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 History = Sequence[BaseMessage | dict[str, Any] | str]
 #: Passages each alternative alone finds whose documents must differ from the other's.
 APART_FIRST = 8
+#: The share of them that must be in one document, the alternative's own.
+APART_SHARE = 0.75
 
 
 class Assistant:
@@ -353,14 +355,14 @@ class Assistant:
         return answer
 
     def _apart(self, text: str) -> list[tuple[str, frozenset[str]]]:
-        """For a question that sets two things as alternatives (``question.alternatives``),
-        each the subject of other documents, the question asked of each alone and the
-        document it is answered from: the one the alternative alone finds first. "The
-        subject of other documents": of the passages each alternative alone finds first
-        (``APART_FIRST``), more than half are in that document, and none in the other's. An
-        article on one career holds most of what its name finds ("insurance agent"); the
-        seed's notes share the AE ("làm AE có hay phải tăng ca không", "AE vs account
-        director"). None otherwise."""
+        """For a question that sets two things as alternatives or side by side
+        (``question.alternatives``), each the subject of its own document, the question
+        asked of each alone and the document it is answered from: the one the thing alone
+        finds first. "Its own": of the passages each finds first (``APART_FIRST``), three in
+        four (``APART_SHARE``) are in that document, and none in the other's. An article on
+        one career holds most of what its name finds ("insurance agent"); the seed's notes
+        share the AE ("làm AE có hay phải tăng ca không", "AE vs account director"), and "what
+        tools" finds many articles. None otherwise."""
         spans = alternatives(text)
         if len(spans) != 2:
             return []
@@ -372,7 +374,7 @@ class Assistant:
             for a, b in spans
         ]
         if not all(
-            paths[0] not in other and paths.count(paths[0]) * 2 > len(paths)
+            paths[0] not in other and paths.count(paths[0]) >= APART_SHARE * len(paths)
             for paths, other in ((found[0], found[1]), (found[1], found[0]))
         ):
             return []

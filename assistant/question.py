@@ -265,8 +265,8 @@ def sides(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return out
 
 
-# Two things set as alternatives: "X or Y", "X hay Y", "X vs Y"; "X and Y" only in a
-# comparison ("so sánh X và Y"). Folded text.
+# Two things set as alternatives: "X or Y", "X hay Y", "X vs Y"; else side by side: "X and
+# Y", "X và Y", "X với Y" ("so sánh X và Y"). Folded text.
 _EITHER = re.compile(r"\b(?:or|hay|hoac|vs|versus)\b")
 _BOTH = re.compile(r"\b(?:and|va|voi)\b")
 # What bounds an alternative: a clause's punctuation, or a cue that opens a comparison.
@@ -274,15 +274,15 @@ _CLAUSE = re.compile(r"[,;:?!.()]|\b(?:so sanh|compare|between|giua)\b")
 
 
 def alternatives(text: str) -> list[tuple[int, int]]:
-    """The spans of the two things ``text`` sets as alternatives in one clause: "insurance
-    agent" and "hair stylist" in "which one needs a license, insurance agent or hair
-    stylist", each as far as the clause's punctuation; none when it sets no two, or more."""
+    """The spans of the two things ``text`` sets as alternatives, or side by side, in one
+    clause: "insurance agent" and "hair stylist" in "which one needs a license, insurance
+    agent or hair stylist", each as far as the clause's punctuation; none when it sets no
+    two, or more. Whether they are two subjects is for the corpus to tell
+    (``Assistant._apart``)."""
     folded = fold(text)
     if len(folded) != len(text):
         return []
-    cues = list(_EITHER.finditer(folded))
-    if not cues and is_comparison(text):
-        cues = list(_BOTH.finditer(folded))
+    cues = list(_EITHER.finditer(folded)) or list(_BOTH.finditer(folded))
     if len(cues) != 1:
         return []
     cue = cues[0]

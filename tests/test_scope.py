@@ -830,7 +830,7 @@ def test_pay_asked_for_a_place_is_pay_given_for_that_place(careers: Assistant) -
         assert fact in reply.answer, (question, reply.answer)
 
 
-def test_two_careers_set_as_alternatives_are_each_answered_from_their_article(
+def test_two_careers_asked_about_together_are_each_answered_from_their_article(
     careers: Assistant,
 ) -> None:
     """ "tiep vien hay giao vien mam non, nghe nao phai hoc lau hon" was answered from the
@@ -838,6 +838,11 @@ def test_two_careers_set_as_alternatives_are_each_answered_from_their_article(
     reply = careers.ask("tiep vien hay giao vien mam non, nghe nao phai hoc lau hon")
     assert not reply.abstained, reply.answer
     assert "12 tuần" in reply.answer and "3 năm" in reply.answer, reply.answer
+    paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
+    assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
+    # Side by side: each from its own article too.
+    reply = careers.ask("tiep vien va giao vien mam non co can biet so cuu khong")
+    assert "Sơ cứu khi trẻ" in reply.answer, reply.answer
     paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
     assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
 
