@@ -290,14 +290,16 @@ def alternatives(text: str) -> list[tuple[int, int]]:
     start = starts[-1] if starts else 0
     after = _CLAUSE.search(folded, cue.end())
     end = after.start() if after else len(text)
-    spans = [(start, cue.start()), (cue.end(), end)]
-    spans = [
-        (a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(text[a:b].rstrip()))
-        for a, b in spans
-    ]
+    spans = [_trimmed(text, start, cue.start()), _trimmed(text, cue.end(), end)]
     if any(not content_words(text[a:b]) for a, b in spans):
         return []
     return spans
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span ``start``-``end`` of ``text`` without the spaces at its ends."""
+    inner = text[start:end]
+    return start + len(inner) - len(inner.lstrip()), end - len(inner) + len(inner.rstrip())
 
 
 def asked_of_each(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -318,8 +320,9 @@ def kind_cues(text: str) -> str:
     """The words of ``text`` that ask for a kind of fact, folded ("thu nhap" of "thu nhap
     truong nhom bao hiem"), without the words a cue spans."""
     found = []
+    cued = _cue_text(text)
     for pattern in _KIND_PATTERNS.values():
-        for match in pattern.finditer(_cue_text(text)):
+        for match in pattern.finditer(cued):
             cue = match.group(0)
             for spanned in filter(None, match.groups()):
                 cue = cue.replace(spanned, " ")

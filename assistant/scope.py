@@ -121,7 +121,7 @@ PHRASE_WORDS = 5
 _AT_NAME = re.compile(r"\b(?:at|in|ở|o|tại|tai)\s+(?:(?:a|an|the)\s+)?(\w+)", re.IGNORECASE)
 #: Where a question's sentence ends; the word after it is capitalised as the first.
 _SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+|\n+")
-#: A word with its apostrophe ("Master's"): a capitalised word, not a run's end.
+#: A word with its apostrophe: "Master's" names no one, but "Master" alone would.
 _WORD = re.compile(r"[\w'’]+")
 #: An abbreviation: a word with two capitals or more ("QS", "SaaS", "AEs"), perhaps in brackets.
 _ABBREVIATION = re.compile(

@@ -280,6 +280,7 @@ def test_a_name_a_question_capitalises_is_unknown_where_the_corpus_never_writes_
     # mistyped is no name.
     assert scope.unknown_names("how many hours does Texas require", "en", hits) == ["Texas"]
     assert scope.unknown_names("What does an agent do at an Agncy?", "en", hits) == []
+    assert scope.unknown_names("Do agents need a Master's degree?", "en", hits) == []
     # Written in a row, in the plural too; and a name asked of passages in the other language.
     assert scope.unknown_names("How much does a Senior Agent make?", "en", hits) == []
     assert scope.unknown_names("Do I need English to work as an agent?", "vi", hits) == []
