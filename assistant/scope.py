@@ -805,12 +805,16 @@ class Scope:
         """The words of what ``text`` asks about (``focus_words``, not a place) that no passage
         holds, nor a word spelled nearly the same: "planner" in "media planner lam nhung viec
         gi" where the corpus has no planner."""
-        place_words = {fold(w) for place in self.searcher.places(text) for w in words(place)}
+        place_words = self._place_words(text)
         return [
             word
             for word in self._focus_words(text)
             if len(word) >= MIN_UNKNOWN_WORD and word not in place_words and self._unwritten(word)
         ]
+
+    def _place_words(self, text: str) -> set[str]:
+        """The folded words of the places ``text`` asks about (``Searcher.places``)."""
+        return {fold(w) for place in self.searcher.places(text) for w in words(place)}
 
     def _uncommon_unknown(self, text: str, language: str, hits: Sequence[Hit]) -> list[str]:
         """The words of what ``text`` asks about that no passage holds and that are uncommon
@@ -930,7 +934,7 @@ class Scope:
             return []
         # A place is the place check's to judge ("lương GVMN ở Viet Nam", of an article on
         # Vietnam that need not name it).
-        places = {fold(w) for place in self.searcher.places(text) for w in words(place)}
+        places = self._place_words(text)
         found = []
         for sentence in _SENTENCE_END.split(text):
             for run in _capitalised_runs(sentence):
@@ -963,7 +967,7 @@ class Scope:
         ]
         if not written:
             return []
-        places = {fold(w) for place in self.searcher.places(text) for w in words(place)}
+        places = self._place_words(text)
         found = []
         for word in written:
             forms = {fold(word), fold(re.sub(r"(?<=[A-Z])s$", "", word))}  # "AEs"
