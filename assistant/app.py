@@ -33,6 +33,7 @@ from .question import (
     asks_definition,
     focus_words,
     is_comparison,
+    named_spans,
     sides,
     with_subject,
 )
@@ -40,7 +41,7 @@ from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
 from .terms import roles_named
-from .text import normalize, uncommon
+from .text import fold, normalize, uncommon, words
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +363,9 @@ class Assistant:
         four (``APART_SHARE``) are in that document, and none in the other's. An article on
         one career holds most of what its name finds ("insurance agent"); the seed's notes
         share the AE ("làm AE có hay phải tăng ca không", "AE vs account director"), and "what
-        tools" finds many articles. None otherwise."""
+        tools" finds many articles. None otherwise. What both are asked is asked of each
+        (``named_spans``): "do flight attendants and preschool teachers need first aid
+        skills" asks the flight attendants about first aid too."""
         spans = alternatives(text)
         if len(spans) != 2:
             return []
@@ -378,8 +381,19 @@ class Assistant:
             for paths, other in ((found[0], found[1]), (found[1], found[0]))
         ):
             return []
-        asked = asked_of_each(text, spans)
+        names = named_spans(text, spans, [self._document_holds(f[0]) for f in found])
+        asked = asked_of_each(text, names)
         return [(a, frozenset({f[0]})) for a, f in zip(asked, found, strict=True)]
+
+    def _document_holds(self, path: str) -> Callable[[str], bool]:
+        """Whether one document holds a word, folded, or its singular ("teachers")."""
+        held = {fold(w) for w in words(self.searcher.document_text(path))}
+
+        def holds(word: str) -> bool:
+            word = fold(word)
+            return any(w in held for w in (word, word.removesuffix("s"), word.removesuffix("es")))
+
+        return holds
 
     def _compared(self, text: str, titles: list[tuple[int, int]]) -> list[Callable[[str], bool]]:
         """For a comparison of two things the corpus names (two titles, else two roles), a

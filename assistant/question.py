@@ -60,15 +60,22 @@ _KIND_CUES = {
         r"how soon|how quickly|how fast|bao lau|may nam|bao nhieu nam|may thang|"
         r"bao nhieu thang|bao gio thi|khi nao thi|mat bao lau|mat may|may ngay|"
         r"bao nhieu ngay|how many days|may tuan|how many hours|may tieng|bao nhieu tieng|"
-        r"thoi han (?:la )?(?:bao lau|may nam|bao nhieu nam)"
+        r"thoi han (?:la )?(?:bao lau|may nam|bao nhieu nam)|"
+        # A comparison asks how long each side takes: "nghề nào phải học lâu hơn", "which
+        # one takes longer", "so sánh thời gian học"; "lên chức nhanh hơn" alone asks how to.
+        r"lau hon|takes? (?:longer|less time|more time)|thoi gian (?:hoc|dao tao|huan luyen)|"
+        r"(?:nao|ai|which|who)\b.{0,40}\b(?:nhanh hon|faster|quicker|longer)"
     ),
     MONEY: (
         r"salary|salaries|paid|pay|payscale|earn|earns|earning|earnings|income|wage|wages|"
         r"compensation|how much (?:do|does|can|will|would) (.{0,30})(?:make|get)|"
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
-        r"muc luong|luong bong|take home|take-home|thuc nhan|thuc linh"
+        r"muc luong|luong bong|take home|take-home|thuc nhan|thuc linh|"
+        r"pays (?:more|less|better|the most)|(?:better|higher|best|highest) paid"
     ),
-    COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}",
+    COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}|"
+    # Which of two costs more: "cái nào rẻ hơn", "how much more expensive".
+    r"re hon|dat hon|cheaper|(?:more|less) expensive|costs? (?:more|less)",
 }
 # "lương" without diacritics is "luong", also the end of these words, unless an amount is
 # asked of it ("o da nang luong bn": "Đà Nẵng, lương bao nhiêu", not "năng lượng").
@@ -300,6 +307,40 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     """The span ``start``-``end`` of ``text`` without the spaces at its ends."""
     inner = text[start:end]
     return start + len(inner) - len(inner.lstrip()), end - len(inner) + len(inner.rstrip())
+
+
+#: Fewest content words ``named_spans`` takes off the end of the second alternative, as what
+#: both are asked.
+MIN_SHARED_WORDS = 2
+
+
+def named_spans(
+    text: str, spans: list[tuple[int, int]], own: Sequence[Callable[[str], bool]]
+) -> list[tuple[int, int]]:
+    """The two ``alternatives`` narrowed to the names of the two things: each span reaches to
+    its clause's end, and may hold what is asked of both ("do flight attendants and preschool
+    teachers need first aid skills"). The words at a span's outer end (the first one's start,
+    the second one's end) go while ``own`` of its side does not hold them (the words of the
+    thing's document: an article in Vietnamese writes "preschool teacher" where it names its
+    subject, and no "first aid skills"); at the second one's end, only at least
+    ``MIN_SHARED_WORDS`` content words (a syllable the document lacks, "hơn", is no phrase
+    the two share). A span none of whose content words is its own stays whole."""
+    narrowed = []
+    for i, (start, end) in enumerate(spans):
+        found = [
+            (start + m.start(), start + m.end())
+            for m in re.finditer(r"\w+(?:['’]\w+)*", text[start:end])
+            if content_words(m.group(0)) and own[i](m.group(0))
+        ]
+        if not found:
+            narrowed.append((start, end))
+        elif i == 0:
+            narrowed.append((found[0][0], end))
+        elif len(content_words(text[found[-1][1] : end])) >= MIN_SHARED_WORDS:
+            narrowed.append((start, found[-1][1]))
+        else:
+            narrowed.append((start, end))
+    return narrowed
 
 
 def asked_of_each(text: str, spans: list[tuple[int, int]]) -> list[str]:

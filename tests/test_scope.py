@@ -834,10 +834,12 @@ def test_two_careers_asked_about_together_are_each_answered_from_their_article(
     careers: Assistant,
 ) -> None:
     """ "tiep vien hay giao vien mam non, nghe nao phai hoc lau hon" was answered from the
-    preschool teachers' article alone: the flight attendants' training was left out."""
+    preschool teachers' article alone: the flight attendants' training was left out. "lâu
+    hơn" asks how long each takes: the 12 weeks come first."""
     reply = careers.ask("tiep vien hay giao vien mam non, nghe nao phai hoc lau hon")
     assert not reply.abstained, reply.answer
     assert "12 tuần" in reply.answer and "3 năm" in reply.answer, reply.answer
+    assert reply.answer.index("12 tuần") < reply.answer.index("Nhược điểm"), reply.answer
     paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
     assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
     # Side by side: each from its own article too.
@@ -845,6 +847,12 @@ def test_two_careers_asked_about_together_are_each_answered_from_their_article(
     assert "Sơ cứu khi trẻ" in reply.answer, reply.answer
     paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
     assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
+    # What both are asked follows the second one: the flight attendants are asked it too
+    # (they were asked "do flight attendants", and their definition was the answer).
+    reply = careers.ask("do flight attendants and preschool teachers need first aid skills")
+    flight = [s for s in reply.sources if s.path.endswith("tiep-vien-hang-khong.md")]
+    assert any("sơ cứu" in q or "sơ cấp cứu" in q for s in flight for q in s.quotes), flight
+    assert "Sơ cứu khi trẻ" in reply.answer, reply.answer
 
 
 def test_a_country_typed_in_lower_case_is_a_place_asked_about(careers: Assistant) -> None:

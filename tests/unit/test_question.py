@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from assistant.question import (
@@ -66,6 +68,15 @@ from assistant.question import (
         ("lam seo freelance thi 1 thang kiem dc bn", MONEY),
         ("how many yrs of experience before a designer becomes an AD?", DURATION),
         ("lam sao nang cao chat luong cong viec", None),
+        # Which of two takes longer, pays more or costs more asks that of each.
+        ("tiep vien hay giao vien mam non, nghe nao phai hoc lau hon", DURATION),
+        ("ky su xay dung hay tho o to, cai nao hoc nhanh hon", DURATION),
+        ("so sanh thoi gian hoc nghe tho dien va giao vien mam non", DURATION),
+        ("which one takes longer to qualify, nurse or pharmacist?", DURATION),
+        ("AE muon len chuc nhanh hon thi lam gi", None),  # how to, not how long
+        ("which pays more for a fresh grad, civil engineer or car mechanic?", MONEY),
+        ("so voi chung chi meta thi cai nao re hon", COST),
+        ("How much more expensive is a private university than a public one?", COST),
     ],
 )
 def test_the_kind_of_fact_asked(question: str, kind: str | None) -> None:
@@ -284,6 +295,34 @@ def test_each_alternative_is_asked_alone_with_what_the_other_asks_for() -> None:
         "which one needs a license, insurance agent?",
         "which one needs a license, hair stylist?",
     ]
+
+
+def test_alternatives_are_narrowed_to_what_their_documents_name() -> None:
+    from assistant.question import alternatives, asked_of_each, named_spans
+
+    # Each article is in Vietnamese: it writes the English name of its subject, and no "first
+    # aid skills", which both are asked.
+    flight = {"do", "flight", "attendant", "tiep", "vien", "so", "cuu"}
+    preschool = {"preschool", "teacher", "giao", "vien", "do", "so", "cuu"}
+
+    def own(held: set[str]) -> Callable[[str], bool]:
+        return lambda word: word.lower().removesuffix("s") in held
+
+    text = "do flight attendants and preschool teachers need first aid skills"
+    names = named_spans(text, alternatives(text), [own(flight), own(preschool)])
+    assert [text[a:b] for a, b in names] == ["flight attendants", "preschool teachers"]
+    assert asked_of_each(text, names) == [
+        "do flight attendants need first aid skills",
+        "do preschool teachers need first aid skills",
+    ]
+    # One word the document lacks ("hơn") is no phrase the two share; a span whose document
+    # holds none of its words stays whole.
+    text = "thu nhap tiep vien voi giao vien ai cao hon"
+    spans = alternatives(text)
+    names = named_spans(text, spans, [own(flight), own(preschool | {"ai", "cao"})])
+    assert [text[a:b] for a, b in names] == ["tiep vien", "giao vien ai cao hon"]
+    assert asked_of_each(text, names) == ["thu nhap tiep vien", "thu nhap giao vien ai cao hon"]
+    assert named_spans(text, spans, [own(set()), own(set())]) == spans
 
 
 def test_terms_to_define_are_asked_one_by_one() -> None:
