@@ -442,7 +442,7 @@ class ExtractiveAnswerer:
             )
         by_id = {str(h.document.id): h for h in hits}
         chosen = _with_antecedent(_in_runs(chosen[:1] + _reading_order(chosen[1:], by_id)), scored)
-        if kind:
+        if kind or asks_duties(question):
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
         hits = hits + self._next_passages(chosen, layout, hits, query)
@@ -595,14 +595,16 @@ class ExtractiveAnswerer:
         self,
         chosen: list[Scored],
         scored: list[Scored],
-        kind: str,
+        kind: str | None,
         titles: set[int],
         items: dict[str, dict[int, str]],
     ) -> list[Scored]:
         """The chosen sentences, the best followed by the next sentence of its passage when
-        that one gives the kind of fact asked too and is about no other title: a worked
-        example's figures run over two sentences ("... the brokerage receives $10,000. With a
-        70/30 split, the agent keeps $7,000")."""
+        that one gives the kind of fact asked too (``kind``; any, asked what a role does) and
+        is about no other title: a worked example's figures run over two sentences ("... the
+        brokerage receives $10,000. With a 70/30 split, the agent keeps $7,000"), and what a
+        role does goes on after what it is ("A DevOps engineer builds and runs the systems
+        that take code ... to production. They automate builds, tests and deployments ...")."""
         best = chosen[0]
         sequel = next(
             (s for s in scored if s.chunk_id == best.chunk_id and s.n == best.n + 1), None
@@ -610,8 +612,8 @@ class ExtractiveAnswerer:
         if (
             sequel is None
             or sequel in chosen
-            or kind not in fact_kinds(best.text)
-            or kind not in fact_kinds(sequel.text)
+            or (kind is not None and kind not in fact_kinds(best.text))
+            or (kind is not None and kind not in fact_kinds(sequel.text))
             or any(s.n in items.get(s.chunk_id, {}) for s in (best, sequel))
         ):
             return chosen

@@ -149,6 +149,24 @@ def test_a_figure_worked_out_over_two_sentences_is_quoted_whole() -> None:
     assert "$7,000" not in answerer.answer(query, hits, "en").answer
 
 
+def test_what_a_role_does_goes_on_after_what_it_is() -> None:
+    sentences = {
+        "role": [
+            ("A DevOps engineer builds the systems that take code to production.", _unit(0.95, 1)),
+            ("They automate builds and tests, and manage infrastructure as code.", _unit(0.80, 2)),
+        ],
+        "other": [("Most people reach a senior title in about 5-7 years.", _unit(0.90, 3))],
+    }
+    hits = _hits("role", "other")
+    answerer = ExtractiveAnswerer(_searcher(sentences))
+    query = Query("what does a devops engineer actually do", _unit(1.0, 5), [], [])
+    duties = answerer.answer(query, hits, "en").answer
+    assert duties.startswith("A DevOps engineer") and "They automate" in duties, duties
+    # Asked something else of the role, the next sentence is quoted on its own merit.
+    query = Query("is a devops engineer a good job", _unit(1.0, 5), [], [])
+    assert "They automate" not in answerer.answer(query, hits, "en").answer
+
+
 def test_a_sentence_that_only_names_a_term_is_quoted_with_what_follows() -> None:
     sentences = {
         "glossary": [
