@@ -778,9 +778,10 @@ def _cited(text: str, n: int) -> str:
     return f"{body[:end]} [{n}]{body[end:]}" if end else f"{body} [{n}]"
 
 
-def combine(answers: list[Answer], language: str) -> Answer:
+def combine(answers: list[Answer], language: str, between: str = " ") -> Answer:
     """One answer from the answers to the parts of a question, sources renumbered (a passage
-    two parts cite is listed once, with the sentences both quote)."""
+    two parts cite is listed once, with the sentences both quote), joined with ``between``
+    (a blank line between the sides of a comparison, each headed with its name)."""
     sources: list[Source] = []
     texts: list[str] = []
     for answer in answers:
@@ -813,7 +814,7 @@ def combine(answers: list[Answer], language: str) -> Answer:
         if text:
             texts.append(text)
     return Answer(
-        " ".join(texts), sources, abstained=all(a.abstained for a in answers), language=language
+        between.join(texts), sources, abstained=all(a.abstained for a in answers), language=language
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.callbacks import CallbackManager, Callbacks
@@ -206,12 +207,13 @@ class Assistant:
             parts = sides(text, named)
             compared = self._compared(text, named)
         within: list[frozenset[str] | None] = [None] * len(parts)
+        labels: list[str] = []
         if len(parts) == 1 and not compared:
             # "which one needs a license, insurance agent or hair stylist": each alternative
-            # asked alone, of its own article.
+            # asked alone, of its own article, and its answer headed with its name.
             apart = self._apart(text)
             if apart:
-                parts, within = [a for a, _ in apart], [w for _, w in apart]
+                parts, within, labels = (list(side) for side in zip(*apart, strict=True))
         found = None
         if len(parts) == 1:
             found = self._search(read, callbacks)
@@ -246,7 +248,16 @@ class Assistant:
                     within=within[i],
                 )
             )
-        answer = answers[0] if len(answers) == 1 else combine(answers, read.language)
+        if labels:
+            answers = [
+                replace(a, answer=f"{label}: {a.answer}") if a.answer and not a.abstained else a
+                for a, label in zip(answers, labels, strict=True)
+            ]
+        answer = (
+            answers[0]
+            if len(answers) == 1
+            else combine(answers, read.language, between="\n\n" if labels else " ")
+        )
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 
@@ -355,7 +366,7 @@ class Assistant:
             return Answer(unstated, [], abstained=True, language=question.language)
         return answer
 
-    def _apart(self, text: str) -> list[tuple[str, frozenset[str]]]:
+    def _apart(self, text: str) -> list[tuple[str, frozenset[str], str]]:
         """For a question that sets two things as alternatives or side by side
         (``question.alternatives``), each the subject of its own document, the question
         asked of each alone and the document it is answered from: the one the thing alone
@@ -383,7 +394,16 @@ class Assistant:
             return []
         names = named_spans(text, spans, [self._document_holds(f[0]) for f in found])
         asked = asked_of_each(text, names)
-        return [(a, frozenset({f[0]})) for a, f in zip(asked, found, strict=True)]
+        return [
+            (a, frozenset({f[0]}), self._label(text[start:end]))
+            for a, f, (start, end) in zip(asked, found, names, strict=True)
+        ]
+
+    def _label(self, name: str) -> str:
+        """A thing's name as a heading: with its diacritics where the user left them out
+        ("tiep vien" -> "Tiếp viên"), first letter capitalised."""
+        restored = self.searcher.index.lexical.restore_accents(name)
+        return restored[:1].upper() + restored[1:]
 
     def _document_holds(self, path: str) -> Callable[[str], bool]:
         """Whether one document holds a word, folded, or its singular ("teachers")."""
