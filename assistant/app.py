@@ -37,6 +37,7 @@ from .question import (
     named_spans,
     sides,
     with_subject,
+    written_as,
 )
 from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
@@ -250,7 +251,7 @@ class Assistant:
             )
         if labels:
             answers = [
-                replace(a, answer=f"{label}: {a.answer}") if a.answer and not a.abstained else a
+                replace(a, answer=f"{label}: {a.answer}") if a.answer else a
                 for a, label in zip(answers, labels, strict=True)
             ]
         answer = (
@@ -395,15 +396,9 @@ class Assistant:
         names = named_spans(text, spans, [self._document_holds(f[0]) for f in found])
         asked = asked_of_each(text, names)
         return [
-            (a, frozenset({f[0]}), self._label(text[start:end]))
+            (a, frozenset({f[0]}), written_as(text[start:end], self.searcher.document_text(f[0])))
             for a, f, (start, end) in zip(asked, found, names, strict=True)
         ]
-
-    def _label(self, name: str) -> str:
-        """A thing's name as a heading: with its diacritics where the user left them out
-        ("tiep vien" -> "Tiếp viên"), first letter capitalised."""
-        restored = self.searcher.index.lexical.restore_accents(name)
-        return restored[:1].upper() + restored[1:]
 
     def _document_holds(self, path: str) -> Callable[[str], bool]:
         """Whether one document holds a word, folded, or its singular ("teachers")."""

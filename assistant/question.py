@@ -343,6 +343,32 @@ def named_spans(
     return narrowed
 
 
+def written_as(name: str, document: str) -> str:
+    """How ``document`` writes the longest run of ``name``'s words it writes, leaving out the
+    words that ask for a kind of fact, as a heading: "Kỹ thuật viên ô tô" for "ky thuat vien o
+    to", "Trưởng nhóm" for "thu nhap truong nhom bao hiem" (the article writes "trưởng nhóm"
+    and "bảo hiểm", never together), "Flight attendant" for "flight attendants"; ``name``
+    itself, capitalised, when it writes none of them."""
+    cued = set(kind_cues(name).split())
+    said = [w for w in re.findall(r"\w+", name) if fold(w) not in cued]
+    text = unicodedata.normalize("NFC", document)
+    folded = "".join(fold(c)[:1] or c for c in text)  # one character for each of the text's
+    for size in range(len(said), 0, -1):
+        for start in range(len(said) - size + 1):
+            run = said[start : start + size]
+            if not content_words(" ".join(run)):
+                continue
+            spelled = r"\W+".join(
+                re.escape(fold(w).removesuffix("s")) + ("s?" if fold(w).endswith("s") else "")
+                for w in run
+            )
+            found = re.search(rf"(?<!\w){spelled}(?!\w)", folded)
+            if found:
+                heading = text[found.start() : found.end()]
+                return heading[:1].upper() + heading[1:]
+    return name[:1].upper() + name[1:]
+
+
 def asked_of_each(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """``text`` asked of each of its two ``alternatives`` alone: the other one left out,
     but for its words that ask for a kind of fact ("thu nhap truong nhom bao hiem voi tho

@@ -325,6 +325,20 @@ def test_alternatives_are_narrowed_to_what_their_documents_name() -> None:
     assert named_spans(text, spans, [own(set()), own(set())]) == spans
 
 
+def test_a_thing_asked_about_is_headed_as_its_document_writes_it() -> None:
+    from assistant.question import written_as
+
+    document = (
+        "Kỹ thuật viên ô tô (automotive technician) là người sửa xe. Trưởng nhóm (unit "
+        "manager) quản lý 5-10 tư vấn viên bảo hiểm. Tiếp viên hàng không (flight attendant)."
+    )
+    assert written_as("ky thuat vien o to", document) == "Kỹ thuật viên ô tô"
+    # The words that ask for a kind of fact are no name; the longest run written together.
+    assert written_as("thu nhap truong nhom bao hiem", document) == "Trưởng nhóm"
+    assert written_as("flight attendants", document) == "Flight attendant"
+    assert written_as("hairdresser per haircut", document) == "Hairdresser per haircut"
+
+
 def test_terms_to_define_are_asked_one_by_one() -> None:
     from assistant.question import sides
 
