@@ -389,7 +389,7 @@ class Assistant:
             for a, b in spans
         ]
         if not all(
-            paths[0] not in other and paths.count(paths[0]) >= APART_SHARE * len(paths)
+            paths and paths[0] not in other and paths.count(paths[0]) >= APART_SHARE * len(paths)
             for paths, other in ((found[0], found[1]), (found[1], found[0]))
         ):
             return []
