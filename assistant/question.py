@@ -352,7 +352,7 @@ def written_as(name: str, document: str) -> str:
     cued = set(kind_cues(name).split())
     said = [w for w in re.findall(r"\w+", name) if fold(w) not in cued]
     text = unicodedata.normalize("NFC", document)
-    folded = "".join(fold(c)[:1] or c for c in text)  # one character for each of the text's
+    folded = "".join(fold(c)[:1] or c for c in text)  # aligned: one character for each
     for size in range(len(said), 0, -1):
         for start in range(len(said) - size + 1):
             run = said[start : start + size]
