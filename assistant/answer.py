@@ -778,13 +778,16 @@ def _cited(text: str, n: int) -> str:
     return f"{body[:end]} [{n}]{body[end:]}" if end else f"{body} [{n}]"
 
 
-def combine(answers: list[Answer], language: str, between: str = " ") -> Answer:
+def combine(answers: list[Answer], language: str, headings: Sequence[str] = ()) -> Answer:
     """One answer from the answers to the parts of a question, sources renumbered (a passage
-    two parts cite is listed once, with the sentences both quote), joined with ``between``
-    (a blank line between the sides of a comparison, each headed with its name)."""
+    two parts cite is listed once, with the sentences both quote). With ``headings`` (the
+    sides of a question about two things), each answer is headed with its own and set a
+    blank line apart, and a side refused says only what its sources lack when the other
+    side is answered."""
     sources: list[Source] = []
     texts: list[str] = []
-    for answer in answers:
+    answered = not all(a.abstained for a in answers)
+    for i, answer in enumerate(answers):
         numbers: dict[str, str] = {}
         for n, source in enumerate(answer.sources, 1):
             same = next(
@@ -808,13 +811,20 @@ def combine(answers: list[Answer], language: str, between: str = " ") -> Answer:
             lambda m, table=numbers: f"[{table[m.group(1)]}]",  # type: ignore[misc]
             answer.answer,
         )
-        if answer.abstained:  # two refusals say once what they share ("I can answer ...")
+        if answer.abstained and headings and answered:
+            text = _SENTENCE_END.split(text)[0]  # "I don't know: ... hours" without the offer
+        elif answer.abstained:  # two refusals say once what they share ("I can answer ...")
             said = {s for t in texts for s in _SENTENCE_END.split(t)}
             text = " ".join(s for s in _SENTENCE_END.split(text) if s not in said)
+        if text and headings:
+            text = f"{headings[i]}: {text}"
         if text:
             texts.append(text)
     return Answer(
-        between.join(texts), sources, abstained=all(a.abstained for a in answers), language=language
+        ("\n\n" if headings else " ").join(texts),
+        sources,
+        abstained=not answered,
+        language=language,
     )
 
 

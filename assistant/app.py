@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 from langchain_core.callbacks import CallbackManager, Callbacks
@@ -249,16 +248,7 @@ class Assistant:
                     within=within[i],
                 )
             )
-        if labels:
-            answers = [
-                replace(a, answer=f"{label}: {a.answer}") if a.answer else a
-                for a, label in zip(answers, labels, strict=True)
-            ]
-        answer = (
-            answers[0]
-            if len(answers) == 1
-            else combine(answers, read.language, between="\n\n" if labels else " ")
-        )
+        answer = answers[0] if len(answers) == 1 else combine(answers, read.language, labels)
         answer.notice = notice
         return AnswerStream(_pieces(answer.answer), lambda: answer)
 

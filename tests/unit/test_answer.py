@@ -302,6 +302,24 @@ def test_refusals_of_two_parts_say_once_what_they_share() -> None:
     assert combine([said, said], "en").answer == "Nurses work shifts [1]. Nurses work shifts [1]."
 
 
+def test_the_sides_of_a_question_about_two_things_are_headed_with_their_names() -> None:
+    tail = "I can answer questions about what my sources cover, such as Nurse (RN)."
+    source = Source("corpus/nurse.md", "Nurse", 0, 0.9, "Nurses work 12-hour shifts.")
+    nurse = Answer("Nurses work 12-hour shifts [1].", [source])
+    pilot = Answer(f"I don't know: my sources say nothing about hours. {tail}", abstained=True)
+    joined = combine([nurse, pilot], "en", ["Nurse", "Pilot"])
+    # The side refused says what its sources lack, not what else they cover.
+    assert joined.answer == (
+        "Nurse: Nurses work 12-hour shifts [1].\n\n"
+        "Pilot: I don't know: my sources say nothing about hours."
+    )
+    assert not joined.abstained and joined.sources == [source]
+    # Both refused: each says what it lacks, and the offer is made once.
+    joined = combine([pilot, pilot], "en", ["Pilot", "Co-pilot"])
+    assert joined.abstained and joined.answer.count(tail) == 1, joined.answer
+    assert joined.answer.startswith("Pilot: I don't know") and "\n\nCo-pilot: " in joined.answer
+
+
 def test_a_place_asked_about_is_answered_from_a_document_that_names_it() -> None:
     sentences = {
         "us": [("A nurse earns $60,000-$80,000 a year in the US.", _unit(0.95, 1))],
