@@ -71,7 +71,9 @@ _KIND_CUES = {
         r"compensation|how much (?:do|does|can|will|would) (.{0,30})(?:make|get)|"
         r"luong|thu nhap|bao nhieu tien|kiem duoc|kiem bao nhieu|tra bao nhieu|"
         r"muc luong|luong bong|take home|take-home|thuc nhan|thuc linh|"
-        r"pays (?:more|less|better|the most)|(?:better|higher|best|highest) paid"
+        r"pays (?:more|less|better|the most)|(?:better|higher|best|highest) paid|"
+        r"(?:nao|ai|which|who)\b.{0,40}\b(?:kiem (?:duoc )?(?:nhieu|it) hon|nhieu tien hon|"
+        r"makes? (?:more|the most) money)"
     ),
     COST: rf"{_AMOUNT}\b(.{{0,60}})\b{_COST_WORDS}|{_COST_WORDS}\b(.{{0,60}})\b{_AMOUNT}|"
     # Which of two costs more: "cái nào rẻ hơn", "how much more expensive".

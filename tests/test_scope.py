@@ -845,6 +845,9 @@ def test_two_careers_asked_about_together_are_each_answered_from_their_article(
     assert "\n\nGiáo viên mầm non: " in reply.answer, reply.answer
     paths = {source.path.rsplit("/", 1)[-1] for source in reply.sources}
     assert {"tiep-vien-hang-khong.md", "giao-vien-mam-non.txt"} <= paths, paths
+    # "kiếm nhiều hơn" (earns more) asks each one's pay: it was answered with the ladder.
+    reply = careers.ask("tiep vien hay giao vien mam non, nghe nao kiem nhieu hon")
+    assert "18-25" in reply.answer and "6-7 triệu" in reply.answer, reply.answer
     # Side by side: each from its own article too.
     reply = careers.ask("tiep vien va giao vien mam non co can biet so cuu khong")
     assert "Sơ cứu khi trẻ" in reply.answer, reply.answer

@@ -75,6 +75,10 @@ from assistant.question import (
         ("which one takes longer to qualify, nurse or pharmacist?", DURATION),
         ("AE muon len chuc nhanh hon thi lam gi", None),  # how to, not how long
         ("which pays more for a fresh grad, civil engineer or car mechanic?", MONEY),
+        ("kien truc su hay tai xe grab, nghe nao kiem nhieu hon", MONEY),
+        ("which makes more money, nurse or pilot", MONEY),
+        ("how to make more money as an agent", None),  # advice, not an amount
+        ("lam sao kiem nhieu hon", None),
         ("so voi chung chi meta thi cai nao re hon", COST),
         ("How much more expensive is a private university than a public one?", COST),
     ],
