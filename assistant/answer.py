@@ -337,7 +337,8 @@ class ExtractiveAnswerer:
         asked_roles = set(roles_named(question, roles))
         reached = roles_reached(question, aliases, roles)
         asked = content_words(question + " " + " ".join(aliases.expansions(question)))
-        if not asks_duties(question) and not asks_definition(question):
+        duties = asks_duties(question)
+        if not duties and not asks_definition(question):
             # Every sentence about a role names it: what it is asked about the role is what
             # tells them apart ("what langs do automation engineers code in": "code"). What
             # a role is or does is asked by its name alone.
@@ -442,7 +443,7 @@ class ExtractiveAnswerer:
             )
         by_id = {str(h.document.id): h for h in hits}
         chosen = _with_antecedent(_in_runs(chosen[:1] + _reading_order(chosen[1:], by_id)), scored)
-        if kind or asks_duties(question):
+        if kind or duties:
             chosen = self._with_sequel(chosen, scored, kind, titles, items)
         chosen = self._with_what_they_introduce(chosen, scored, items)
         hits = hits + self._next_passages(chosen, layout, hits, query)

@@ -34,6 +34,7 @@ from .question import (
     focus_words,
     is_comparison,
     named_spans,
+    says,
     sides,
     with_subject,
     written_as,
@@ -42,7 +43,7 @@ from .retrieval import Hit, HybridRetriever, Query, Searcher
 from .scope import Scope
 from .store import Store
 from .terms import roles_named
-from .text import fold, normalize, uncommon, words
+from .text import fold, normalize, uncommon
 
 log = logging.getLogger(__name__)
 
@@ -391,14 +392,10 @@ class Assistant:
         ]
 
     def _document_holds(self, path: str) -> Callable[[str], bool]:
-        """Whether one document holds a word, folded, or its singular ("teachers")."""
-        held = {fold(w) for w in words(self.searcher.document_text(path))}
-
-        def holds(word: str) -> bool:
-            word = fold(word)
-            return any(w in held for w in (word, word.removesuffix("s"), word.removesuffix("es")))
-
-        return holds
+        """Whether one document says a word (``question.says``), in the plural too
+        ("teachers"); what it holds is cached per index version (``Searcher.document_terms``)."""
+        held = self.searcher.document_terms(path)
+        return lambda word: says((fold(word),), held)
 
     def _compared(self, text: str, titles: list[tuple[int, int]]) -> list[Callable[[str], bool]]:
         """For a comparison of two things the corpus names (two titles, else two roles), a
